@@ -1,0 +1,171 @@
+"""One typed settings tree for shelfwise: defaults here, a TOML file, environment, then ``--set`` overrides.
+
+Settings are passed in, never read from a global. Precedence, lowest first:
+
+1. the defaults below (each field documents itself);
+2. a TOML file: ``--config FILE``, else ``shelfwise.toml`` inside the store folder when present;
+3. environment variables ``SHELFWISE__SECTION__KEY=value`` (double underscores between levels);
+4. ``--set section.key=value`` overrides (repeatable), echoed in JSON outputs.
+
+Unknown keys are errors that name the key, so a typo never silently does nothing.
+
+Example:
+    >>> s = load_settings(overrides=["ingest.default_currency=EUR"])
+    >>> s.ingest.default_currency
+    'EUR'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "SHELFWISE__"
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestSettings(Section):
+    """How rows are validated and normalised on the way in."""
+
+    default_currency: str = Field("USD", description="ISO 4217 code for prices given without a currency")
+    max_future_seconds: int = Field(
+        86_400, description="timestamps later than now + this are quarantined as clock errors"
+    )
+    min_year: int = Field(1990, description="timestamps before this year are quarantined")
+    strict: bool = Field(False, description="exit non-zero when any row was quarantined")
+
+
+class PrivacySettings(Section):
+    """Pseudonymisation of shopper ids."""
+
+    pseudonymise: bool = Field(
+        False,
+        description="replace user ids by a keyed hash (HMAC-SHA256) on ingestion; fixed when the store is created",
+    )
+    key_env: str = Field(
+        "SHELFWISE_PSEUDONYM_KEY",
+        description="environment variable holding the key; else a key file is generated inside the store",
+    )
+
+
+class Settings(Section):
+    """The whole tree. New sections are added here as their subsystems land."""
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    seed: int = Field(0, description="seed of every random component unless a section sets its own")
+
+
+class SettingsError(ValueError):
+    """A configuration value or key is wrong; the message says which and why."""
+
+
+def _parse_value(raw: str) -> Any:
+    """Parse an override value: JSON when it parses (numbers, booleans, lists), else the plain string."""
+    low = raw.strip().lower()
+    if low in {"true", "false"}:
+        return low == "true"
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _set_path(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = [p for p in dotted.split(".") if p]
+    if not parts:
+        raise SettingsError(f"empty configuration key in override {dotted!r}")
+    node = tree
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SettingsError(f"{dotted!r}: {part!r} is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", "c=x"]`` into a nested dict; raises :class:`SettingsError` on a malformed item."""
+    tree: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise SettingsError(f"override {item!r} must look like KEY=VALUE, e.g. ingest.strict=true")
+        _set_path(tree, key.strip(), _parse_value(raw))
+    return tree
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Collect ``SHELFWISE__SECTION__KEY`` variables into a nested dict."""
+    env = os.environ if environ is None else environ
+    tree: dict[str, Any] = {}
+    for name, raw in env.items():
+        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX):
+            dotted = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+            _set_path(tree, dotted, _parse_value(raw))
+    return tree
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    overrides: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build :class:`Settings` from defaults, an optional TOML file, the environment and overrides.
+
+    Raises:
+        SettingsError: unknown key, wrong type or unreadable file, with the key path in the message.
+    """
+    tree: dict[str, Any] = {}
+    if path is not None:
+        try:
+            tree = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings file {path}: {exc}") from exc
+    tree = _merge(tree, env_overrides(environ))
+    tree = _merge(tree, parse_overrides(overrides))
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from exc
+
+
+def describe_settings() -> list[tuple[str, Any, str]]:
+    """Every key with its default and description: ``(dotted_key, default, description)``."""
+    rows: list[tuple[str, Any, str]] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            else:
+                rows.append((f"{prefix}{name}", info.get_default(call_default_factory=True), info.description or ""))
+
+    walk(Settings, "")
+    return rows

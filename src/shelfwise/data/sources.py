@@ -1,0 +1,272 @@
+"""Where rows come from: CSV, JSON Lines, Parquet files and in-process tables, staged into DuckDB.
+
+A source stages its rows into a DuckDB table with the file's own columns renamed to canonical names, plus
+``_rec`` (the row's position among the rows parsed) and ``_line`` (its physical line in a text file, or its
+1-based row number in Parquet and in-process tables). Rows the parser itself rejects (wrong column count,
+bytes that are not UTF-8, JSON that does not parse) are returned as structural rejects with their line.
+
+Column names are matched case-insensitively; common aliases (``userId``, ``product_id``, ``behavior``...)
+map to canonical names, and a caller's explicit mapping (canonical name -> file column) wins over both.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+#: Other names seen for canonical columns, lower-case.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "event_id": ("eventid", "id", "event"),
+    "user_id": ("userid", "user", "customer_id", "customerid", "visitorid", "visitor_id", "reviewerid"),
+    "item_id": ("itemid", "item", "product_id", "productid", "sku", "asin", "product"),
+    "type": ("event_type", "eventtype", "behavior", "behaviour", "action", "event_name"),
+    "timestamp": ("ts", "time", "event_time", "datetime", "date", "created_at", "unixreviewtime"),
+    "session_id": ("sessionid", "session"),
+    "request_id": ("requestid", "request", "ranking_id"),
+    "value": ("rating", "amount", "quantity"),
+    "query": ("search_query", "search_term", "q"),
+    "title": ("name", "product_title", "product_name", "productdisplayname"),
+    "description": ("product_description", "desc"),
+    "category": ("category_path", "categories", "category_id"),
+    "price": ("unit_price", "list_price"),
+    "image": ("image_url", "image_path", "img"),
+    "available": ("in_stock", "availability", "instock"),
+    "relevance": ("median_relevance", "label", "grade", "score"),
+}
+
+
+class SourceError(ValueError):
+    """The source as a whole cannot be read (missing file, unknown format, missing required columns)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row the parser could not read: its line, why, and the raw text."""
+
+    line: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class Staged:
+    """A staged source: the DuckDB table holding its rows and what the parser rejected."""
+
+    table: str
+    columns: list[str]  # canonical or original names, as staged (without _rec / _line)
+    read: int  # rows parsed + rows rejected by the parser
+    rejects: list[Reject] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    line_based: bool = True  # whether _line counts physical lines
+
+
+def resolve_columns(found: list[str], mapping: Mapping[str, str] | None, canonical: tuple[str, ...]) -> dict[str, str]:
+    """Map file columns to canonical names: explicit mapping, then exact (case-insensitive), then aliases.
+
+    Returns:
+        ``{file_column: canonical_name}`` for every file column that maps; others keep their names.
+
+    Raises:
+        SourceError: an explicit mapping names a column the file does not have.
+    """
+    lower = {c.lower(): c for c in found}
+    out: dict[str, str] = {}
+    for canon, file_col in (mapping or {}).items():
+        if file_col.lower() not in lower:
+            raise SourceError(
+                f"column mapping {canon}={file_col}: the file has no column {file_col!r}; found {', '.join(found)}"
+            )
+        out[lower[file_col.lower()]] = canon
+    taken = set(out.values())
+    for canon in canonical:
+        if canon in taken:
+            continue
+        if canon in lower and lower[canon] not in out:
+            out[lower[canon]] = canon
+            taken.add(canon)
+            continue
+        for alias in COLUMN_ALIASES.get(canon, ()):
+            if alias in lower and lower[alias] not in out and alias not in canonical:
+                out[lower[alias]] = canon
+                taken.add(canon)
+                break
+    return out
+
+
+def detect_format(path: Path) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from the file name (``.csv``, ``.tsv``, ``.jsonl``, ``.json``, ``.parquet``)."""
+    name = path.name.lower()
+    for suffix, fmt in ((".parquet", "parquet"), (".pq", "parquet"), (".jsonl", "jsonl"), (".ndjson", "jsonl"),
+                        (".json", "jsonl"), (".csv", "csv"), (".tsv", "csv"), (".txt", "csv")):
+        if name.endswith(suffix) or name.endswith(suffix + ".gz"):
+            return fmt
+    raise SourceError(f"cannot tell the format of {path}: use a .csv, .tsv, .jsonl or .parquet file")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rename_select(columns: list[str], rename: dict[str, str]) -> str:
+    return ", ".join(f"{_quote(c)} AS {_quote(rename.get(c, c))}" for c in columns)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, mapping: Mapping[str, str] | None,
+               canonical: tuple[str, ...]) -> Staged:
+    delim = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+    rej_t, rej_s = f"{table}_rejects", f"{table}_scans"
+    reader = (
+        f"read_csv(?, all_varchar=true, header=true, delim='{delim}', store_rejects=true, "
+        f"rejects_table='{rej_t}', rejects_scan='{rej_s}', strict_mode=true)"
+    )
+    try:
+        found = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
+    except duckdb.Error as exc:
+        raise SourceError(f"cannot read {path} as CSV: {exc}") from exc
+    rename = resolve_columns(found, mapping, canonical)
+    nl = " + ".join(
+        f"coalesce(length({_quote(c)}) - length(replace({_quote(c)}, chr(10), '')), 0)" for c in found
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, "
+        f"1 + _rec + coalesce(sum(_nl) OVER (ORDER BY _rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) "
+        f"AS _vline FROM (SELECT {_rename_select(found, rename)}, row_number() OVER () AS _rec, {nl} AS _nl "
+        f"FROM {reader})",
+        [str(path)],
+    )
+    rows = con.execute(
+        f"SELECT line, first(error_type), first(error_message), first(csv_line) FROM {rej_t} GROUP BY line ORDER BY line"
+    ).fetchall()
+    rejects = [Reject(int(r[0]), f"unreadable row ({str(r[1]).lower()}): {r[2]}", str(r[3])) for r in rows]
+    # Physical line of each parsed row: its virtual line (header + records + embedded newlines), shifted past
+    # the rejected lines that precede it. The shift is a merge of two sorted sequences.
+    rejected = np.array([r.line for r in rejects], dtype=np.int64)
+    shift = rejected - np.arange(len(rejected))
+    con.execute(f"ALTER TABLE {table} ADD COLUMN _line BIGINT")
+    if len(rejected):
+        vlines = con.execute(f"SELECT _vline FROM {table} ORDER BY _rec").fetchnumpy()["_vline"]
+        lines = vlines + np.searchsorted(shift, vlines, side="right")
+        con.register(f"{table}_lines", pa.table({"_rec": np.arange(1, len(lines) + 1), "_l": lines}))
+        con.execute(f"UPDATE {table} SET _line = l._l FROM {table}_lines l WHERE {table}._rec = l._rec")
+        con.unregister(f"{table}_lines")
+    else:
+        con.execute(f"UPDATE {table} SET _line = _vline")
+    con.execute(f"ALTER TABLE {table} DROP COLUMN _vline")
+    con.execute(f"ALTER TABLE {table} DROP COLUMN _nl")
+    n = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    return Staged(table, [rename.get(c, c) for c in found], n + len(rejects), rejects)
+
+
+def _stage_arrow(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str, mapping: Mapping[str, str] | None,
+                 canonical: tuple[str, ...], line_based: bool = False) -> Staged:
+    found = [c for c in data.column_names if c != "_line"]
+    rename = resolve_columns(found, mapping, canonical)
+    if "_line" not in data.column_names:
+        data = data.append_column("_line", pa.array(np.arange(1, data.num_rows + 1, dtype=np.int64)))
+    view = f"{table}_src"
+    con.register(view, data)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
+        f"row_number() OVER () AS _rec, _line FROM {view}"
+    )
+    con.unregister(view)
+    return Staged(table, [rename.get(c, c) for c in found], data.num_rows, [], line_based=line_based)
+
+
+def _read_jsonl(path: Path) -> tuple[pa.Table, list[Reject]]:
+    """Parse JSON Lines in Python: each object becomes a row of strings; bad lines become rejects."""
+    import gzip
+
+    opener: Any = gzip.open if path.name.endswith(".gz") else open
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    rejects: list[Reject] = []
+    keys: dict[str, None] = {}
+    with opener(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                rejects.append(Reject(number, f"unreadable row (invalid encoding): {exc}", raw.decode("utf-8", "replace").rstrip()))
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                rejects.append(Reject(number, f"unreadable row (malformed JSON): {exc.msg} at column {exc.colno}", text.rstrip()))
+                continue
+            if not isinstance(obj, dict):
+                rejects.append(Reject(number, "unreadable row: a JSON Lines row must be an object", text.rstrip()))
+                continue
+            rows.append(obj)
+            lines.append(number)
+            keys.update(dict.fromkeys(obj))
+
+    def as_text(v: Any) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return str(v)
+
+    columns = {k: pa.array([as_text(r.get(k)) for r in rows], pa.string()) for k in keys}
+    columns["_line"] = pa.array(lines, pa.int64())
+    return pa.table(columns), rejects
+
+
+def stage_path(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, mapping: Mapping[str, str] | None,
+               canonical: tuple[str, ...], fmt: str | None = None) -> Staged:
+    """Stage a file into ``table`` (see module docstring)."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"no such file: {path}")
+    fmt = fmt or detect_format(path)
+    if fmt == "csv":
+        return _stage_csv(con, path, table, mapping, canonical)
+    if fmt == "parquet":
+        try:
+            data = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table()
+        except duckdb.Error as exc:
+            raise SourceError(f"cannot read {path} as Parquet: {exc}") from exc
+        return _stage_arrow(con, data, table, mapping, canonical)
+    if fmt == "jsonl":
+        data, rejects = _read_jsonl(path)
+        staged = _stage_arrow(con, data, table, mapping, canonical, line_based=True)
+        staged.rejects = rejects
+        staged.read += len(rejects)
+        return staged
+    raise SourceError(f"unknown format {fmt!r}; expected csv, jsonl or parquet")
+
+
+def stage_table(con: duckdb.DuckDBPyConnection, data: Any, table: str, *, mapping: Mapping[str, str] | None,
+                canonical: tuple[str, ...]) -> Staged:
+    """Stage an in-process table: ``pyarrow.Table``, ``pandas.DataFrame`` or a list of dicts."""
+    if isinstance(data, pa.Table):
+        arrow = data
+    elif isinstance(data, list):
+        arrow = pa.Table.from_pylist(data)
+    elif hasattr(data, "to_dict") and hasattr(data, "columns"):  # pandas.DataFrame
+        arrow = pa.Table.from_pandas(data, preserve_index=False)
+    else:
+        raise SourceError(f"cannot ingest a {type(data).__name__}; pass a pyarrow.Table, pandas.DataFrame or list of dicts")
+    return _stage_arrow(con, arrow, table, mapping, canonical)
+
+
+_SAFE = re.compile(r"[^a-z0-9_]")
+
+
+def table_name(prefix: str, counter: itertools.count = itertools.count()) -> str:  # noqa: B008
+    """A fresh staging table name."""
+    return f"_stg_{_SAFE.sub('_', prefix.lower())}_{next(counter)}"

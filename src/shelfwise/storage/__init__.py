@@ -1,0 +1,56 @@
+"""Storage: the :class:`Store` interface, its DuckDB default, and versioned artifacts.
+
+Open a store by folder or URL::
+
+    >>> store = open_store("shelfwise-data")            # doctest: +SKIP
+    >>> store = open_store("duckdb:///srv/shop")        # doctest: +SKIP
+
+Backends are registered by URL scheme in :data:`BACKENDS`; adding one (e.g. ``postgres://``) is one module and
+one line here, and it must pass the shared contract suite in ``tests/storage/contract.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from shelfwise.storage.artifacts import Artifact, ArtifactNotFoundError, ArtifactStore
+from shelfwise.storage.base import DeletionReport, Store, ValidatedBatch, WriteResult
+
+
+def _open_duckdb(location: str, create: bool, read_only: bool) -> Store:
+    from shelfwise.storage.duckdb_store import DuckDBStore
+
+    return DuckDBStore(Path(location), create=create, read_only=read_only)
+
+
+#: URL scheme -> opener(location, create, read_only)
+BACKENDS: dict[str, Callable[[str, bool, bool], Store]] = {"duckdb": _open_duckdb}
+
+
+def open_store(url: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
+    """Open (and by default create) the store at ``url``: a folder path or ``scheme://location``."""
+    text = str(url)
+    scheme, sep, location = text.partition("://")
+    if not sep:
+        scheme, location = "duckdb", text
+    try:
+        opener = BACKENDS[scheme]
+    except KeyError:
+        raise ValueError(
+            f"unknown store scheme {scheme!r} in {text!r}; known: {', '.join(sorted(BACKENDS))}"
+        ) from None
+    return opener(location, create, read_only)
+
+
+__all__ = [
+    "BACKENDS",
+    "Artifact",
+    "ArtifactNotFoundError",
+    "ArtifactStore",
+    "DeletionReport",
+    "Store",
+    "ValidatedBatch",
+    "WriteResult",
+    "open_store",
+]

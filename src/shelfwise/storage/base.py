@@ -1,0 +1,195 @@
+"""The storage interface: catalogue, events, impressions, judgements, profiles, quarantine and artifacts.
+
+Callers speak Arrow tables with the schemas of :mod:`shelfwise.data.schema`; a backend decides how it keeps
+them. The embedded default is one DuckDB file per shop (:mod:`shelfwise.storage.duckdb_store`); a
+PostgreSQL backend implements the same class, registered by URL scheme, without touching callers.
+
+Every write of an ingestion batch is atomic: the rows, their quarantine and the run record land together or
+not at all.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from shelfwise.storage.artifacts import ArtifactStore
+
+RecordKind = Literal["events", "items", "users", "judgements"]
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("line", pa.int64()),  # physical line in a text file; row number (1-based) otherwise
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw", pa.string()),  # the row as read, JSON
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    """One validated batch ready to be written: accepted rows, quarantined rows and bookkeeping.
+
+    Attributes:
+        kind: what the rows are.
+        rows: accepted rows in the store schema of ``kind``; events have no ``seq`` yet (the store assigns it).
+        quarantine: rejected rows with line and reason (:data:`QUARANTINE_SCHEMA`).
+        source: file path or a description ("pandas.DataFrame", "dataset:amazon-beauty").
+        read: rows read from the source.
+        batch_duplicates: rows dropped because an earlier row of the same batch had the same id.
+        run_id: identifier of this ingestion run, shared by the quarantine rows.
+        extra_items: for judgements, catalogue rows derived from the judged products (may be empty).
+    """
+
+    kind: RecordKind
+    rows: pa.Table
+    quarantine: pa.Table
+    source: str
+    read: int
+    batch_duplicates: int
+    run_id: str
+    extra_items: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write changed: ``inserted`` new rows, ``updated`` changed rows, ``duplicates`` no-ops."""
+
+    inserted: int
+    updated: int
+    duplicates: int
+    new_users: int = 0
+    new_items: int = 0
+    unknown_items: int = 0  # distinct item ids referenced by new events but absent from the catalogue
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    """What deleting a shopper removed, per table."""
+
+    user_id: str
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+class Store(abc.ABC):
+    """A shop's data. Open one with :func:`shelfwise.storage.open_store`.
+
+    Reads return ``pyarrow.Table``; events come ordered by ``(timestamp, seq)`` so a user's history is in
+    time order with ingestion order breaking ties.
+    """
+
+    url: str
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection; the store stays valid on disk."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    @abc.abstractmethod
+    def artifacts(self) -> ArtifactStore:
+        """Versioned model and index directories of this shop."""
+
+    # -- metadata ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """A JSON value stored under ``key`` (schema version, pseudonymisation, dataset facts...)."""
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key``."""
+
+    # -- writes ------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def write_batch(self, batch: ValidatedBatch) -> WriteResult:
+        """Write a validated batch atomically, de-duplicating against what is stored.
+
+        Events are de-duplicated by ``event_id``; items and users are upserted by id (an identical row is
+        a duplicate, a changed one an update); judgements by ``judgement_id``. Users and items referenced
+        by events but not yet known are registered (users) or counted (items). The run record and the
+        quarantine rows are written in the same transaction.
+        """
+
+    @abc.abstractmethod
+    def write_split(self, name: str, table: pa.Table) -> None:
+        """Replace the named split (event_id, part) — e.g. a dataset's given train/valid/test split."""
+
+    @abc.abstractmethod
+    def write_impressions(self, table: pa.Table) -> int:
+        """Append impressions (what was shown); returns rows written (duplicates by request_id skipped)."""
+
+    @abc.abstractmethod
+    def upsert_profiles(self, table: pa.Table) -> int:
+        """Insert or replace profiles: columns ``user_id``, ``updated_at``, ``profile`` (JSON), ``vector``."""
+
+    @abc.abstractmethod
+    def delete_user(self, user_id: str) -> DeletionReport:
+        """Remove every record of a shopper (events, user row, profile, impressions) in one transaction."""
+
+    # -- reads -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def read_items(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """The catalogue ordered by item_id."""
+
+    @abc.abstractmethod
+    def read_users(self) -> pa.Table:
+        """Known users ordered by user_id."""
+
+    @abc.abstractmethod
+    def read_events(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        types: Sequence[str] | None = None,
+        user_ids: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Events ordered by (timestamp, seq), optionally only some types or users."""
+
+    @abc.abstractmethod
+    def read_judgements(self) -> pa.Table:
+        """Search relevance judgements (judgement_id, query, item_id, relevance)."""
+
+    @abc.abstractmethod
+    def read_split(self, name: str) -> pa.Table:
+        """A stored split (event_id, part); empty when absent."""
+
+    @abc.abstractmethod
+    def list_splits(self) -> list[str]:
+        """Names of the stored splits."""
+
+    @abc.abstractmethod
+    def read_impressions(self, user_id: str | None = None) -> pa.Table:
+        """Logged impressions, optionally of one user."""
+
+    @abc.abstractmethod
+    def read_profiles(self, user_ids: Sequence[str] | None = None) -> pa.Table:
+        """Stored profiles."""
+
+    @abc.abstractmethod
+    def read_quarantine(self, run_id: str | None = None) -> pa.Table:
+        """Quarantined rows with line and reason, optionally of one run."""
+
+    @abc.abstractmethod
+    def read_runs(self) -> pa.Table:
+        """Ingestion runs with their counts, newest last."""
+
+    @abc.abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Counts by record kind: users, items, events, judgements, queries, impressions, profiles,
+        quarantined, and events per type under ``events_<type>``."""
