@@ -20,7 +20,9 @@ def require_data(name: str) -> Path:
     """The dataset folder, or skip the test saying where it was looked for."""
     folder = DATA_DIR / name
     if not folder.is_dir():
-        pytest.skip(f"dataset {name!r} not found at {folder} (set SHELFWISE_DATA_DIR or provide ../shared/data)")
+        pytest.skip(
+            f"dataset {name!r} not found at {folder} (set SHELFWISE_DATA_DIR or provide ../shared/data)"
+        )
     return folder
 
 

@@ -149,9 +149,7 @@ def load_settings(
     try:
         return Settings.model_validate(tree)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"invalid settings: {problems}") from exc
 
 
@@ -165,7 +163,9 @@ def describe_settings() -> list[tuple[str, Any, str]]:
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 walk(ann, f"{prefix}{name}.")
             else:
-                rows.append((f"{prefix}{name}", info.get_default(call_default_factory=True), info.description or ""))
+                rows.append(
+                    (f"{prefix}{name}", info.get_default(call_default_factory=True), info.description or "")
+                )
 
     walk(Settings, "")
     return rows

@@ -37,21 +37,27 @@ def ingestor(store: Store) -> Ingestor:
     return Ingestor(store, load_settings(environ={}))
 
 
-def test_broken_rows_are_quarantined_with_line_and_reason(tmp_path: Path, store: Store, ingestor: Ingestor) -> None:
+def test_broken_rows_are_quarantined_with_line_and_reason(
+    tmp_path: Path, store: Store, ingestor: Ingestor
+) -> None:
     body = (
-        HEADER
-        + "e1,u1,i1,view,,,2024-01-01T10:00:00Z,s1,\n"  # line 2 ok
-        + "e2,u1,i2,purchase,9.5,,1704103200,s1,\n"  # line 3 ok (Unix seconds)
-        + "e3,u2,i1,teleport,,,2024-01-01T10:00:00Z,s2,\n"  # line 4 unknown type
-        + "e4,u2,i3,view,,,not-a-time,s2,\n"  # line 5 bad timestamp
-        + "e5,,i3,view,,,2024-01-01T10:00:00Z,s2,\n"  # line 6 missing user id
-        + "e6,u3,i3,view,,,2024-01-01T10:00:00Z\n"  # line 7 too few columns
-        + "e7,u3,i3,view,,,2024-01-01T10:00:00Z,s3,,extra\n"  # line 8 too many columns
-    ).encode() + b"e8,u\xff3,i3,view,,,2024-01-01T10:00:00Z,s3,\n" + (  # line 9 not UTF-8
-        'e9,u4,"multi\nline item",view,,,2024-01-01T10:00:00Z,s3,\n'  # lines 10-11 ok
-        + "e10,u4,i5,click,abc,,2024-01-01T10:00:00Z,s3,\n"  # line 12 value not a number
-        + "e11,u4,i5,click,,,2024-01-01T10:00:00Z,s3,\n"  # line 13 ok
-    ).encode()
+        (
+            HEADER
+            + "e1,u1,i1,view,,,2024-01-01T10:00:00Z,s1,\n"  # line 2 ok
+            + "e2,u1,i2,purchase,9.5,,1704103200,s1,\n"  # line 3 ok (Unix seconds)
+            + "e3,u2,i1,teleport,,,2024-01-01T10:00:00Z,s2,\n"  # line 4 unknown type
+            + "e4,u2,i3,view,,,not-a-time,s2,\n"  # line 5 bad timestamp
+            + "e5,,i3,view,,,2024-01-01T10:00:00Z,s2,\n"  # line 6 missing user id
+            + "e6,u3,i3,view,,,2024-01-01T10:00:00Z\n"  # line 7 too few columns
+            + "e7,u3,i3,view,,,2024-01-01T10:00:00Z,s3,,extra\n"  # line 8 too many columns
+        ).encode()
+        + b"e8,u\xff3,i3,view,,,2024-01-01T10:00:00Z,s3,\n"
+        + (  # line 9 not UTF-8
+            'e9,u4,"multi\nline item",view,,,2024-01-01T10:00:00Z,s3,\n'  # lines 10-11 ok
+            + "e10,u4,i5,click,abc,,2024-01-01T10:00:00Z,s3,\n"  # line 12 value not a number
+            + "e11,u4,i5,click,,,2024-01-01T10:00:00Z,s3,\n"  # line 13 ok
+        ).encode()
+    )
     path = write_bytes(tmp_path / "events.csv", body)
     report = ingestor.ingest_path(path, "events")
     assert report.read == 11
@@ -59,7 +65,7 @@ def test_broken_rows_are_quarantined_with_line_and_reason(tmp_path: Path, store:
     assert report.read == report.accepted + report.quarantined + report.duplicates
     q = {row["line"]: row["reason"] for row in store.read_quarantine(report.run_id).to_pylist()}
     assert sorted(q) == [4, 5, 6, 7, 8, 9, 12]
-    assert "unknown event type \"teleport\"" in q[4]
+    assert 'unknown event type "teleport"' in q[4]
     assert 'bad timestamp "not-a-time"' in q[5]
     assert q[6] == "missing user_id"
     assert "missing columns" in q[7]
@@ -79,21 +85,33 @@ def test_every_broken_reason_is_reported_at_once(tmp_path: Path, store: Store, i
     report = ingestor.ingest_path(path, "items")
     assert (report.accepted, report.quarantined) == (1, 1)
     reason = store.read_quarantine(report.run_id).column("reason")[0].as_py()
-    for part in ("missing item_id", "negative price -3", 'bad currency "dollars"', 'bad availability "maybe"'):
+    for part in (
+        "missing item_id",
+        "negative price -3",
+        'bad currency "dollars"',
+        'bad availability "maybe"',
+    ):
         assert part in reason
     item = store.read_items().to_pylist()[0]
     assert (item["currency"], item["available"], item["price"]) == ("USD", True, 2.0)
 
 
-def test_line_numbers_hold_across_a_large_parallel_read(tmp_path: Path, store: Store, ingestor: Ingestor) -> None:
+def test_line_numbers_hold_across_a_large_parallel_read(
+    tmp_path: Path, store: Store, ingestor: Ingestor
+) -> None:
     table = make_event_table(60_000, seed=3)
     path = tmp_path / "big.csv"
     pacsv.write_csv(table, path)
     lines = path.read_text().splitlines(keepends=True)
     bad_lines = [2, 777, 30_001, 59_999]  # physical line numbers (header is line 1)
     for n in bad_lines:
-        lines[n - 1] = lines[n - 1].replace('"view"', '"warp"').replace('"click"', '"warp"').replace(
-            '"add_to_cart"', '"warp"').replace('"purchase"', '"warp"')
+        lines[n - 1] = (
+            lines[n - 1]
+            .replace('"view"', '"warp"')
+            .replace('"click"', '"warp"')
+            .replace('"add_to_cart"', '"warp"')
+            .replace('"purchase"', '"warp"')
+        )
     lines[10_000 - 1] = lines[10_000 - 1].rstrip("\n") + ',"extra"\n'  # a structural reject
     path.write_text("".join(lines))
     report = ingestor.ingest_path(path, "events")
@@ -117,17 +135,37 @@ def test_parquet_jsonl_and_pandas_sources_agree(tmp_path: Path, settings) -> Non
             else:
                 report = ing.ingest_table(source, "events")
             assert report.accepted == 2_000
-            results.append(st.read_events(["event_id", "user_id", "item_id", "type", "value", "timestamp"]).to_pylist())
+            results.append(
+                st.read_events(["event_id", "user_id", "item_id", "type", "value", "timestamp"]).to_pylist()
+            )
     assert results[0] == results[1] == results[2]
 
 
 def test_timestamps_normalise_to_utc(store: Store, ingestor: Ingestor) -> None:
     rows = [
-        {"event_id": "iso", "user_id": "u", "item_id": "i", "type": "view", "timestamp": "2024-01-01T12:00:00+02:00"},
-        {"event_id": "naive", "user_id": "u", "item_id": "i", "type": "view", "timestamp": "2024-01-01 10:00:00"},
+        {
+            "event_id": "iso",
+            "user_id": "u",
+            "item_id": "i",
+            "type": "view",
+            "timestamp": "2024-01-01T12:00:00+02:00",
+        },
+        {
+            "event_id": "naive",
+            "user_id": "u",
+            "item_id": "i",
+            "type": "view",
+            "timestamp": "2024-01-01 10:00:00",
+        },
         {"event_id": "secs", "user_id": "u", "item_id": "i", "type": "view", "timestamp": "1704103200"},
         {"event_id": "ms", "user_id": "u", "item_id": "i", "type": "view", "timestamp": "1704103200000"},
-        {"event_id": "future", "user_id": "u", "item_id": "i", "type": "view", "timestamp": "2999-01-01T00:00:00Z"},
+        {
+            "event_id": "future",
+            "user_id": "u",
+            "item_id": "i",
+            "type": "view",
+            "timestamp": "2999-01-01T00:00:00Z",
+        },
     ]
     report = ingestor.ingest_table(rows, "events")
     assert report.quarantined == 1
@@ -164,7 +202,10 @@ def test_pseudonymised_store_holds_no_raw_user_ids(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("SHELFWISE_PSEUDONYM_KEY", "00" * 32)
     settings = load_settings(overrides=["privacy.pseudonymise=true"], environ={})
     path = tmp_path / "ev.csv"
-    path.write_text(HEADER + "e1,alice@example.com,i1,view,,,2024-01-01T00:00:00Z,,\ne2,alice@example.com,i2,warp,,,2024-01-01T00:00:00Z,,\n")
+    path.write_text(
+        HEADER
+        + "e1,alice@example.com,i1,view,,,2024-01-01T00:00:00Z,,\ne2,alice@example.com,i2,warp,,,2024-01-01T00:00:00Z,,\n"
+    )
     with open_store(tmp_path / "s") as st:
         ing = Ingestor(st, settings)
         ing.ingest_path(path, "events")
@@ -177,7 +218,9 @@ def test_pseudonymised_store_holds_no_raw_user_ids(tmp_path: Path, monkeypatch: 
         Ingestor(st, settings)
 
 
-def test_judgements_with_titles_create_items_and_keep_repeated_pairs(tmp_path: Path, store: Store, ingestor: Ingestor) -> None:
+def test_judgements_with_titles_create_items_and_keep_repeated_pairs(
+    tmp_path: Path, store: Store, ingestor: Ingestor
+) -> None:
     path = tmp_path / "j.csv"
     path.write_text(
         "query,title,description,relevance\nred shoes,Red Shoe,Nice,4\nred shoes,Red Shoe,Nice,3\nred shoes,Blue Hat,,1\n"
@@ -202,7 +245,9 @@ def test_in_batch_duplicate_event_ids_keep_the_first(store: Store, ingestor: Ing
 
 
 def test_events_without_ids_get_content_ids_so_reingest_is_a_no_op(store: Store, ingestor: Ingestor) -> None:
-    rows = [{"user_id": "u", "item_id": "i", "type": "view", "timestamp": 1_700_000_000 + k} for k in range(5)]
+    rows = [
+        {"user_id": "u", "item_id": "i", "type": "view", "timestamp": 1_700_000_000 + k} for k in range(5)
+    ]
     assert ingestor.ingest_table(rows, "events").accepted == 5
     assert ingestor.ingest_table(rows, "events").duplicates == 5
     assert store.counts()["events"] == 5
@@ -234,7 +279,12 @@ def test_a_process_killed_mid_write_leaves_the_store_as_it_was(tmp_path: Path, s
     store_dir = tmp_path / "s"
     first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
     pq.write_table(make_event_table(5_000, seed=1), first)
-    pq.write_table(make_event_table(50_000, seed=2).set_column(0, "event_id", pa.array([f"b{i}" for i in range(50_000)])), second)
+    pq.write_table(
+        make_event_table(50_000, seed=2).set_column(
+            0, "event_id", pa.array([f"b{i}" for i in range(50_000)])
+        ),
+        second,
+    )
     with open_store(store_dir) as st:
         Ingestor(st, settings).ingest_path(first, "events")
         before = st.counts()

@@ -51,7 +51,13 @@ class StoreContract:
     def test_events_come_back_in_time_then_ingestion_order(self, st: Store) -> None:
         ingestor = Ingestor(st, load_settings(environ={}))
         ingestor.ingest_table(
-            _events([("b", "u", "i2", "view", 1_600_000_100), ("a", "u", "i1", "view", 1_600_000_100), ("c", "u", "i3", "view", 1_600_000_050)]),
+            _events(
+                [
+                    ("b", "u", "i2", "view", 1_600_000_100),
+                    ("a", "u", "i1", "view", 1_600_000_100),
+                    ("c", "u", "i3", "view", 1_600_000_050),
+                ]
+            ),
             "events",
         )
         got = st.read_events(["event_id", "seq"]).to_pydict()
@@ -61,8 +67,13 @@ class StoreContract:
     def test_filters_by_type_and_user(self, st: Store) -> None:
         ingestor = Ingestor(st, load_settings(environ={}))
         ingestor.ingest_table(
-            _events([("1", "u1", "i", "view", 1_600_000_000), ("2", "u2", "i", "purchase", 1_600_000_001),
-                     ("3", "u1", "i", "purchase", 1_600_000_002)]),
+            _events(
+                [
+                    ("1", "u1", "i", "view", 1_600_000_000),
+                    ("2", "u2", "i", "purchase", 1_600_000_001),
+                    ("3", "u1", "i", "purchase", 1_600_000_002),
+                ]
+            ),
             "events",
         )
         assert st.read_events(["event_id"], types=["purchase"]).column(0).to_pylist() == ["2", "3"]
@@ -79,13 +90,33 @@ class StoreContract:
 
     def test_delete_user_removes_everything_of_theirs(self, st: Store) -> None:
         ingestor = Ingestor(st, load_settings(environ={}))
-        ingestor.ingest_table(_events([("1", "gone", "i", "view", 1_600_000_000), ("2", "kept", "i", "view", 1_600_000_000)]), "events")
-        st.write_impressions(
-            pa.table({"request_id": ["r1"], "user_id": ["gone"], "timestamp": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)],
-                      "context": ["{}"], "item_ids": [["i"]], "scores": [[1.0]], "arm": [None]})
+        ingestor.ingest_table(
+            _events([("1", "gone", "i", "view", 1_600_000_000), ("2", "kept", "i", "view", 1_600_000_000)]),
+            "events",
         )
-        st.upsert_profiles(pa.table({"user_id": ["gone"], "updated_at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)],
-                                     "profile": ["{}"], "vector": pa.array([[0.1, 0.2]], pa.list_(pa.float32()))}))
+        st.write_impressions(
+            pa.table(
+                {
+                    "request_id": ["r1"],
+                    "user_id": ["gone"],
+                    "timestamp": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)],
+                    "context": ["{}"],
+                    "item_ids": [["i"]],
+                    "scores": [[1.0]],
+                    "arm": [None],
+                }
+            )
+        )
+        st.upsert_profiles(
+            pa.table(
+                {
+                    "user_id": ["gone"],
+                    "updated_at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)],
+                    "profile": ["{}"],
+                    "vector": pa.array([[0.1, 0.2]], pa.list_(pa.float32())),
+                }
+            )
+        )
         report = st.delete_user("gone")
         assert report.removed == {"events": 1, "users": 1, "profiles": 1, "impressions": 1}
         assert st.read_events(["user_id"]).column(0).to_pylist() == ["kept"]

@@ -7,7 +7,6 @@ import pytest
 
 from shelfwise.storage import Store, open_store
 from shelfwise.storage.duckdb_store import DuckDBStore
-
 from tests.storage.contract import StoreContract
 
 

@@ -175,7 +175,9 @@ class Ingestor:
         con = self._con
         try:
             types = {
-                r[0]: r[1] for r in con.execute(f"DESCRIBE {staged.table}").fetchall() if r[0] not in ("_rec", "_line")
+                r[0]: r[1]
+                for r in con.execute(f"DESCRIBE {staged.table}").fetchall()
+                if r[0] not in ("_rec", "_line")
             }
             missing = missing_required(kind, set(types))
             if missing:
@@ -220,12 +222,19 @@ class Ingestor:
             quarantine_sample=quarantine.slice(0, 5).select(["line", "reason"]).to_pylist(),
             seconds=round(time.perf_counter() - started, 3),
         )
-        if report.read != report.accepted + report.quarantined + report.duplicates:  # pragma: no cover - invariant
+        if (
+            report.read != report.accepted + report.quarantined + report.duplicates
+        ):  # pragma: no cover - invariant
             raise AssertionError(f"ingest totals do not reconcile: {report}")
         log.info(
             "%s from %s: read %s, accepted %s, quarantined %s, duplicates %s (%.2fs)",
-            kind, source, f"{report.read:,}", f"{report.accepted:,}", f"{report.quarantined:,}",
-            f"{report.duplicates:,}", report.seconds,
+            kind,
+            source,
+            f"{report.read:,}",
+            f"{report.accepted:,}",
+            f"{report.quarantined:,}",
+            f"{report.duplicates:,}",
+            report.seconds,
         )
         return report
 
@@ -235,14 +244,26 @@ class Ingestor:
         out = f"{staged.table}_v"
         select = ", ".join(f"{expr} AS {q(name)}" for name, expr in plan.columns.items())
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, _line, {select}, "
+            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, {select}, "
             f"{reasons_sql(plan.rules)} AS _reason FROM {staged.table}"
         )
         if self._pseudonymiser is not None and "user_id" in plan.columns:
-            raw = [r[0] for r in con.execute(f"SELECT DISTINCT user_id FROM {out} WHERE user_id IS NOT NULL").fetchall()]
-            mapping = pa.table({"raw": pa.array(raw, pa.string()), "pseudo": pa.array(self._pseudonymiser.many(raw), pa.string())})
+            raw = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT user_id FROM {out} WHERE user_id IS NOT NULL"
+                ).fetchall()
+            ]
+            mapping = pa.table(
+                {
+                    "raw": pa.array(raw, pa.string()),
+                    "pseudo": pa.array(self._pseudonymiser.many(raw), pa.string()),
+                }
+            )
             con.register(f"{staged.table}_mapsrc", mapping)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.table}_map AS SELECT * FROM {staged.table}_mapsrc")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {staged.table}_map AS SELECT * FROM {staged.table}_mapsrc"
+            )
             con.unregister(f"{staged.table}_mapsrc")
             con.execute(
                 f"UPDATE {out} SET user_id = m.pseudo FROM {staged.table}_map m WHERE {out}.user_id = m.raw"
@@ -250,10 +271,10 @@ class Ingestor:
         return out
 
     def _accepted(self, valid: str, plan: KindPlan) -> tuple[pa.Table, int]:
-        """The valid rows, de-duplicated within the batch, in the store schema; and the count before dedupe."""
+        """The valid rows, de-duplicated within the batch, in the store schema plus ``_ord`` (source order);
+        and the count of valid rows before de-duplication."""
         con = self._con
         schema = _STORE_SCHEMAS[plan.kind]
-        cols = [c for c in schema.names]
         id_expr = q(plan.id_column)
         if plan.kind == "events":
             id_expr = (
@@ -264,16 +285,24 @@ class Ingestor:
         elif plan.kind == "judgements":
             id_expr = (
                 "coalesce(judgement_id, md5(concat_ws(chr(31), query, item_id, CAST(row_number() OVER "
-                "(PARTITION BY query, item_id ORDER BY _line) AS VARCHAR))))"
+                "(PARTITION BY query, item_id ORDER BY _rec) AS VARCHAR))))"
             )
-        order = "DESC" if plan.keep_last else "ASC"
-        select = ", ".join("_id AS " + q(c) if c == plan.id_column else q(c) for c in cols)
-        n_valid = int(con.execute(f"SELECT count(*) FROM {valid} WHERE _reason IS NULL").fetchall()[0][0])
-        table = con.sql(
-            f"SELECT {select} FROM (SELECT *, {id_expr} AS _id FROM {valid} WHERE _reason IS NULL) "
-            f"QUALIFY row_number() OVER (PARTITION BY _id ORDER BY _line {order}) = 1 ORDER BY _line"
-        ).to_arrow_table()
-        return table.cast(schema), n_valid
+        select = ", ".join("_id AS " + q(c) if c == plan.id_column else q(c) for c in schema.names)
+        inner = f"SELECT *, {id_expr} AS _id FROM {valid} WHERE _reason IS NULL"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {valid}_ok AS {inner}")
+        n_valid, n_ids = con.execute(f"SELECT count(*), count(DISTINCT _id) FROM {valid}_ok").fetchall()[0]
+        if n_valid == n_ids:  # the common case: no repeated ids, no window needed
+            query = f"SELECT {select}, _rec AS _ord FROM {valid}_ok"
+        else:
+            order = "DESC" if plan.keep_last else "ASC"
+            query = (
+                f"SELECT {select}, _rec AS _ord FROM {valid}_ok "
+                f"QUALIFY row_number() OVER (PARTITION BY _id ORDER BY _rec {order}) = 1 ORDER BY _rec"
+            )
+        table = con.sql(query).to_arrow_table()
+        con.execute(f"DROP TABLE {valid}_ok")
+        ordered = table.select(schema.names).cast(schema)
+        return ordered.append_column("_ord", table.column("_ord").cast(pa.int64())), int(n_valid)
 
     def _quarantine(
         self, staged: Staged, valid: str, types: dict[str, str], run_id: str, kind: str, source: str
@@ -285,10 +314,11 @@ class Ingestor:
         if self._pseudonymiser is not None and "user_id" in types:
             raw = f"json_merge_patch({raw}, json_object('user_id', v.user_id))"
         rule_rows = con.sql(
-            f"SELECT v._line AS line, v._reason AS reason, CAST({raw} AS VARCHAR) AS raw "
-            f"FROM {valid} v JOIN {staged.table} s ON v._rec = s._rec WHERE v._reason IS NOT NULL ORDER BY v._line"
+            f"SELECT v._rec AS rec, v._reason AS reason, CAST({raw} AS VARCHAR) AS raw "
+            f"FROM {valid} v JOIN {staged.table} s ON v._rec = s._rec WHERE v._reason IS NOT NULL ORDER BY v._rec"
         ).to_arrow_table()
-        lines = [r.line for r in staged.rejects] + rule_rows.column("line").to_pylist()
+        rule_lines = staged.line_of(rule_rows.column("rec").to_numpy()).tolist() if rule_rows.num_rows else []
+        lines = [r.line for r in staged.rejects] + rule_lines
         reasons = [r.reason for r in staged.rejects] + rule_rows.column("reason").to_pylist()
         raws = [
             json.dumps({"text": r.raw[:2000]}, ensure_ascii=False) for r in staged.rejects
@@ -322,7 +352,7 @@ class Ingestor:
         )
         table = self._con.sql(
             f"SELECT {cols} FROM {valid} WHERE _reason IS NULL AND title IS NOT NULL "
-            "QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _line) = 1 ORDER BY _line"
+            "QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _rec) = 1 ORDER BY _rec"
         ).to_arrow_table()
         return table.cast(ITEM_SCHEMA)
 
@@ -345,9 +375,20 @@ def _record_kind(kind: str) -> RecordKind:
 
 def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> IngestReport:
     """Add up several reports (e.g. the items and events of one dataset) into one."""
-    total = {k: sum(getattr(r, k) for r in reports) for k in (
-        "read", "accepted", "inserted", "updated", "quarantined", "duplicates", "new_users", "new_items",
-        "unknown_items")}
+    total = {
+        k: sum(getattr(r, k) for r in reports)
+        for k in (
+            "read",
+            "accepted",
+            "inserted",
+            "updated",
+            "quarantined",
+            "duplicates",
+            "new_users",
+            "new_items",
+            "unknown_items",
+        )
+    }
     sample = [s for r in reports for s in r.quarantine_sample][:5]
     return IngestReport(
         run_id=",".join(r.run_id for r in reports),
@@ -359,4 +400,4 @@ def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> Ing
     )
 
 
-__all__ = ["KINDS", "IngestReport", "Ingestor", "SourceError", "merge_reports", "lit"]
+__all__ = ["KINDS", "IngestReport", "Ingestor", "SourceError", "lit", "merge_reports"]

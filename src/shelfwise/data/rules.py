@@ -71,15 +71,25 @@ def _events(cols: ColumnSet, settings: IngestSettings) -> KindPlan:
     rules = [
         Rule(f"{user} IS NULL", "'missing user_id'"),
         Rule(f"{raw_type} IS NULL", "'missing type'"),
-        Rule(f"{raw_type} IS NOT NULL AND {etype} IS NULL",
-             f"'unknown event type \"' || {raw_type} || '\" (expected one of {expected})'"),
-        Rule(f"{item} IS NULL AND coalesce({etype}, '') <> 'search'", "'missing item_id (only search events may omit it)'"),
+        Rule(
+            f"{raw_type} IS NOT NULL AND {etype} IS NULL",
+            f"'unknown event type \"' || {raw_type} || '\" (expected one of {expected})'",
+        ),
+        Rule(
+            f"{item} IS NULL AND coalesce({etype}, '') <> 'search'",
+            "'missing item_id (only search events may omit it)'",
+        ),
         Rule(f"{etype} = 'search' AND {query} IS NULL", "'search event without query text'"),
         Rule(f"{cols.raw('timestamp')} IS NULL", "'missing timestamp'"),
-        Rule(f"{cols.raw('timestamp')} IS NOT NULL AND {ts} IS NULL",
-             f"'bad timestamp \"' || {cols.raw('timestamp')} || '\" (expected ISO 8601 or Unix seconds)'"),
+        Rule(
+            f"{cols.raw('timestamp')} IS NOT NULL AND {ts} IS NULL",
+            f"'bad timestamp \"' || {cols.raw('timestamp')} || '\" (expected ISO 8601 or Unix seconds)'",
+        ),
         *time_range_rules(ts, "timestamp", settings),
-        Rule(f"{raw_value} IS NOT NULL AND {value} IS NULL", f"'value \"' || {raw_value} || '\" is not a number'"),
+        Rule(
+            f"{raw_value} IS NOT NULL AND {value} IS NULL",
+            f"'value \"' || {raw_value} || '\" is not a number'",
+        ),
         Rule(f"{value} IS NOT NULL AND NOT isfinite({value})", "'value is not finite'"),
     ]
     columns = {
@@ -106,15 +116,25 @@ def _items(cols: ColumnSet, settings: IngestSettings) -> KindPlan:
     updated = cols.timestamp("updated_at")
     rules = [
         Rule(f"{cols.raw('item_id')} IS NULL", "'missing item_id'"),
-        Rule(f"{raw_price} IS NOT NULL AND {price} IS NULL", f"'price \"' || {raw_price} || '\" is not a number'"),
+        Rule(
+            f"{raw_price} IS NOT NULL AND {price} IS NULL",
+            f"'price \"' || {raw_price} || '\" is not a number'",
+        ),
         Rule(f"{price} < 0", f"'negative price ' || CAST({price} AS VARCHAR)"),
         Rule(f"{price} IS NOT NULL AND NOT isfinite({price})", "'price is not finite'"),
-        Rule(f"{currency_raw} IS NOT NULL AND NOT regexp_full_match({currency_raw}, '[A-Z]{{3}}')",
-             f"'bad currency \"' || {cols.raw('currency')} || '\" (expected a 3-letter ISO 4217 code)'"),
-        Rule(bad_available, f"'bad availability \"' || {cols.raw('available')} || '\" (expected true/false, in_stock/out_of_stock)'"),
+        Rule(
+            f"{currency_raw} IS NOT NULL AND NOT regexp_full_match({currency_raw}, '[A-Z]{{3}}')",
+            f"'bad currency \"' || {cols.raw('currency')} || '\" (expected a 3-letter ISO 4217 code)'",
+        ),
+        Rule(
+            bad_available,
+            f"'bad availability \"' || {cols.raw('available')} || '\" (expected true/false, in_stock/out_of_stock)'",
+        ),
         Rule(bad_attributes, "'attributes is not a JSON object'"),
-        Rule(f"{cols.raw('updated_at')} IS NOT NULL AND {updated} IS NULL",
-             f"'bad updated_at \"' || {cols.raw('updated_at')} || '\"'"),
+        Rule(
+            f"{cols.raw('updated_at')} IS NOT NULL AND {updated} IS NULL",
+            f"'bad updated_at \"' || {cols.raw('updated_at')} || '\"'",
+        ),
     ]
     columns = {
         "item_id": cols.raw("item_id"),
@@ -154,8 +174,10 @@ def _judgements(cols: ColumnSet, settings: IngestSettings) -> KindPlan:
     rules = [
         Rule(f"{cols.raw('query')} IS NULL", "'missing query'"),
         Rule(f"{raw_rel} IS NULL", "'missing relevance'"),
-        Rule(f"{raw_rel} IS NOT NULL AND ({rel} IS NULL OR NOT isfinite({rel}))",
-             f"'relevance \"' || {raw_rel} || '\" is not a number'"),
+        Rule(
+            f"{raw_rel} IS NOT NULL AND ({rel} IS NULL OR NOT isfinite({rel}))",
+            f"'relevance \"' || {raw_rel} || '\" is not a number'",
+        ),
         Rule(f"{item} IS NULL", "'missing item_id (or a title to derive it from)'"),
     ]
     columns = {

@@ -27,7 +27,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 
-class EventType(str, enum.Enum):
+class EventType(enum.StrEnum):
     """What a shopper did. The value is the canonical lower-case name stored in the event log."""
 
     VIEW = "view"

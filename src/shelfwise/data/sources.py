@@ -1,8 +1,8 @@
 """Where rows come from: CSV, JSON Lines, Parquet files and in-process tables, staged into DuckDB.
 
 A source stages its rows into a DuckDB table with the file's own columns renamed to canonical names, plus
-``_rec`` (the row's position among the rows parsed) and ``_line`` (its physical line in a text file, or its
-1-based row number in Parquet and in-process tables). Rows the parser itself rejects (wrong column count,
+``_rec`` (the row's 1-based position among the rows parsed); :attr:`Staged.line_of` maps ``_rec`` to the
+physical line in a text file, or the 1-based row number in Parquet and in-process tables. Rows the parser itself rejects (wrong column count,
 bytes that are not UTF-8, JSON that does not parse) are returned as structural rejects with their line.
 
 Column names are matched case-insensitively; common aliases (``userId``, ``product_id``, ``behavior``...)
@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,10 +66,13 @@ class Staged:
     read: int  # rows parsed + rows rejected by the parser
     rejects: list[Reject] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    line_based: bool = True  # whether _line counts physical lines
+    line_based: bool = True  # whether lines are physical lines of a text file (else row numbers)
+    line_of: Callable[[np.ndarray], np.ndarray] = field(default=lambda recs: np.asarray(recs, dtype=np.int64))
 
 
-def resolve_columns(found: list[str], mapping: Mapping[str, str] | None, canonical: tuple[str, ...]) -> dict[str, str]:
+def resolve_columns(
+    found: list[str], mapping: Mapping[str, str] | None, canonical: tuple[str, ...]
+) -> dict[str, str]:
     """Map file columns to canonical names: explicit mapping, then exact (case-insensitive), then aliases.
 
     Returns:
@@ -105,8 +108,16 @@ def resolve_columns(found: list[str], mapping: Mapping[str, str] | None, canonic
 def detect_format(path: Path) -> str:
     """``csv``, ``jsonl`` or ``parquet`` from the file name (``.csv``, ``.tsv``, ``.jsonl``, ``.json``, ``.parquet``)."""
     name = path.name.lower()
-    for suffix, fmt in ((".parquet", "parquet"), (".pq", "parquet"), (".jsonl", "jsonl"), (".ndjson", "jsonl"),
-                        (".json", "jsonl"), (".csv", "csv"), (".tsv", "csv"), (".txt", "csv")):
+    for suffix, fmt in (
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".txt", "csv"),
+    ):
         if name.endswith(suffix) or name.endswith(suffix + ".gz"):
             return fmt
     raise SourceError(f"cannot tell the format of {path}: use a .csv, .tsv, .jsonl or .parquet file")
@@ -120,8 +131,26 @@ def _rename_select(columns: list[str], rename: dict[str, str]) -> str:
     return ", ".join(f"{_quote(c)} AS {_quote(rename.get(c, c))}" for c in columns)
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, mapping: Mapping[str, str] | None,
-               canonical: tuple[str, ...]) -> Staged:
+def _count_lines(path: Path) -> int:
+    """Physical lines in a (possibly gzipped) text file; a last line without a newline counts."""
+    import gzip
+
+    opener: Any = gzip.open if path.name.endswith(".gz") else open
+    count, last = 0, b"\n"
+    with opener(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    mapping: Mapping[str, str] | None,
+    canonical: tuple[str, ...],
+) -> Staged:
     delim = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
     rej_t, rej_s = f"{table}_rejects", f"{table}_scans"
     reader = (
@@ -130,59 +159,73 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, mapping: 
     )
     try:
         found = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
+        rename = resolve_columns(found, mapping, canonical)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
+            f"row_number() OVER () AS _rec FROM {reader}",
+            [str(path)],
+        )
     except duckdb.Error as exc:
         raise SourceError(f"cannot read {path} as CSV: {exc}") from exc
-    rename = resolve_columns(found, mapping, canonical)
-    nl = " + ".join(
-        f"coalesce(length({_quote(c)}) - length(replace({_quote(c)}, chr(10), '')), 0)" for c in found
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, "
-        f"1 + _rec + coalesce(sum(_nl) OVER (ORDER BY _rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) "
-        f"AS _vline FROM (SELECT {_rename_select(found, rename)}, row_number() OVER () AS _rec, {nl} AS _nl "
-        f"FROM {reader})",
-        [str(path)],
-    )
     rows = con.execute(
         f"SELECT line, first(error_type), first(error_message), first(csv_line) FROM {rej_t} GROUP BY line ORDER BY line"
     ).fetchall()
     rejects = [Reject(int(r[0]), f"unreadable row ({str(r[1]).lower()}): {r[2]}", str(r[3])) for r in rows]
-    # Physical line of each parsed row: its virtual line (header + records + embedded newlines), shifted past
-    # the rejected lines that precede it. The shift is a merge of two sorted sequences.
+    n = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    # A parsed row's physical line is its "virtual" line (header + records before it + newlines embedded in
+    # quoted fields before it), shifted past the rejected lines that precede it (a merge of sorted lists).
     rejected = np.array([r.line for r in rejects], dtype=np.int64)
     shift = rejected - np.arange(len(rejected))
-    con.execute(f"ALTER TABLE {table} ADD COLUMN _line BIGINT")
-    if len(rejected):
-        vlines = con.execute(f"SELECT _vline FROM {table} ORDER BY _rec").fetchnumpy()["_vline"]
-        lines = vlines + np.searchsorted(shift, vlines, side="right")
-        con.register(f"{table}_lines", pa.table({"_rec": np.arange(1, len(lines) + 1), "_l": lines}))
-        con.execute(f"UPDATE {table} SET _line = l._l FROM {table}_lines l WHERE {table}._rec = l._rec")
-        con.unregister(f"{table}_lines")
-    else:
-        con.execute(f"UPDATE {table} SET _line = _vline")
-    con.execute(f"ALTER TABLE {table} DROP COLUMN _vline")
-    con.execute(f"ALTER TABLE {table} DROP COLUMN _nl")
-    n = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-    return Staged(table, [rename.get(c, c) for c in found], n + len(rejects), rejects)
+    multiline = _count_lines(path) != 1 + n + len(rejects)
+    embedded: np.ndarray | None = None
+    if multiline:
+        nl = " + ".join(
+            f"coalesce(length({_quote(c)}) - length(replace({_quote(c)}, chr(10), '')), 0)"
+            for c in (rename.get(c, c) for c in found)
+        )
+        embedded = (
+            con.execute(
+                f"SELECT coalesce(sum({nl}) OVER (ORDER BY _rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) "
+                f"AS e FROM {table} ORDER BY _rec"
+            )
+            .fetchnumpy()["e"]
+            .astype(np.int64)
+        )
+
+    def line_of(recs: np.ndarray) -> np.ndarray:
+        recs = np.asarray(recs, dtype=np.int64)
+        virtual = 1 + recs + (embedded[recs - 1] if embedded is not None else 0)
+        return virtual + np.searchsorted(shift, virtual, side="right")
+
+    return Staged(table, [rename.get(c, c) for c in found], n + len(rejects), rejects, line_of=line_of)
 
 
-def _stage_arrow(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str, mapping: Mapping[str, str] | None,
-                 canonical: tuple[str, ...], line_based: bool = False) -> Staged:
-    found = [c for c in data.column_names if c != "_line"]
+def _stage_arrow(
+    con: duckdb.DuckDBPyConnection,
+    data: pa.Table,
+    table: str,
+    mapping: Mapping[str, str] | None,
+    canonical: tuple[str, ...],
+    lines: np.ndarray | None = None,
+) -> Staged:
+    found = list(data.column_names)
     rename = resolve_columns(found, mapping, canonical)
-    if "_line" not in data.column_names:
-        data = data.append_column("_line", pa.array(np.arange(1, data.num_rows + 1, dtype=np.int64)))
     view = f"{table}_src"
     con.register(view, data)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
-        f"row_number() OVER () AS _rec, _line FROM {view}"
-    )
-    con.unregister(view)
-    return Staged(table, [rename.get(c, c) for c in found], data.num_rows, [], line_based=line_based)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
+            f"row_number() OVER () AS _rec FROM {view}"
+        )
+    finally:
+        con.unregister(view)
+    staged = Staged(table, [rename.get(c, c) for c in found], data.num_rows, [], line_based=lines is not None)
+    if lines is not None:
+        staged.line_of = lambda recs: lines[np.asarray(recs, dtype=np.int64) - 1]
+    return staged
 
 
-def _read_jsonl(path: Path) -> tuple[pa.Table, list[Reject]]:
+def _read_jsonl(path: Path) -> tuple[pa.Table, np.ndarray, list[Reject]]:
     """Parse JSON Lines in Python: each object becomes a row of strings; bad lines become rejects."""
     import gzip
 
@@ -198,15 +241,29 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, list[Reject]]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                rejects.append(Reject(number, f"unreadable row (invalid encoding): {exc}", raw.decode("utf-8", "replace").rstrip()))
+                rejects.append(
+                    Reject(
+                        number,
+                        f"unreadable row (invalid encoding): {exc}",
+                        raw.decode("utf-8", "replace").rstrip(),
+                    )
+                )
                 continue
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
-                rejects.append(Reject(number, f"unreadable row (malformed JSON): {exc.msg} at column {exc.colno}", text.rstrip()))
+                rejects.append(
+                    Reject(
+                        number,
+                        f"unreadable row (malformed JSON): {exc.msg} at column {exc.colno}",
+                        text.rstrip(),
+                    )
+                )
                 continue
             if not isinstance(obj, dict):
-                rejects.append(Reject(number, "unreadable row: a JSON Lines row must be an object", text.rstrip()))
+                rejects.append(
+                    Reject(number, "unreadable row: a JSON Lines row must be an object", text.rstrip())
+                )
                 continue
             rows.append(obj)
             lines.append(number)
@@ -222,12 +279,22 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, list[Reject]]:
         return str(v)
 
     columns = {k: pa.array([as_text(r.get(k)) for r in rows], pa.string()) for k in keys}
-    columns["_line"] = pa.array(lines, pa.int64())
-    return pa.table(columns), rejects
+    return (
+        pa.table(columns) if columns else pa.table({"_empty": pa.nulls(0)}),
+        np.array(lines, dtype=np.int64),
+        rejects,
+    )
 
 
-def stage_path(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, mapping: Mapping[str, str] | None,
-               canonical: tuple[str, ...], fmt: str | None = None) -> Staged:
+def stage_path(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    *,
+    mapping: Mapping[str, str] | None,
+    canonical: tuple[str, ...],
+    fmt: str | None = None,
+) -> Staged:
     """Stage a file into ``table`` (see module docstring)."""
     path = Path(path)
     if not path.exists():
@@ -237,21 +304,36 @@ def stage_path(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, mappin
         return _stage_csv(con, path, table, mapping, canonical)
     if fmt == "parquet":
         try:
-            data = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table()
+            found = [
+                d[0] for d in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+            ]
+            rename = resolve_columns(found, mapping, canonical)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
+                "file_row_number + 1 AS _rec FROM read_parquet(?, file_row_number=true)",
+                [str(path)],
+            )
         except duckdb.Error as exc:
             raise SourceError(f"cannot read {path} as Parquet: {exc}") from exc
-        return _stage_arrow(con, data, table, mapping, canonical)
+        n = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        return Staged(table, [rename.get(c, c) for c in found], n, [], line_based=False)
     if fmt == "jsonl":
-        data, rejects = _read_jsonl(path)
-        staged = _stage_arrow(con, data, table, mapping, canonical, line_based=True)
+        data, lines, rejects = _read_jsonl(path)
+        staged = _stage_arrow(con, data, table, mapping, canonical, lines=lines)
         staged.rejects = rejects
         staged.read += len(rejects)
         return staged
     raise SourceError(f"unknown format {fmt!r}; expected csv, jsonl or parquet")
 
 
-def stage_table(con: duckdb.DuckDBPyConnection, data: Any, table: str, *, mapping: Mapping[str, str] | None,
-                canonical: tuple[str, ...]) -> Staged:
+def stage_table(
+    con: duckdb.DuckDBPyConnection,
+    data: Any,
+    table: str,
+    *,
+    mapping: Mapping[str, str] | None,
+    canonical: tuple[str, ...],
+) -> Staged:
     """Stage an in-process table: ``pyarrow.Table``, ``pandas.DataFrame`` or a list of dicts."""
     if isinstance(data, pa.Table):
         arrow = data
@@ -260,7 +342,9 @@ def stage_table(con: duckdb.DuckDBPyConnection, data: Any, table: str, *, mappin
     elif hasattr(data, "to_dict") and hasattr(data, "columns"):  # pandas.DataFrame
         arrow = pa.Table.from_pandas(data, preserve_index=False)
     else:
-        raise SourceError(f"cannot ingest a {type(data).__name__}; pass a pyarrow.Table, pandas.DataFrame or list of dicts")
+        raise SourceError(
+            f"cannot ingest a {type(data).__name__}; pass a pyarrow.Table, pandas.DataFrame or list of dicts"
+        )
     return _stage_arrow(con, arrow, table, mapping, canonical)
 
 

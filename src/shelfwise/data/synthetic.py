@@ -66,12 +66,18 @@ def make_items(n_items: int, rng: np.random.Generator) -> pa.Table:
     hi = np.array([b[1] for b in PRICE_BANDS])[band]
     price = np.round(lo + rng.random(n_items) * (hi - lo), 2)
     leaf = [CATEGORIES[c].split(" > ")[-1] for c in cat]
-    titles = [f"{BRANDS[b]} {COLOURS[c]} {leaf[i].rstrip('s').lower()} {i}" for i, (b, c) in enumerate(zip(brand, colour, strict=True))]
+    titles = [
+        f"{BRANDS[b]} {COLOURS[c]} {leaf[i].rstrip('s').lower()} {i}"
+        for i, (b, c) in enumerate(zip(brand, colour, strict=True))
+    ]
     return pa.table(
         {
             "item_id": [f"i{i}" for i in range(n_items)],
             "title": titles,
-            "description": [f"A {COLOURS[c]} {leaf[i].lower()} by {BRANDS[b]}." for i, (b, c) in enumerate(zip(brand, colour, strict=True))],
+            "description": [
+                f"A {COLOURS[c]} {leaf[i].lower()} by {BRANDS[b]}."
+                for i, (b, c) in enumerate(zip(brand, colour, strict=True))
+            ],
             "category": [CATEGORIES[c] for c in cat],
             "brand": [BRANDS[b] for b in brand],
             "price": price,
@@ -111,8 +117,14 @@ def make_shop(
         band = int(rng.integers(len(PRICE_BANDS)))
         uid = f"u{u}"
         truth[uid] = UserTruth(tuple(CATEGORIES[c] for c in cats), BRANDS[brand], band)
-        weight = np.where(np.isin(cat_of, cats), focus / max(np.isin(cat_of, cats).sum(), 1), (1 - focus) / n_items)
-        weight = weight * np.where(brand_of == brand, brand_boost, 1.0) * np.where(band_of == band, band_boost, 1.0)
+        weight = np.where(
+            np.isin(cat_of, cats), focus / max(np.isin(cat_of, cats).sum(), 1), (1 - focus) / n_items
+        )
+        weight = (
+            weight
+            * np.where(brand_of == brand, brand_boost, 1.0)
+            * np.where(band_of == band, band_boost, 1.0)
+        )
         weight /= weight.sum()
         n_views = max(int(views_per_user[u]), 3)
         chosen = rng.choice(n_items, n_views, p=weight)
@@ -150,11 +162,15 @@ def make_shop(
             "request_id": pa.nulls(n, pa.string()),
         }
     )
-    dataset = Dataset(name="synthetic", items=items, events=events, metadata={"seed": seed, "generator": "make_shop"})
+    dataset = Dataset(
+        name="synthetic", items=items, events=events, metadata={"seed": seed, "generator": "make_shop"}
+    )
     return SyntheticShop(dataset, truth)
 
 
-def make_event_table(n_events: int, *, n_users: int = 50_000, n_items: int = 20_000, seed: int = 0) -> pa.Table:
+def make_event_table(
+    n_events: int, *, n_users: int = 50_000, n_items: int = 20_000, seed: int = 0
+) -> pa.Table:
     """A large, fast-to-make event table in canonical columns (timestamps as ISO text), for benchmarks."""
     rng = np.random.default_rng(seed)
     users = rng.integers(0, n_users, n_events)

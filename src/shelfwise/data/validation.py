@@ -81,9 +81,7 @@ class ColumnSet:
         if col_type.startswith(_TIME_TYPES):
             return f"CAST({q(name)} AS TIMESTAMPTZ)"
         num = self.number(name)
-        from_number = (
-            f"try(to_timestamp(CASE WHEN abs({num}) >= 1e11 THEN {num} / 1000.0 ELSE {num} END))"
-        )
+        from_number = f"try(to_timestamp(CASE WHEN abs({num}) >= 1e11 THEN {num} / 1000.0 ELSE {num} END))"
         if not self.is_text(name):
             return from_number
         raw = self.raw(name)
@@ -112,7 +110,9 @@ def available_expr(raw: str) -> tuple[str, str]:
     low = f"lower({raw})"
     yes = "('true','1','yes','y','t','in_stock','instock','in stock','available')"
     no = "('false','0','no','n','f','out_of_stock','outofstock','out of stock','unavailable','sold_out')"
-    value = f"CASE WHEN {raw} IS NULL THEN true WHEN {low} IN {yes} THEN true WHEN {low} IN {no} THEN false END"
+    value = (
+        f"CASE WHEN {raw} IS NULL THEN true WHEN {low} IN {yes} THEN true WHEN {low} IN {no} THEN false END"
+    )
     bad = f"({raw} IS NOT NULL AND {low} NOT IN {yes} AND {low} NOT IN {no})"
     return value, bad
 
@@ -131,10 +131,14 @@ def json_object_expr(cols: ColumnSet, column: str, extras: list[str]) -> tuple[s
 def time_range_rules(expr: str, name: str, settings: IngestSettings) -> list[Rule]:
     """Rules quarantining times before ``min_year`` or later than now + ``max_future_seconds``."""
     return [
-        Rule(f"{expr} < make_timestamptz({settings.min_year}, 1, 1, 0, 0, 0.0)",
-             f"'{name} ' || CAST({expr} AS VARCHAR) || ' is before {settings.min_year}'"),
-        Rule(f"{expr} > now() + to_seconds({settings.max_future_seconds})",
-             f"'{name} ' || CAST({expr} AS VARCHAR) || ' is in the future'"),
+        Rule(
+            f"{expr} < make_timestamptz({settings.min_year}, 1, 1, 0, 0, 0.0)",
+            f"'{name} ' || CAST({expr} AS VARCHAR) || ' is before {settings.min_year}'",
+        ),
+        Rule(
+            f"{expr} > now() + to_seconds({settings.max_future_seconds})",
+            f"'{name} ' || CAST({expr} AS VARCHAR) || ' is in the future'",
+        ),
     ]
 
 

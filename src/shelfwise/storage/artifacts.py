@@ -132,9 +132,7 @@ class ArtifactStore:
             yield tmp
             existing = self.versions(name)
             version = (existing[-1] + 1) if existing else 1
-            files = {
-                str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
-            }
+            files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             manifest = {
                 "name": name,
                 "version": version,

@@ -13,6 +13,7 @@ index constraints, which keeps bulk loads fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Sequence
@@ -127,7 +128,9 @@ class DuckDBStore(Store):
 
     # -- writes ------------------------------------------------------------------------------------
     def write_batch(self, batch: ValidatedBatch) -> WriteResult:
-        rows = batch.rows.append_column("_ord", pa.array(range(batch.rows.num_rows), pa.int64()))
+        rows = batch.rows
+        if "_ord" not in rows.column_names:
+            rows = rows.append_column("_ord", pa.array(range(1, rows.num_rows + 1), pa.int64()))
         with self._lock:
             con = self._con
             con.register("_batch_rows", rows)
@@ -167,10 +170,8 @@ class DuckDBStore(Store):
                 raise
             finally:
                 for name in ("_batch_rows", "_batch_quarantine", "_batch_extra_items"):
-                    try:
+                    with contextlib.suppress(duckdb.Error):
                         con.unregister(name)
-                    except duckdb.Error:
-                        pass
         return WriteResult(
             inserted=result.inserted,
             updated=result.updated,
@@ -188,10 +189,14 @@ class DuckDBStore(Store):
         if kind == "events":
             return self._write_events()
         if kind == "items":
-            inserted, updated, dups = self._upsert_keyed("items", "item_id", _ITEM_VALUE_COLUMNS, "_batch_rows")
+            inserted, updated, dups = self._upsert_keyed(
+                "items", "item_id", _ITEM_VALUE_COLUMNS, "_batch_rows"
+            )
             return WriteResult(inserted, updated, dups, new_items=inserted)
         if kind == "users":
-            inserted, updated, dups = self._upsert_keyed("users", "user_id", _USER_VALUE_COLUMNS, "_batch_rows")
+            inserted, updated, dups = self._upsert_keyed(
+                "users", "user_id", _USER_VALUE_COLUMNS, "_batch_rows"
+            )
             return WriteResult(inserted, updated, dups, new_users=inserted)
         if kind == "judgements":
             total = self._scalar("SELECT count(*) FROM _batch_rows")
@@ -208,31 +213,24 @@ class DuckDBStore(Store):
         raise ValueError(f"unknown record kind {kind!r}")
 
     def _write_events(self) -> WriteResult:
-        con = self._con
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _new_events AS SELECT b.* FROM _batch_rows b "
+        """Insert events whose id is new; ``seq`` follows the batch's source order (``_ord``) after the
+        highest stored one, so equal timestamps keep their ingestion order."""
+        total = self._scalar("SELECT count(*) FROM _batch_rows")
+        base = self._scalar("SELECT coalesce(max(seq), 0) FROM events")
+        cols = ", ".join(f'b."{f.name}"' for f in EVENT_SCHEMA if f.name != "seq")
+        inserted = self._scalar(
+            f"INSERT INTO events SELECT {cols}, {base} + b._ord AS seq FROM _batch_rows b "
             "ANTI JOIN events e ON b.event_id = e.event_id"
         )
-        total = self._scalar("SELECT count(*) FROM _batch_rows")
-        inserted = self._scalar("SELECT count(*) FROM _new_events")
-        base = self._scalar("SELECT coalesce(max(seq), 0) FROM events")
-        cols = ", ".join(f'"{f.name}"' for f in EVENT_SCHEMA if f.name != "seq")
-        con.sql(
-            f"INSERT INTO events SELECT {cols}, {base} + row_number() OVER (ORDER BY _ord) AS seq "
-            "FROM _new_events"
-        )
+        # users and catalogue gaps are computed over the batch: ids of duplicate events are known already
         new_users = self._scalar(
-            "SELECT count(*) FROM (SELECT DISTINCT user_id FROM _new_events) n ANTI JOIN users u USING (user_id)"
-        )
-        con.execute(
-            "INSERT INTO users SELECT DISTINCT n.user_id, NULL, NULL FROM _new_events n "
+            "INSERT INTO users SELECT n.user_id, NULL, NULL FROM (SELECT DISTINCT user_id FROM _batch_rows) n "
             "ANTI JOIN users u ON n.user_id = u.user_id"
         )
         unknown_items = self._scalar(
-            "SELECT count(DISTINCT n.item_id) FROM _new_events n "
-            "ANTI JOIN items i ON n.item_id = i.item_id WHERE n.item_id IS NOT NULL"
+            "SELECT count(*) FROM (SELECT DISTINCT item_id FROM _batch_rows WHERE item_id IS NOT NULL) n "
+            "ANTI JOIN items i ON n.item_id = i.item_id"
         )
-        con.execute("DROP TABLE _new_events")
         return WriteResult(inserted, 0, total - inserted, new_users=new_users, unknown_items=unknown_items)
 
     def _upsert_keyed(
@@ -252,7 +250,9 @@ class DuckDBStore(Store):
             f"FROM {source} s LEFT JOIN {table} t ON s.{key} = t.{key}"
         )
         counts = dict(con.execute("SELECT _state, count(*) FROM _classified GROUP BY _state").fetchall())
-        con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _classified WHERE _state = 'changed')")
+        con.execute(
+            f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _classified WHERE _state = 'changed')"
+        )
         target_cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
         select = ", ".join(f'"{c}"' for c in target_cols)
         con.execute(f"INSERT INTO {table} SELECT {select} FROM _classified WHERE _state <> 'same'")
@@ -311,7 +311,9 @@ class DuckDBStore(Store):
             try:
                 con.execute("BEGIN")
                 for table in ("events", "users", "profiles", "impressions"):
-                    removed[table] = self._scalar(f"SELECT count(*) FROM {table} WHERE user_id = ?", [user_id])
+                    removed[table] = self._scalar(
+                        f"SELECT count(*) FROM {table} WHERE user_id = ?", [user_id]
+                    )
                     con.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id])
                 con.execute("COMMIT")
             except BaseException:
@@ -335,7 +337,8 @@ class DuckDBStore(Store):
         user_ids: Sequence[str] | None = None,
     ) -> pa.Table:
         cols = ", ".join(f'"{c}"' for c in columns) if columns else _cols(EVENT_SCHEMA)
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
             params.extend(types)
@@ -360,7 +363,8 @@ class DuckDBStore(Store):
         if user_id is None:
             return self._fetch(f"SELECT {_cols(IMPRESSION_SCHEMA)} FROM impressions ORDER BY timestamp")
         return self._fetch(
-            f"SELECT {_cols(IMPRESSION_SCHEMA)} FROM impressions WHERE user_id = ? ORDER BY timestamp", [user_id]
+            f"SELECT {_cols(IMPRESSION_SCHEMA)} FROM impressions WHERE user_id = ? ORDER BY timestamp",
+            [user_id],
         )
 
     def read_profiles(self, user_ids: Sequence[str] | None = None) -> pa.Table:
@@ -393,6 +397,8 @@ class DuckDBStore(Store):
                 "quarantined": self._scalar("SELECT count(*) FROM quarantine"),
                 "users_with_events": self._scalar("SELECT count(DISTINCT user_id) FROM events"),
             }
-            for etype, n in con.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall():
+            for etype, n in con.execute(
+                "SELECT type, count(*) FROM events GROUP BY type ORDER BY type"
+            ).fetchall():
                 out[f"events_{etype}"] = int(n)
         return out

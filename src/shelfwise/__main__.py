@@ -1,0 +1,5 @@
+"""``python -m shelfwise`` runs the command line."""
+
+from shelfwise.cli import main
+
+main()

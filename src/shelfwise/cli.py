@@ -1,0 +1,381 @@
+"""The ``shelfwise`` command line: init, ingest, validate, stats, demo, config.
+
+Every command takes ``--store DIR`` (default ``./shelfwise-data`` or ``$SHELFWISE_STORE``) and ``--json``,
+which prints exactly one JSON object with the command's result on stdout; logs go to stderr.
+Exit codes: 0 success, 1 rows quarantined under ``--strict``, 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from shelfwise import __version__
+from shelfwise.config import Settings, SettingsError, describe_settings, load_settings
+from shelfwise.data.ingest import KINDS, Ingestor, IngestReport, merge_reports
+from shelfwise.data.sources import SourceError
+from shelfwise.storage import Store, open_store
+
+log = logging.getLogger("shelfwise")
+err_console = Console(stderr=True)
+out_console = Console()
+
+app = typer.Typer(
+    name="shelfwise",
+    help="Search and recommendations for online shops, built on pretrained language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+StoreOpt = Annotated[
+    Path,
+    typer.Option(
+        "--store", envvar="SHELFWISE_STORE", help="Store folder (a DuckDB file and artifacts live there)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result on stdout.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Settings TOML file (default: <store>/shelfwise.toml if present)."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a setting, e.g. --set ingest.strict=true (repeatable)."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")]
+
+DEFAULT_STORE = Path("shelfwise-data")
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+def _setup_logging(verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    root = logging.getLogger()
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        root.addHandler(
+            RichHandler(console=err_console, show_path=False, show_time=False, rich_tracebacks=False)
+        )
+    root.setLevel(logging.WARNING)
+    logging.getLogger("shelfwise").setLevel(level)
+
+
+def _settings(store: Path, config: Path | None, overrides: list[str] | None) -> Settings:
+    path = config if config is not None else (store / "shelfwise.toml")
+    return load_settings(path if path.exists() or config is not None else None, overrides=overrides or [])
+
+
+def _emit(result: dict[str, Any], as_json: bool, human: Any = None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    elif human is not None:
+        out_console.print(human)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn expected failures into one clear line on stderr and exit code 2."""
+    try:
+        yield
+    except (CliError, SourceError, SettingsError, FileNotFoundError, ValueError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _counts_table(counts: dict[str, int], title: str) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in counts.items():
+        table.add_row(key, f"{value:,}")
+    return table
+
+
+def _report_table(reports: list[IngestReport]) -> Table:
+    table = Table(title="ingestion", show_header=True)
+    for col in ("kind", "source", "read", "accepted", "quarantined", "duplicates", "seconds"):
+        table.add_column(col, justify="left" if col in ("kind", "source") else "right")
+    for r in reports:
+        table.add_row(
+            r.kind,
+            r.source,
+            f"{r.read:,}",
+            f"{r.accepted:,}",
+            f"{r.quarantined:,}",
+            f"{r.duplicates:,}",
+            f"{r.seconds:.2f}",
+        )
+    return table
+
+
+def _parse_mapping(items: list[str] | None) -> dict[str, str]:
+    mapping = {}
+    for item in items or []:
+        canon, sep, column = item.partition("=")
+        if not sep or not canon.strip() or not column.strip():
+            raise CliError(
+                f"--map {item!r} must look like CANONICAL=FILE_COLUMN, e.g. --map user_id=customer"
+            )
+        mapping[canon.strip()] = column.strip()
+    return mapping
+
+
+def _ingest_result(store: Store, reports: list[IngestReport]) -> dict[str, Any]:
+    counts = store.counts()
+    total = merge_reports(reports, kind="all", source="") if reports else None
+    return {
+        "store": store.url,
+        "users": counts["users"],
+        "items": counts["items"],
+        "events": counts["events"],
+        "judgements": counts["judgements"],
+        "queries": counts["queries"],
+        "read": total.read if total else 0,
+        "accepted": total.accepted if total else 0,
+        "quarantined": total.quarantined if total else 0,
+        "duplicates": total.duplicates if total else 0,
+        "runs": [r.to_dict() for r in reports],
+    }
+
+
+def _default_data_dir() -> Path | None:
+    env = os.environ.get("SHELFWISE_DATA_DIR")
+    if env:
+        return Path(env)
+    guess = Path("..") / "shared" / "data"
+    return guess if guess.is_dir() else None
+
+
+@app.command()
+def init(
+    store: StoreOpt = DEFAULT_STORE,
+    pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymise", help="Keep only keyed-hash pseudonyms of user ids (fixed for the store's life)."
+        ),
+    ] = False,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Create an empty store (tables, artifact folder) and fix its pseudonymisation setting."""
+    _setup_logging(verbose)
+    with _errors():
+        overrides = [*(set_ or []), *(["privacy.pseudonymise=true"] if pseudonymise else [])]
+        settings = _settings(store, config, overrides)
+        with open_store(store) as st, Ingestor(st, settings):
+            result = {"store": st.url, "pseudonymise": st.get_meta("pseudonymise"), **st.counts()}
+        _emit(
+            result,
+            as_json,
+            f"store ready at {store} (pseudonymised ids: {result['pseudonymise']['enabled']})",
+        )
+
+
+@app.command()
+def ingest(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files to ingest (.csv, .tsv, .jsonl, .parquet, or sequences .txt)."),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help=f"What the files hold: {', '.join(KINDS)}.")
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset", help="A benchmark dataset folder name of ../shared/data, e.g. amazon-beauty."
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Where --dataset folders live (default ../shared/data or $SHELFWISE_DATA_DIR)."
+        ),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Map a canonical column to a file column: --map user_id=customer."),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was quarantined.")] = False,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Validate and load files or a benchmark dataset; bad rows are quarantined with line and reason.
+
+    Re-ingesting the same data changes nothing (events de-duplicate by event id, items and users by id).
+    """
+    _setup_logging(verbose)
+    with _errors():
+        if bool(files) == bool(dataset):
+            raise CliError("give either FILE... with --kind, or --dataset NAME")
+        if files and not kind:
+            raise CliError(f"--kind is required with files; one of {', '.join(KINDS)}")
+        if kind and kind not in KINDS:
+            raise CliError(f"unknown --kind {kind!r}; expected one of {', '.join(KINDS)}")
+        settings = _settings(store, config, set_)
+        mapping = _parse_mapping(map_)
+        reports: list[IngestReport] = []
+        with open_store(store) as st, Ingestor(st, settings) as ingestor:
+            if dataset:
+                from shelfwise.data.datasets import load_dataset
+
+                root = data_dir or _default_data_dir()
+                with err_console.status(f"reading dataset {dataset}"):
+                    ds = load_dataset(dataset, root)
+                with err_console.status(f"ingesting dataset {dataset}"):
+                    reports = ingestor.ingest_dataset(ds)
+            else:
+                for path in files or []:
+                    with err_console.status(f"ingesting {path}"):
+                        reports.append(ingestor.ingest_path(path, kind or "", mapping=mapping))
+            result = _ingest_result(st, reports)
+        _emit(result, as_json, _report_table(reports))
+        if not as_json:
+            out_console.print(
+                _counts_table(
+                    {k: result[k] for k in ("users", "items", "events", "judgements")}, "store now holds"
+                )
+            )
+            for r in reports:
+                for q in r.quarantine_sample:
+                    err_console.print(f"[yellow]quarantined[/] {r.source}:{q['line']}: {q['reason']}")
+        if (strict or settings.ingest.strict) and result["quarantined"]:
+            raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Files to check.")],
+    kind: Annotated[str, typer.Option("--kind", help=f"What the files hold: {', '.join(KINDS)}.")],
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Map a canonical column to a file column.")
+    ] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Check files without writing anything: counts and every bad row with its line and reason.
+
+    Exits 1 when any row would be quarantined, so it can gate a data pipeline.
+    """
+    _setup_logging(verbose)
+    import tempfile
+
+    with _errors():
+        if kind not in KINDS:
+            raise CliError(f"unknown --kind {kind!r}; expected one of {', '.join(KINDS)}")
+        settings = _settings(store, config, set_)
+        mapping = _parse_mapping(map_)
+        with (
+            tempfile.TemporaryDirectory(prefix="shelfwise-validate-") as tmp,
+            open_store(Path(tmp)) as scratch,
+            Ingestor(scratch, settings) as ingestor,
+        ):
+            reports = [ingestor.ingest_path(p, kind, mapping=mapping) for p in files]
+            problems = scratch.read_quarantine().select(["source", "line", "reason"]).to_pylist()
+        total = merge_reports(reports, kind=kind, source=",".join(map(str, files)))
+        result = {
+            "read": total.read,
+            "valid": total.accepted,
+            "quarantined": total.quarantined,
+            "duplicates": total.duplicates,
+            "problems": problems,
+        }
+        _emit(result, as_json, _report_table(reports))
+        if not as_json:
+            for p in problems[:50]:
+                err_console.print(f"[yellow]bad row[/] {p['source']}:{p['line']}: {p['reason']}")
+            if len(problems) > 50:
+                err_console.print(f"... and {len(problems) - 50} more")
+        if total.quarantined:
+            raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    store: StoreOpt = DEFAULT_STORE,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Counts of what the store holds: users, items, events (by type), judgements, quarantine."""
+    _setup_logging(verbose)
+    with _errors(), open_store(store, create=False) as st:
+        counts = st.counts()
+        result = {"store": st.url, **counts, "splits": st.list_splits(), "artifacts": st.artifacts.names()}
+    _emit(result, as_json, _counts_table(counts, f"store {store}"))
+
+
+@app.command()
+def demo(
+    store: StoreOpt = DEFAULT_STORE,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Load the bundled sample shop into the store and show what was loaded."""
+    _setup_logging(verbose)
+    from shelfwise.demo import run_demo
+
+    with _errors():
+        result = run_demo(store)
+    _emit(result, as_json, None)
+    if not as_json:
+        from shelfwise.demo import render_demo
+
+        render_demo(result, out_console)
+
+
+@app.command("config")
+def config_cmd(
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the effective settings, and every key with its default and meaning."""
+    with _errors():
+        settings = _settings(store, config, set_)
+    result = {"settings": settings.model_dump(), "overrides": set_ or []}
+    table = Table(title="settings", show_header=True)
+    for col in ("key", "default", "meaning"):
+        table.add_column(col)
+    for key, default, meaning in describe_settings():
+        table.add_row(key, json.dumps(default), meaning)
+    _emit(result, as_json, table)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out_console.print(__version__)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
