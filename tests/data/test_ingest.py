@@ -304,3 +304,14 @@ def test_a_process_killed_mid_write_leaves_the_store_as_it_was(tmp_path: Path, s
     with open_store(store_dir) as st:  # and it can still be written to
         report = Ingestor(st, settings).ingest_path(second, "events")
         assert report.accepted == 50_000
+
+
+def test_sequence_files_ingest_in_order_and_idempotently(tmp_path: Path, store: Store, ingestor: Ingestor) -> None:
+    path = tmp_path / "seq.txt"
+    path.write_text("u1 a b c\nu2 c a\n")
+    report = ingestor.ingest_path(path, "sequences")
+    assert report.accepted >= 5 and report.quarantined == 0
+    history = store.read_events(["item_id"], user_ids=["u1"]).column(0).to_pylist()
+    assert history == ["a", "b", "c"]
+    again = ingestor.ingest_path(path, "sequences")
+    assert again.accepted == 0 and store.counts()["events"] == 5
