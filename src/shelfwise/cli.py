@@ -347,6 +347,68 @@ def demo(
         render_demo(result, out_console)
 
 
+@app.command()
+def evaluate(
+    task: Annotated[str, typer.Option("--task", help="recommend | search")] = "recommend",
+    models: Annotated[
+        str, typer.Option("--models", help="Comma-separated model names, e.g. popularity,als,itemknn.")
+    ] = "popularity,itemknn,als",
+    split: Annotated[
+        str | None, typer.Option("--split", help="leave-one-out | temporal | given | by-query.")
+    ] = None,
+    k: Annotated[str | None, typer.Option("--k", help="Cut-offs, e.g. 5,10,20.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Tie-break (and fold) seed.")] = None,
+    folds: Annotated[int | None, typer.Option("--folds", help="By-query folds (search).")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Folder for report.json / .md / .html (default <store>/reports/<task>)."
+        ),
+    ] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Compare models under a published protocol; writes JSON, Markdown and an HTML report with plots.
+
+    Defaults: leave-one-out, full ranking, history items rankable, ties broken randomly (seed 0); each model
+    is fitted on train + valid for the test evaluation. Every output states the protocol it used.
+    """
+    _setup_logging(verbose)
+    with _errors():
+        overrides = list(set_ or [])
+        if split is not None and split != "by-query":
+            overrides.append(f"evaluation.split={split}")
+        if k is not None:
+            overrides.append(f"evaluation.ks=[{k}]")
+        if seed is not None:
+            overrides.append(f"evaluation.tie_break_seed={seed}")
+        if folds is not None:
+            overrides.append(f"evaluation.folds={folds}")
+        settings = _settings(store, config, overrides)
+        names = [m.strip() for m in models.split(",") if m.strip()]
+        if task not in ("recommend", "search"):
+            raise CliError(f"unknown --task {task!r}; expected recommend or search")
+        with open_store(store, create=False) as st:
+            if task == "recommend":
+                from shelfwise.evaluation.runner import run_recommend
+
+                result = run_recommend(st, names, settings, overrides=overrides)
+            else:
+                from shelfwise.evaluation.search_runner import run_search
+
+                result = run_search(st, names, settings, overrides=overrides)
+        from shelfwise.evaluation.report import markdown, write_reports
+
+        paths = write_reports(result, report or (store / "reports" / task))
+        payload = {**result.to_dict(), "reports": paths}
+    _emit(payload, as_json, markdown(result))
+    if not as_json:
+        out_console.print(f"report: {paths['html']}")
+
+
 @app.command("config")
 def config_cmd(
     store: StoreOpt = DEFAULT_STORE,

@@ -22,7 +22,7 @@ import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -59,11 +59,60 @@ class PrivacySettings(Section):
     )
 
 
+class EvaluationSettings(Section):
+    """The offline evaluation protocol (defaults: the published Amazon Beauty protocol)."""
+
+    split: str = Field(
+        "leave-one-out", description="leave-one-out | temporal | given (a split shipped with the data)"
+    )
+    ks: list[int] = Field(default_factory=lambda: [5, 10, 20], description="cut-offs K of every @K metric")
+    tie_break_seed: int = Field(0, description="seed of the random tie-break (never by item id)")
+    exclude_history: bool = Field(
+        False,
+        description="mask the user's own history items from the ranking (default: rankable, as published)",
+    )
+    sampled: int | None = Field(
+        None, description="rank the target among this many sampled negatives instead of all items (labelled)"
+    )
+    event_types: list[str] | None = Field(
+        None, description="event types that count as interactions (None = all)"
+    )
+    folds: int = Field(5, description="by-query folds of the search evaluation")
+    report_valid: bool = Field(
+        False, description="also report the validation split (model fitted on train only)"
+    )
+
+
+class ItemKNNSettings(Section):
+    """Item-kNN baseline (implicit)."""
+
+    k: int = Field(20, description="neighbours per item (20 is best on Beauty validation, history rankable)")
+    similarity: Literal["bm25", "cosine"] = Field("bm25", description="bm25 | cosine")
+
+
+class ALSSettings(Section):
+    """ALS baseline (implicit)."""
+
+    factors: int = Field(256, description="latent dimensions")
+    regularization: float = Field(10.0, description="L2 weight")
+    alpha: float = Field(40.0, description="confidence scale of observed interactions")
+    iterations: int = Field(15, description="ALS sweeps")
+
+
+class ModelSettings(Section):
+    """Hyper-parameters of every model, by model name."""
+
+    itemknn: ItemKNNSettings = Field(default_factory=ItemKNNSettings)
+    als: ALSSettings = Field(default_factory=ALSSettings)
+
+
 class Settings(Section):
     """The whole tree. New sections are added here as their subsystems land."""
 
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
     seed: int = Field(0, description="seed of every random component unless a section sets its own")
 
 

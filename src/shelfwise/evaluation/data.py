@@ -1,0 +1,131 @@
+"""What a recommendation model may learn from in one evaluation, built from a store.
+
+:class:`RecommendData` bundles the split of the store's events, its dense encoding
+(:class:`~shelfwise.evaluation.interactions.RankingData`), per-user item sequences in time order and the
+catalogue rows aligned with the dense item index — so an ID-based model, a sequential model and a
+text-based model all read the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shelfwise.evaluation.interactions import RankingData
+from shelfwise.evaluation.splits import GivenSplit, LeaveOneOut, Split, TemporalSplit
+from shelfwise.storage import Store
+
+SplitName = Literal["leave-one-out", "temporal", "given"]
+SPLITS: tuple[str, ...] = ("leave-one-out", "temporal", "given")
+
+
+@dataclass(frozen=True, eq=False)
+class RecommendData:
+    """One split of a shop's events, encoded for models.
+
+    Attributes:
+        split: the split (row indices into ``split.table``, time-ordered events).
+        ranking: dense ids, CSR matrices and held-out targets.
+        items: catalogue rows aligned with ``ranking.items`` (nulls for items the catalogue lacks).
+        meta: dataset facts from the store (e.g. synthetic timestamps).
+    """
+
+    split: Split
+    ranking: RankingData
+    items: pa.Table
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n_items(self) -> int:
+        """Items in the ranked catalogue."""
+        return len(self.ranking.items)
+
+    @property
+    def n_users(self) -> int:
+        """Users in the split."""
+        return len(self.ranking.users)
+
+    def _sequences(self, rows: np.ndarray) -> list[np.ndarray]:
+        table = self.split.table
+        users = self.ranking.users.encode(table.column("user_id").take(rows).to_pylist())
+        items = self.ranking.items.encode(table.column("item_id").take(rows).to_pylist(), unknown=-1)
+        seq = np.asarray(rows, dtype=np.int64)  # table rows are in (timestamp, seq) order
+        order = np.lexsort((seq, users))
+        users, items = users[order], items[order]
+        bounds = np.searchsorted(users, np.arange(self.n_users + 1))
+        return [
+            items[bounds[u] : bounds[u + 1]][items[bounds[u] : bounds[u + 1]] >= 0]
+            for u in range(self.n_users)
+        ]
+
+    @cached_property
+    def train_sequences(self) -> list[np.ndarray]:
+        """Per user index: training item indices in time order (for validation-time fitting)."""
+        return self._sequences(self.split.train)
+
+    @cached_property
+    def train_valid_sequences(self) -> list[np.ndarray]:
+        """Per user index: train + valid item indices in time order (history for the test evaluation)."""
+        return self._sequences(np.sort(np.concatenate([self.split.train, self.split.valid])))
+
+    def item_text(self) -> list[str]:
+        """A title-led text per item (empty string when the catalogue has none)."""
+        titles = self.items.column("title").to_pylist()
+        return [t or "" for t in titles]
+
+
+def _ordered_events(store: Store, event_types: list[str] | None) -> pa.Table:
+    events = store.read_events(
+        ["event_id", "user_id", "item_id", "type", "timestamp", "seq"], types=event_types
+    )
+    return events.filter(pc.is_valid(events.column("item_id")))
+
+
+def build_split(store: Store, name: str, events: pa.Table, *, cut: str | None = None) -> Split:
+    """Make the named split of ``events`` (time-ordered, with item ids)."""
+    if name == "leave-one-out":
+        return LeaveOneOut().split(events)
+    if name == "temporal":
+        if cut is None:
+            ts = events.column("timestamp")
+            cut_value = pc.quantile(pc.cast(ts, pa.int64()), q=0.8).to_pylist()[0]
+            cut = str(pa.scalar(int(cut_value), type=pa.timestamp("us", tz="UTC")).as_py())
+        return TemporalSplit(cut).split(events)
+    if name == "given":
+        splits = store.list_splits()
+        if not splits:
+            raise ValueError(
+                "the store has no given split; ingest a dataset that ships one (e.g. amazon-scientific)"
+            )
+        return GivenSplit(store.read_split(splits[0])).split(events)
+    raise ValueError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+
+
+def load_recommend_data(
+    store: Store,
+    split: str = "leave-one-out",
+    *,
+    event_types: list[str] | None = None,
+    cut: str | None = None,
+) -> RecommendData:
+    """Read the store's events and catalogue and build :class:`RecommendData`."""
+    events = _ordered_events(store, event_types)
+    if events.num_rows == 0:
+        raise ValueError("the store has no events with items; ingest some first (`shelfwise ingest`)")
+    sp = build_split(store, split, events, cut=cut)
+    ranking = RankingData.from_split(sp)
+    catalogue = store.read_items()
+    ids = ranking.items.ids.astype(str).tolist()
+    index = {i: k for k, i in enumerate(catalogue.column("item_id").to_pylist())}
+    take = pa.array([index.get(i) for i in ids], pa.int64())
+    items = (
+        catalogue.take(take) if catalogue.num_rows else pa.table({"item_id": ids, "title": [None] * len(ids)})
+    )
+    items = items.set_column(0, "item_id", pa.array(ids, pa.string()))
+    meta = {k: v for k, v in ((n, store.get_meta(n)) for n in ("pseudonymise",)) if v is not None}
+    return RecommendData(sp, ranking, items, meta)

@@ -1,0 +1,257 @@
+"""The experiment runner: one store x many models x metrics -> one comparison table.
+
+Every model is fitted and scored under the same protocol in the same process, with its train and inference
+time, its peak memory and its hyper-parameters recorded::
+
+    >>> result = run_recommend(store, ["popularity", "als"], settings)      # doctest: +SKIP
+    >>> result.table()["als"]["ndcg@10"]                                    # doctest: +SKIP
+
+The protocol defaults to the published one (leave-one-out, full ranking, history rankable, random ties);
+for the test evaluation a model is fitted on train + valid (the convention that reproduces the published
+baselines; see ``benchmarks/bench_beauty_baselines.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shelfwise.config import Settings
+from shelfwise.evaluation.data import RecommendData, load_recommend_data
+from shelfwise.evaluation.evaluate import evaluate_ranking
+from shelfwise.evaluation.metrics import get_metric
+from shelfwise.evaluation.ranking import top_k_items
+from shelfwise.evaluation.registry import EvalRecommender, build_recommender
+from shelfwise.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One model's result on one part of the split."""
+
+    model: str
+    part: str
+    metrics: dict[str, float]
+    protocol: dict[str, Any]
+    fit_seconds: float
+    score_seconds: float
+    peak_memory_mb: float
+    n_users: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Everything one ``shelfwise evaluate`` run produced."""
+
+    task: str
+    store: str
+    protocol: dict[str, Any]
+    overrides: list[str]
+    runs: list[ModelRun]
+    data: dict[str, Any]
+    seconds: float
+    started: str
+
+    def table(self, part: str = "test") -> dict[str, dict[str, float]]:
+        """``{model: {metric: value}}`` for one part."""
+        return {r.model: r.metrics for r in self.runs if r.part == part}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; ``models`` maps each model to its test metrics, timings and protocol."""
+        out = asdict(self)
+        out["models"] = {
+            r.model: {
+                **r.metrics,
+                "train_seconds": r.fit_seconds,
+                "inference_seconds": r.score_seconds,
+                "peak_memory_mb": r.peak_memory_mb,
+                "protocol": r.protocol,
+                "params": r.params,
+            }
+            for r in self.runs
+            if r.part == "test"
+        }
+        return out
+
+
+@contextmanager
+def peak_memory() -> Iterator[list[float]]:
+    """Sample this process's RSS every 20 ms; yields a one-element list filled with the peak growth in MB."""
+    import psutil
+
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    peak = [base]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            stop.wait(0.02)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out = [0.0]
+    try:
+        yield out
+    finally:
+        stop.set()
+        thread.join()
+        peak[0] = max(peak[0], proc.memory_info().rss)
+        out[0] = round((peak[0] - base) / 2**20, 1)
+
+
+def _categories(data: RecommendData) -> np.ndarray | None:
+    """int32 category code per item (leaf of the path), or None when the catalogue has no categories."""
+    cats = data.items.column("category").to_pylist() if "category" in data.items.column_names else []
+    if not cats or all(c is None for c in cats):
+        return None
+    codes: dict[str, int] = {}
+    return np.array([codes.setdefault(c, len(codes)) if c else -1 for c in cats], dtype=np.int32)
+
+
+def _metric_names(settings: Settings) -> list[str]:
+    return [f"{m}@{k}" for k in settings.evaluation.ks for m in ("ndcg", "hr", "mrr")]
+
+
+def _list_metrics(data: RecommendData, k: int) -> list[Any]:
+    counts = np.asarray(data.ranking.train_valid.sum(axis=0)).ravel()
+    metrics = [
+        get_metric(f"coverage@{k}", n_items=data.n_items),
+        get_metric(f"novelty@{k}", item_counts=counts),
+        get_metric(f"gini@{k}", n_items=data.n_items),
+    ]
+    cats = _categories(data)
+    if cats is not None:
+        metrics += [
+            get_metric(f"ild_category@{k}", categories=cats),
+            get_metric(f"miscalibration@{k}", categories=cats),
+        ]
+    return metrics
+
+
+def _evaluate_part(
+    model: EvalRecommender,
+    data: RecommendData,
+    part: str,
+    settings: Settings,
+    fit_seconds: float,
+    peak_mb: float,
+) -> ModelRun:
+    ev = settings.evaluation
+    ranking = data.ranking
+    if part == "test":
+        users, targets, history = (
+            ranking.test_users,
+            ranking.test_targets,
+            ranking.train_valid[ranking.test_users],
+        )
+    else:
+        users, targets, history = (
+            ranking.valid_users,
+            ranking.valid_targets,
+            ranking.train[ranking.valid_users],
+        )
+    result = evaluate_ranking(
+        model,
+        users,
+        targets,
+        history,
+        _metric_names(settings),
+        exclude_history=ev.exclude_history,
+        sampled=ev.sampled,
+        tie_break_seed=ev.tie_break_seed,
+        split=part,
+        fit_seconds=fit_seconds,
+        params=model.params(),
+    )
+    metrics = dict(result.metrics)
+    k_list = 10 if 10 in ev.ks else max(ev.ks)
+    t0 = time.perf_counter()
+    top = top_k_items(
+        model.score,
+        users,
+        k_list,
+        history=history,
+        exclude_history=ev.exclude_history,
+        tie_break_seed=ev.tie_break_seed,
+    )
+    list_seconds = time.perf_counter() - t0
+    for metric in _list_metrics(data, k_list):
+        metrics[metric.name] = float(metric.compute(top, history))
+    return ModelRun(
+        model=model.name,
+        part=part,
+        metrics={k: round(float(v), 6) for k, v in metrics.items()},
+        protocol=result.protocol.to_dict(),
+        fit_seconds=round(fit_seconds, 3),
+        score_seconds=round(result.score_seconds + list_seconds, 3),
+        peak_memory_mb=peak_mb,
+        n_users=result.n_users,
+        params=result.params,
+    )
+
+
+def run_recommend(
+    store: Store,
+    models: Sequence[str],
+    settings: Settings,
+    *,
+    overrides: Sequence[str] = (),
+    data: RecommendData | None = None,
+) -> ExperimentResult:
+    """Evaluate each named model on the store's events under ``settings.evaluation``."""
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    t_all = time.perf_counter()
+    ev = settings.evaluation
+    if data is None:
+        data = load_recommend_data(store, ev.split, event_types=ev.event_types)
+    runs: list[ModelRun] = []
+    for name in models:
+        parts = ["valid", "test"] if ev.report_valid else ["test"]
+        for part in parts:
+            model = build_recommender(name, settings)
+            log.info("%s: fitting on %s", name, "train" if part == "valid" else "train + valid")
+            with peak_memory() as peak:
+                t0 = time.perf_counter()
+                model.fit(data, "train" if part == "valid" else "train_valid")
+                fit_seconds = time.perf_counter() - t0
+            run = _evaluate_part(model, data, part, settings, fit_seconds, peak[0])
+            log.info(
+                "%s (%s): %s", name, part, {k: round(v, 4) for k, v in run.metrics.items() if "@10" in k}
+            )
+            runs.append(run)
+    protocol = {
+        "split": ev.split,
+        "ranking": f"sampled:{ev.sampled}" if ev.sampled else "full",
+        "history": "excluded" if ev.exclude_history else "rankable",
+        "tie_break_seed": ev.tie_break_seed,
+        "fit_for_test": "train+valid",
+    }
+    info = {
+        "users": data.n_users,
+        "items": data.n_items,
+        "events": data.split.table.num_rows,
+        "split_sizes": data.split.sizes(),
+        "split_meta": data.split.meta,
+    }
+    return ExperimentResult(
+        "recommend",
+        store.url,
+        protocol,
+        list(overrides),
+        runs,
+        info,
+        round(time.perf_counter() - t_all, 2),
+        started,
+    )
