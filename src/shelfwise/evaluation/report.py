@@ -110,12 +110,12 @@ def html_report(result: ExperimentResult) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>shelfwise evaluation — {html.escape(result.task)}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:72rem}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+td,th{{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;font-size:.85rem}}td:first-child,th:first-child{{text-align:left}}
 figure{{display:inline-block;margin:1rem}}</style></head>
 <body><h1>shelfwise evaluation: {html.escape(result.task)}</h1>
 <p>Store <code>{html.escape(result.store)}</code>, started {html.escape(result.started)}, {result.seconds}s.</p>
 <p>Protocol: <code>{protocol}</code>. Overrides: {html.escape(", ".join(result.overrides) or "none")}.</p>
-<table id="comparison"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+<div style="overflow-x:auto"><table id="comparison"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>
 {plots}
 </body></html>
 """
