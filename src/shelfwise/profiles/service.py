@@ -1,0 +1,267 @@
+"""One object for the CLI, the API server and the benchmarks: build, update live, read, segment, persist.
+
+Example:
+    >>> from shelfwise.data.synthetic import make_shop
+    >>> shop = make_shop(n_users=20, n_items=60, n_events=600, seed=3)
+    >>> svc = ProfileService(ItemCatalog.from_items(shop.dataset.items))
+    >>> svc.rebuild(shop.dataset.events)
+    20
+    >>> svc.apply_event("u1", "i5", "purchase", timestamp=1_800_000_000)
+    >>> svc.profile_json("u1")["funnel"]["purchases"] >= 1
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from shelfwise.profiles.builder import build_states
+from shelfwise.profiles.catalog import ItemCatalog
+from shelfwise.profiles.churn import ChurnModel
+from shelfwise.profiles.config import ProfileConfig, SegmentConfig
+from shelfwise.profiles.explain import profile_json
+from shelfwise.profiles.reviews import ReviewSignal, analyse_review
+from shelfwise.profiles.segment_labels import label_segments
+from shelfwise.profiles.segments import SegmentModel, fit_segments, segment_features
+from shelfwise.profiles.state import ProfileEvent, ProfileUpdater, UserState
+from shelfwise.profiles.store import load_states, save_states
+from shelfwise.profiles.vectors import blend, short_term_vector
+from shelfwise.profiles.view import ProfileReader, UserProfile
+
+__all__ = ["CHURN_ARTIFACT", "SEGMENTS_ARTIFACT", "ColdStartContext", "ProfileService"]
+
+log = logging.getLogger(__name__)
+
+#: Artifact names of the fitted models.
+SEGMENTS_ARTIFACT = "profile-segments"
+CHURN_ARTIFACT = "profile-churn"
+
+
+@dataclass(frozen=True)
+class ColdStartContext:
+    """What is known about a shopper with no history.
+
+    Attributes:
+        query_vector: the embedding of their search query (the text itself is not kept).
+        first_item: the first item they viewed (external id).
+        timestamp: when (Unix seconds; default now from the caller).
+    """
+
+    query_vector: np.ndarray | None = None
+    first_item: str | None = None
+    timestamp: float = 0.0
+
+
+class ProfileService:
+    """Profiles of one shop, kept in memory, updated per event, persisted on :meth:`flush`.
+
+    Args:
+        catalog: item facts (with vectors for interest vectors and the retriever).
+        config: profile settings.
+        segments: fitted segment model (or fit one with :meth:`fit_segments`).
+        churn: fitted churn model.
+    """
+
+    def __init__(
+        self,
+        catalog: ItemCatalog,
+        config: ProfileConfig | None = None,
+        segments: SegmentModel | None = None,
+        churn: ChurnModel | None = None,
+    ) -> None:
+        self.config = config or ProfileConfig()
+        self.updater = ProfileUpdater(catalog, self.config)
+        self.reader = ProfileReader(catalog, self.config, segments, churn)
+        self.states: dict[str, UserState] = {}
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()  # API handlers run in a thread pool: one update at a time
+
+    @property
+    def catalog(self) -> ItemCatalog:
+        """The item facts."""
+        return self.updater.catalog
+
+    # -- building ----------------------------------------------------------------------------------
+    def rebuild(self, events: pa.Table, review_signals: Mapping[str, ReviewSignal] | None = None) -> int:
+        """Replace all states by a batch build from an events table; returns the number of users."""
+        self.states = build_states(events, self.updater, review_signals, show_progress=True)
+        self._dirty = set(self.states)
+        return len(self.states)
+
+    def rebuild_from_store(self, store: Any, review_signals: Mapping[str, ReviewSignal] | None = None) -> int:
+        """Batch build from every event in a store."""
+        return self.rebuild(store.read_events(), review_signals)
+
+    def load(self, store: Any) -> int:
+        """Load persisted states (a restart without a rebuild)."""
+        self.states = load_states(store, self.updater)
+        self._dirty.clear()
+        return len(self.states)
+
+    def flush(self, store: Any, *, with_snapshot: bool = False) -> int:
+        """Upsert the states changed since the last flush; returns rows written."""
+        with self._lock:
+            dirty = {u: self.states[u] for u in sorted(self._dirty) if u in self.states}
+            self._dirty.clear()
+        return save_states(store, dirty, self.updater, self.reader if with_snapshot else None)
+
+    # -- online path -------------------------------------------------------------------------------
+    def apply_event(
+        self,
+        user_id: str,
+        item_id: str | None,
+        event_type: str,
+        timestamp: float,
+        *,
+        value: float | None = None,
+        session_id: str | None = None,
+        query_vector: np.ndarray | None = None,
+        review_text: str | None = None,
+    ) -> None:
+        """Fold one event into the user's profile (O(1); the review text is analysed, then dropped)."""
+        event = ProfileEvent(
+            item=self.catalog.index_of(item_id),
+            type=event_type,
+            timestamp=float(timestamp),
+            value=value,
+            session_id=session_id,
+            vector=None if query_vector is None else np.asarray(query_vector, dtype=np.float32),
+            review=analyse_review(review_text) if review_text else None,
+        )
+        with self._lock:
+            st = self.states.get(user_id)
+            if st is None:
+                st = self.states[user_id] = self.updater.new_state()
+            self.updater.apply(st, event)
+            self._dirty.add(user_id)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def profile(self, user_id: str, now: float | None = None) -> UserProfile:
+        """The readable profile; an unknown user gets the cold-start profile with no context.
+
+        Raises:
+            KeyError: never; unknown users are cold-start profiles.
+        """
+        st = self.states.get(user_id)
+        if st is None:
+            return self.cold_start(ColdStartContext(timestamp=now or 0.0), user_id=user_id)
+        return self.reader.profile(user_id, st, now)
+
+    def profile_json(self, user_id: str, now: float | None = None) -> dict[str, Any]:
+        """JSON-ready profile with explanations (``shelfwise profile USER --json``)."""
+        return profile_json(self.profile(user_id, now))
+
+    def cold_start(self, context: ColdStartContext, user_id: str = "anonymous") -> UserProfile:
+        """A profile for a shopper with no history, from the query, the first item and the segment prior."""
+        st = self.updater.new_state()
+        sources = []
+        if context.first_item is not None and self.catalog.index_of(context.first_item) >= 0:
+            self.updater.apply(
+                st, ProfileEvent(self.catalog.index_of(context.first_item), "view", context.timestamp)
+            )
+            sources.append("first item")
+        if context.query_vector is not None:
+            qv = np.asarray(context.query_vector, dtype=np.float32)
+            self.updater.apply(st, ProfileEvent(-1, "search", context.timestamp, vector=qv))
+            sources.append("query")
+        return self.reader.profile(user_id, st, context.timestamp, context=tuple(sources))
+
+    def interest_vector(
+        self, user_id: str, short_weight: float = 0.5, context: ColdStartContext | None = None
+    ) -> np.ndarray | None:
+        """The vector to retrieve with: blended profile vector, else the context's, else the segment prior."""
+        st = self.states.get(user_id)
+        if st is None and context is not None:
+            st = self.updater.new_state()
+            if context.first_item is not None and self.catalog.index_of(context.first_item) >= 0:
+                self.updater.apply(
+                    st, ProfileEvent(self.catalog.index_of(context.first_item), "view", context.timestamp)
+                )
+            if context.query_vector is not None:
+                self.updater.apply(
+                    st,
+                    ProfileEvent(
+                        -1, "search", context.timestamp, vector=np.asarray(context.query_vector, np.float32)
+                    ),
+                )
+        v = None
+        if st is not None:
+            v = blend(st.long_vector(), short_term_vector(st, self.catalog, self.config), short_weight)
+        segs = self.reader.segments
+        if v is None and segs is not None and segs.prior_interest.size:
+            v = segs.prior_interest[segs.nearest_by_interest(None)]
+        return v
+
+    # -- models as artifacts -----------------------------------------------------------------------
+    def save_models(self, store: Any) -> list[str]:
+        """Write the segment and churn models as versioned artifacts of ``store`` (JSON + .npy)."""
+        saved = []
+        if self.reader.segments is not None:
+            with store.artifacts.writer(
+                SEGMENTS_ARTIFACT, config=self.reader.segments.config.model_dump()
+            ) as d:
+                self.reader.segments.save(d)
+            saved.append(SEGMENTS_ARTIFACT)
+        if self.reader.churn is not None:
+            with store.artifacts.writer(
+                CHURN_ARTIFACT, config={"horizon_days": self.reader.churn.horizon_days}
+            ) as d:
+                self.reader.churn.save(d)
+            saved.append(CHURN_ARTIFACT)
+        return saved
+
+    def load_models(self, store: Any) -> list[str]:
+        """Load the latest segment / churn artifacts when they exist; returns the names loaded."""
+        from shelfwise.storage import ArtifactNotFoundError
+
+        loaded = []
+        try:
+            self.reader.segments = SegmentModel.load(store.artifacts.latest(SEGMENTS_ARTIFACT).path)
+            loaded.append(SEGMENTS_ARTIFACT)
+        except ArtifactNotFoundError:
+            log.info("no %s artifact", SEGMENTS_ARTIFACT)
+        try:
+            self.reader.churn = ChurnModel.load(store.artifacts.latest(CHURN_ARTIFACT).path)
+            loaded.append(CHURN_ARTIFACT)
+        except ArtifactNotFoundError:
+            log.info("no %s artifact", CHURN_ARTIFACT)
+        return loaded
+
+    # -- segments ----------------------------------------------------------------------------------
+    def fit_segments(self, now: float | None = None, config: SegmentConfig | None = None) -> SegmentModel:
+        """Fit segments over the current profiles, label them and use them from now on.
+
+        Args:
+            now: time the segment statistics are read at (default: the latest event).
+            config: segment settings (default: ``config.segments``).
+        """
+        ids = sorted(self.states)
+        states = [self.states[u] for u in ids]
+        feats = segment_features(states, self.catalog, self.config)
+        model, assign = fit_segments(feats, config or self.config.segments)
+        now = now if now is not None else max((s.last_ts or 0.0) for s in states)
+        model = label_segments(
+            model, assign, feats, states, self.catalog, self.config, now, self.reader.churn
+        )
+        self.reader.segments = model
+        return model
+
+    def segments_json(self) -> dict[str, Any]:
+        """Segments for ``shelfwise segments --json`` and the dashboard."""
+        model = self.reader.segments
+        if model is None:
+            return {"k": 0, "segments": [], "note": "no segment model: run fit_segments"}
+        best = max(model.silhouettes, key=lambda k: model.silhouettes[k]) if model.silhouettes else model.k
+        return {
+            "k": model.k,
+            "criterion": f"silhouette over k={min(model.silhouettes, default=model.k)}..{max(model.silhouettes, default=model.k)} (best k={best})",
+            "silhouettes": {str(k): round(v, 4) for k, v in sorted(model.silhouettes.items())},
+            "segments": list(model.stats),
+        }
