@@ -1,0 +1,161 @@
+"""The re-ranking settings: one :class:`RerankConfig` (a settings section, ``rerank.*`` in the settings tree).
+
+The one knob, ``diversity`` in ``[0, 1]`` (0 = pure relevance, 1 = maximal diversity), is mapped onto each
+method's own trade-off parameter, linearly, so that 0 always reproduces the relevance order exactly:
+
+========== ==================================== =====================================================
+method     objective of the greedy step          mapping of ``diversity = d``
+========== ==================================== =====================================================
+none       ``rel(i)``                            ignored
+mmr        ``lam rel(i) - (1 - lam) max_j sim``   ``lam = 1 - d`` (Carbonell & Goldstein 1998)
+dpp        ``theta rel(i) + (1 - theta) log d_i^2`` ``theta = 1 - d`` (Chen et al. 2018, kernel
+                                                 ``L = Diag(exp(alpha r)) S Diag(exp(alpha r))`` with
+                                                 ``alpha = theta / (2 (1 - theta))``)
+calibrated ``(1 - lam) rel(i) - lam KL(p || q~)``  ``lam = d`` (Steck 2018)
+xquad      ``(1 - lam) rel(i) + lam p(c_i) [c_i new]`` ``lam = d`` (xQuAD over the user's categories)
+========== ==================================== =====================================================
+
+``rel`` is the candidates' relevance min-max normalised to ``[0, 1]`` plus rule boosts. Scales differ
+between methods (a max cosine, a log volume, a KL in nats), so equal knob values are not equal
+diversity across methods: ``benchmarks/bench_diversity_tradeoff.py`` measures where each method lands.
+
+Example:
+    >>> cfg = RerankConfig(method="mmr", diversity=0.3)
+    >>> cfg.trade_off()
+    {'lambda': 0.7}
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from shelfwise.config import Section
+
+__all__ = ["CapsConfig", "ExplorationConfig", "Method", "RerankConfig", "RuleConfig"]
+
+Method = Literal["none", "mmr", "dpp", "calibrated", "xquad"]
+
+
+class RuleConfig(Section):
+    """One business rule, matched by item / category / brand (dense indices; mapped at the edge).
+
+    ``boost`` / ``bury`` add / subtract ``amount`` to the normalised relevance (``[0, 1]``), so
+    ``bury`` with the default amount 1 sends an item below every unburied one; ``pin`` puts one item at
+    ``position`` (inserting it when no source retrieved it); ``exclude`` removes every match.
+    """
+
+    action: Literal["boost", "bury", "pin", "exclude"] = Field(description="what the rule does")
+    name: str = Field("", description="label recorded in the breakdown (default: built from the rule)")
+    items: list[int] = Field(default_factory=list, description="item indices the rule matches")
+    categories: list[int] = Field(default_factory=list, description="category ids the rule matches")
+    brands: list[int] = Field(default_factory=list, description="brand ids the rule matches")
+    amount: float | None = Field(None, ge=0, description="boost / bury size (default 0.2 / 1.0)")
+    position: int | None = Field(None, ge=1, description="1-based position of a pinned item")
+
+    @model_validator(mode="after")
+    def _check(self) -> RuleConfig:
+        if self.action == "pin":
+            if self.position is None or len(self.items) != 1 or self.categories or self.brands:
+                raise ValueError("a pin rule needs exactly one item and a position")
+        elif not (self.items or self.categories or self.brands):
+            raise ValueError(f"a {self.action} rule needs items, categories or brands to match")
+        return self
+
+    def label(self) -> str:
+        """The rule's name, or one built from what it does."""
+        if self.name:
+            return self.name
+        what = [
+            f"{k} {v}"
+            for k, v in (("item", self.items), ("category", self.categories), ("brand", self.brands))
+            if v
+        ]
+        where = f" at {self.position}" if self.action == "pin" else ""
+        return f"{self.action} {'; '.join(what)}{where}"
+
+    def size(self) -> float:
+        """The boost / bury amount with its default."""
+        if self.amount is not None:
+            return self.amount
+        return 0.2 if self.action == "boost" else 1.0
+
+
+class CapsConfig(Section):
+    """Limits on how many list slots a group may take (``None`` = no limit).
+
+    Pinned items count toward caps but are never removed by them (a pin is an explicit decision).
+    """
+
+    max_per_category: int | None = Field(None, ge=1, description="at most this many items per category")
+    max_per_brand: int | None = Field(None, ge=1, description="at most this many items per brand")
+    max_per_seller: int | None = Field(None, ge=1, description="at most this many items per seller")
+    min_per_category: dict[int, int] = Field(
+        default_factory=dict,
+        description="quotas: category id -> at least this many items (when candidates exist)",
+    )
+
+    def active(self) -> bool:
+        """Whether any cap or quota is set."""
+        return any(
+            v is not None for v in (self.max_per_category, self.max_per_brand, self.max_per_seller)
+        ) or bool(self.min_per_category)
+
+
+class ExplorationConfig(Section):
+    """Exploration slots: candidates from categories outside the shopper's usual interests.
+
+    A candidate qualifies when its category's share in the shopper's mix is at most
+    ``max_interest_share`` (default 0: categories the shopper never touched) and it is not in the
+    history. One is drawn per slot with probability ``proportional to exp(rel / temperature)``, from a
+    generator seeded by ``(seed, request seed)``: the same request always gets the same draw.
+    """
+
+    slots: int = Field(0, ge=0, description="exploration slots per list")
+    positions: list[int] | None = Field(
+        None, description="1-based positions of the slots (default: the last `slots` positions)"
+    )
+    max_interest_share: float = Field(0.0, ge=0.0, le=1.0, description="'outside usual interests' bound")
+    temperature: float = Field(0.25, gt=0.0, description="softness of the relevance-weighted draw")
+    seed: int = Field(0, description="seed combined with the request seed")
+
+    @model_validator(mode="after")
+    def _check(self) -> ExplorationConfig:
+        if self.positions is not None and (
+            len(self.positions) != self.slots or min(self.positions, default=1) < 1
+        ):
+            raise ValueError("exploration.positions must give `slots` 1-based positions")
+        return self
+
+
+class RerankConfig(Section):
+    """Re-ranking: rules -> diversity method -> exploration (see the module docstring for the knob)."""
+
+    method: Method = Field("none", description="diversity method: none, mmr, dpp, calibrated or xquad")
+    diversity: float = Field(0.0, ge=0.0, le=1.0, description="0 = pure relevance, 1 = maximal diversity")
+    k: int = Field(10, ge=1, description="list length")
+    caps: CapsConfig = Field(default_factory=CapsConfig)
+    exploration: ExplorationConfig = Field(default_factory=ExplorationConfig)
+    rules: list[RuleConfig] = Field(default_factory=list, description="business rules, applied in order")
+    exclude_history: bool = Field(False, description="drop the shopper's history items from the list")
+    calibration_alpha: float = Field(
+        0.01, gt=0.0, lt=1.0, description="Steck's smoothing q~ = (1 - a) q + a p (as the harness metric)"
+    )
+    dpp_epsilon: float = Field(1e-6, gt=0.0, description="DPP: residual volume below which an item adds none")
+
+    def trade_off(self) -> dict[str, float]:
+        """The method's own trade-off parameter(s) for the current ``diversity``."""
+        d = self.diversity
+        if self.method == "mmr":
+            return {"lambda": round(1.0 - d, 12)}
+        if self.method == "dpp":
+            theta = round(1.0 - d, 12)
+            return {"theta": theta, "alpha": theta / (2.0 * (1.0 - theta)) if theta < 1 else float("inf")}
+        if self.method in ("calibrated", "xquad"):
+            return {"lambda": d}
+        return {}
+
+    def with_knob(self, **changes: Any) -> RerankConfig:
+        """A validated copy with per-request changes (e.g. ``diversity=0.5, method="dpp"``)."""
+        return RerankConfig.model_validate(self.model_dump() | changes)
