@@ -109,3 +109,26 @@ def test_ingest_beauty_dataset_matches_source_counts(tmp_path: Path) -> None:
         198_502,
         0,
     )
+
+
+def test_profile_and_segments_on_the_demo_shop(tmp_path: Path) -> None:
+    store = str(tmp_path / "demo")
+    run("demo", "--store", store, "--json")
+    seg = json.loads(run("segments", "--store", store, "--json").stdout)
+    assert seg["k"] >= 2 and sum(s["size"] for s in seg["segments"]) == 802
+    assert all(s["label"] for s in seg["segments"])
+    prof = json.loads(run("profile", "u0294", "--store", store, "--json").stdout)
+    assert prof["user_id"] == "u0294" and prof["summary"] and prof["funnel"]["purchases"] >= 1
+    missing = run("profile", "nobody", "--store", store, check=False)
+    assert missing.returncode == 2 and "no shopper 'nobody'" in missing.stderr
+
+
+def test_build_makes_item_artifacts_and_rebuild_encodes_nothing(tmp_path: Path) -> None:
+    store = str(tmp_path / "demo")
+    run("demo", "--store", store, "--json")
+    args = ("build", "--store", store, "--json", "--set", "search.encoder.type=sentence-transformers")
+    first = json.loads(run(*args).stdout)
+    assert first["items"] == 1_200 and first["dim"] == 384
+    assert set(first["artifacts"]) >= {"item-vectors", "vector-index", "lexical-index", "query-vocabulary"}
+    second = json.loads(run(*args).stdout)
+    assert second["encode_seconds"] < first["encode_seconds"] / 3

@@ -348,6 +348,103 @@ def demo(
 
 
 @app.command()
+def build(
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Encode the catalogue and build the vector index, the lexical index and the query vocabulary.
+
+    Encodings are cached by content: rebuilding an unchanged catalogue encodes nothing.
+    """
+    _setup_logging(verbose)
+    from shelfwise.build import build_item_artifacts
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            report = build_item_artifacts(st, settings)
+    _emit(
+        report,
+        as_json,
+        f"built {', '.join(report['artifacts'])} for {report['items']:,} items "
+        f"(encoding {report['encode_seconds']}s, vector index {report['vector_index_seconds']}s, "
+        f"lexical index {report['lexical_index_seconds']}s)",
+    )
+
+
+@app.command()
+def profile(
+    user_id: Annotated[
+        str, typer.Argument(help="The shopper's id (pseudonymised by the store when configured).")
+    ],
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild every profile from the events first.")
+    ] = False,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """One shopper's profile: affinities, price band, funnel, segment and a plain-language explanation."""
+    _setup_logging(verbose)
+    from shelfwise.profiles.pipeline import build_profiles, open_profiles
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            if rebuild:
+                build_profiles(st, settings)
+            key = Ingestor(st, settings).user_key(user_id)
+            svc = open_profiles(st, settings)
+            if key not in svc.states:
+                raise CliError(f"no shopper {user_id!r} in {store}; `shelfwise stats` shows the counts")
+            result = svc.profile_json(key)
+    _emit(
+        result,
+        as_json,
+        f"{result['user_id']}: {result.get('summary')}\n"
+        + "\n".join(f"  - {e}" for e in result.get("explanations", [])),
+    )
+
+
+@app.command()
+def segments(
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild profiles and refit segments first.")
+    ] = False,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Shopper segments with their labels, sizes and statistics (the number of segments by silhouette)."""
+    _setup_logging(verbose)
+    from shelfwise.profiles.pipeline import build_profiles, open_profiles
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            if rebuild:
+                build_profiles(st, settings)
+            result = open_profiles(st, settings).segments_json()
+    table = Table(title=f"{result['k']} segments ({result.get('criterion', '')})")
+    for col in ("segment", "label", "users"):
+        table.add_column(col)
+    for seg in result["segments"]:
+        table.add_row(
+            str(seg.get("segment", seg.get("id", ""))),
+            str(seg.get("label", "")),
+            str(seg.get("size", seg.get("users", ""))),
+        )
+    _emit(result, as_json, table)
+
+
+@app.command()
 def evaluate(
     task: Annotated[str, typer.Option("--task", help="recommend | search")] = "recommend",
     models: Annotated[

@@ -24,15 +24,17 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from shelfwise.config_base import Section
+from shelfwise.encoders.base import EncoderConfig
+from shelfwise.encoders.item_text import ItemTextConfig
+from shelfwise.index.lexical_fields import LexicalIndexConfig
+from shelfwise.index.vector_exact import VectorIndexConfig
+from shelfwise.profiles.config import ProfileConfig
+from shelfwise.rerank.config import RerankConfig
 
 ENV_PREFIX = "SHELFWISE__"
-
-
-class Section(BaseModel):
-    """Base of every settings section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class IngestSettings(Section):
@@ -99,11 +101,36 @@ class ALSSettings(Section):
     iterations: int = Field(15, description="ALS sweeps")
 
 
+class ProfileRetrieverSettings(Section):
+    """The profile vector used as a retriever (tuned on Beauty validation, benchmarks/bench_profiles.py)."""
+
+    short_weight: float = Field(
+        1.0, description="weight of the short-term (session) vector against the long-term one"
+    )
+    short_half_life_events: float = Field(
+        0.5, description="each newer event halves the weight of this many older"
+    )
+
+
 class ModelSettings(Section):
     """Hyper-parameters of every model, by model name."""
 
     itemknn: ItemKNNSettings = Field(default_factory=ItemKNNSettings)
     als: ALSSettings = Field(default_factory=ALSSettings)
+    profile: ProfileRetrieverSettings = Field(default_factory=ProfileRetrieverSettings)
+
+
+class SearchSettings(Section):
+    """Product search: lexical index, text encoder, vector index, fusion."""
+
+    lexical: LexicalIndexConfig = Field(
+        default_factory=LexicalIndexConfig, description="lexical index (BM25) settings"
+    )
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig, description="text encoder settings")
+    vector: VectorIndexConfig = Field(default_factory=VectorIndexConfig, description="vector index settings")
+    item_text: ItemTextConfig = Field(default_factory=ItemTextConfig, description="how an item becomes text")
+    rrf_k: int = Field(60, description="reciprocal rank fusion constant: score = sum 1 / (rrf_k + rank)")
+    candidates: int = Field(1000, description="candidates taken from each retriever before fusion")
 
 
 class Settings(Section):
@@ -113,6 +140,9 @@ class Settings(Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    profiles: ProfileConfig = Field(default_factory=ProfileConfig)
+    rerank: RerankConfig = Field(default_factory=RerankConfig)
     seed: int = Field(0, description="seed of every random component unless a section sets its own")
 
 

@@ -33,12 +33,15 @@ class RecommendData:
         ranking: dense ids, CSR matrices and held-out targets.
         items: catalogue rows aligned with ``ranking.items`` (nulls for items the catalogue lacks).
         meta: dataset facts from the store (e.g. synthetic timestamps).
+        item_vectors: float32 text vectors aligned with ``ranking.items`` from the store's ``item-vectors``
+            artifact (``shelfwise build``), zero rows for items it lacks; ``None`` when never built.
     """
 
     split: Split
     ranking: RankingData
     items: pa.Table
     meta: dict[str, object] = field(default_factory=dict)
+    item_vectors: np.ndarray | None = None
 
     @property
     def n_items(self) -> int:
@@ -128,4 +131,22 @@ def load_recommend_data(
     )
     items = items.set_column(0, "item_id", pa.array(ids, pa.string()))
     meta = {k: v for k, v in ((n, store.get_meta(n)) for n in ("pseudonymise",)) if v is not None}
-    return RecommendData(sp, ranking, items, meta)
+    return RecommendData(sp, ranking, items, meta, _aligned_vectors(store, ids))
+
+
+def _aligned_vectors(store: Store, ids: list[str]) -> np.ndarray | None:
+    """The built item vectors in the order of ``ids`` (zero rows for items not built), or None."""
+    import json
+
+    from shelfwise.storage import ArtifactNotFoundError
+
+    try:
+        art = store.artifacts.latest("item-vectors")
+    except ArtifactNotFoundError:
+        return None
+    vectors = np.load(art.path / "vectors.npy")
+    pos = {i: n for n, i in enumerate(json.loads((art.path / "ids.json").read_text()))}
+    out = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
+    rows = np.array([pos.get(i, -1) for i in ids], dtype=np.int64)
+    out[rows >= 0] = vectors[rows[rows >= 0]]
+    return out

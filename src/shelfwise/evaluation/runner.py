@@ -202,6 +202,77 @@ def _evaluate_part(
     )
 
 
+RERANK_CANDIDATES = 200
+
+
+def _reranked_run(
+    model: EvalRecommender, data: RecommendData, settings: Settings, base: ModelRun
+) -> ModelRun:
+    """The model's top-200 re-ranked by ``settings.rerank`` into a top-K list, scored from the lists."""
+    from shelfwise.evaluation.metrics import ranks_from_lists
+    from shelfwise.rerank import ItemCatalog, RerankPipeline
+    from shelfwise.rerank.batch import rerank_top_items
+
+    ev, cfg = settings.evaluation, settings.rerank
+    ranking = data.ranking
+    users, targets, history = (
+        ranking.test_users,
+        ranking.test_targets,
+        ranking.train_valid[ranking.test_users],
+    )
+    cats = _categories(data)
+    if cfg.method in ("mmr", "dpp") and data.item_vectors is None:
+        raise ValueError(f"rerank.method={cfg.method} needs item vectors: run `shelfwise build` first")
+    if cfg.method in ("calibrated", "xquad") and cats is None:
+        raise ValueError(f"rerank.method={cfg.method} needs item categories; this catalogue has none")
+    catalog = ItemCatalog(embeddings=data.item_vectors, categories=cats)
+    t0 = time.perf_counter()
+    top = top_k_items(
+        model.score,
+        users,
+        RERANK_CANDIDATES,
+        history=history,
+        exclude_history=ev.exclude_history,
+        tie_break_seed=ev.tie_break_seed,
+    )
+    scores = np.zeros(top.shape, dtype=np.float32)
+    for start in range(0, users.size, 1024):
+        block = model.score(users[start : start + 1024], history[start : start + 1024])
+        rows = top[start : start + 1024]
+        scores[start : start + 1024] = np.take_along_axis(block, np.maximum(rows, 0), axis=1)
+    k_list = max(k for k in ev.ks if k <= cfg.k) if any(k <= cfg.k for k in ev.ks) else cfg.k
+    lists = rerank_top_items(
+        RerankPipeline(cfg),
+        top,
+        scores,
+        catalog,
+        history,
+        k=cfg.k,
+        seeds=np.arange(users.size) + ev.tie_break_seed,
+    )
+    seconds = time.perf_counter() - t0
+    ranks = ranks_from_lists(lists, targets)
+    metrics: dict[str, float] = {}
+    for k in ev.ks:
+        if k <= cfg.k:
+            for name in ("ndcg", "hr", "mrr"):
+                metrics[f"{name}@{k}"] = float(get_metric(f"{name}@{k}").compute(ranks))
+    for metric in _list_metrics(data, k_list):
+        metrics[metric.name] = float(metric.compute(lists, history))
+    label = f"{base.model}+{cfg.method}@{cfg.diversity:g}"
+    return ModelRun(
+        label,
+        base.part,
+        {k: round(v, 6) for k, v in metrics.items()},
+        {**base.protocol, "rerank": cfg.model_dump(mode="json"), "candidates": RERANK_CANDIDATES},
+        base.fit_seconds,
+        round(seconds, 3),
+        base.peak_memory_mb,
+        base.n_users,
+        base.params,
+    )
+
+
 def run_recommend(
     store: Store,
     models: Sequence[str],
@@ -231,12 +302,21 @@ def run_recommend(
                 "%s (%s): %s", name, part, {k: round(v, 4) for k, v in run.metrics.items() if "@10" in k}
             )
             runs.append(run)
+            if settings.rerank.method != "none" and part == "test":
+                reranked = _reranked_run(model, data, settings, run)
+                log.info(
+                    "%s: %s",
+                    reranked.model,
+                    {k: round(v, 4) for k, v in reranked.metrics.items() if "@10" in k},
+                )
+                runs.append(reranked)
     protocol = {
         "split": ev.split,
         "ranking": f"sampled:{ev.sampled}" if ev.sampled else "full",
         "history": "excluded" if ev.exclude_history else "rankable",
         "tie_break_seed": ev.tie_break_seed,
         "fit_for_test": "train+valid",
+        "rerank": settings.rerank.model_dump(mode="json") if settings.rerank.method != "none" else "none",
     }
     info = {
         "users": data.n_users,

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from shelfwise.config import Section
+from shelfwise.config_base import Section
 
 __all__ = ["CapsConfig", "ExplorationConfig", "Method", "RerankConfig", "RuleConfig"]
 
