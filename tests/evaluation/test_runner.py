@@ -132,3 +132,14 @@ def test_rerank_setting_adds_a_reranked_row_measured_from_the_same_candidates(fi
         filled, ["itemknn"], load_settings(overrides=["rerank.method=calibrated"], environ={})
     )
     assert off.table()["itemknn+calibrated@0"]["ndcg@10"] == pytest.approx(raw["ndcg@10"], abs=0.02)
+
+
+def test_profile_model_needs_built_vectors_then_beats_popularity(filled: Store) -> None:
+    from shelfwise.build import build_item_artifacts
+
+    with pytest.raises(ValueError, match="shelfwise build"):
+        run_recommend(filled, ["profile"], load_settings(environ={}))
+    settings = load_settings(overrides=["search.encoder.type=sentence-transformers"], environ={})
+    build_item_artifacts(filled, settings)
+    table = run_recommend(filled, ["popularity", "profile"], settings).table()
+    assert table["profile"]["hr@10"] > 1.5 * table["popularity"]["hr@10"]

@@ -66,7 +66,10 @@ def build_recommender(name: str, settings: Settings) -> EvalRecommender:
     return factory(settings)
 
 
-_PLUGINS = ("shelfwise.evaluation.baseline_models",)
+_PLUGINS = (
+    "shelfwise.evaluation.baseline_models",
+    "shelfwise.evaluation.profile_model",
+)
 
 
 def _load_plugins() -> None:
