@@ -69,6 +69,7 @@ def build_recommender(name: str, settings: Settings) -> EvalRecommender:
 _PLUGINS = (
     "shelfwise.evaluation.baseline_models",
     "shelfwise.evaluation.profile_model",
+    "shelfwise.retrieval.sources_registry",
 )
 
 

@@ -1,0 +1,160 @@
+"""The candidate sources of issue #5 as models of ``shelfwise evaluate --models ...``.
+
+Registered names (each a :class:`~shelfwise.retrieval.base.CandidateSource` behind :class:`SourceModel`):
+
+======================  ==================================================================================
+``popular``             :class:`~shelfwise.retrieval.popular.PopularSource`: event-weighted popularity
+``trending``            :class:`~shelfwise.retrieval.popular.TrendingSource`: popularity with time decay
+``item2item``           :class:`~shelfwise.retrieval.item2item.CoOccurrenceSource`: sequence co-occurrence
+``item2item_text``      :class:`~shelfwise.retrieval.item2item.TextSimilaritySource`: nearest item texts
+``als_source``          :class:`~shelfwise.retrieval.cf.ALSSource`: ALS, learned factors for known users
+``als_foldin``          the same ALS with every user folded in from their history (the cold-user path)
+``profile_text``        :class:`~shelfwise.retrieval.content.ProfileSource`: decayed mean of history texts
+``content``             :class:`~shelfwise.retrieval.content.ContentSource`: query + session + history text
+======================  ==================================================================================
+
+The harness hands a model ``fit(data, part)`` and ``score(users, history)``; :class:`SourceModel` turns
+that into the serving calls — ``fit`` on a view of ``data`` restricted to ``part`` and ``score_all`` over
+the :class:`~shelfwise.retrieval.history.TimedContext` each user would send (time-ordered history with
+event weights and times) — so what is evaluated is what is served. History items stay rankable unless the
+protocol masks them: sources never drop them on their own (the pipeline's ``exclude`` does, in a shop).
+
+Settings: each source's pydantic config defaults live in its module; :class:`SourcesSettings` bundles them
+so the settings tree can carry them (``models.sources``) once wired into :mod:`shelfwise.config`; until
+then the defaults apply. ``als_source`` takes its ALS hyper-parameters from ``models.als``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import BaseModel, ConfigDict, Field
+
+from shelfwise.config import Settings
+from shelfwise.evaluation.data import RecommendData
+from shelfwise.evaluation.registry import Part, register_recommender
+from shelfwise.retrieval.base import CandidateSource
+from shelfwise.retrieval.cf import ALSSource, ALSSourceConfig
+from shelfwise.retrieval.content import ContentConfig, ContentSource, ProfileSource, TextProfileConfig
+from shelfwise.retrieval.history import EventLog, train_only
+from shelfwise.retrieval.item2item import (
+    CoOccurrenceConfig,
+    CoOccurrenceSource,
+    TextSimilarityConfig,
+    TextSimilaritySource,
+)
+from shelfwise.retrieval.popular import PopularConfig, PopularSource, TrendingConfig, TrendingSource
+
+__all__ = ["SOURCE_NAMES", "SourceModel", "SourcesSettings", "build_source"]
+
+
+class SourcesSettings(BaseModel):
+    """Configs of every registered source, by registered name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    popular: PopularConfig = Field(default_factory=PopularConfig)
+    trending: TrendingConfig = Field(default_factory=TrendingConfig)
+    item2item: CoOccurrenceConfig = Field(default_factory=CoOccurrenceConfig)
+    item2item_text: TextSimilarityConfig = Field(default_factory=TextSimilarityConfig)
+    profile_text: TextProfileConfig = Field(default_factory=TextProfileConfig)
+    content: ContentConfig = Field(default_factory=ContentConfig)
+
+
+class SourceModel:
+    """Adapts a :class:`~shelfwise.retrieval.base.CandidateSource` to the evaluation runner.
+
+    Args:
+        source: the source.
+        name: the registered name (what the report calls it).
+    """
+
+    def __init__(self, source: CandidateSource, name: str) -> None:
+        self.source = source
+        self.name = name
+        self.events: EventLog | None = None
+
+    def fit(self, data: RecommendData, part: Part) -> None:
+        """Fit on train + valid (test) or on train only (validation)."""
+        view = data if part == "train_valid" else train_only(data)
+        self.source.fit(view)
+        self.events = EventLog.from_data(view)
+
+    def score(self, user_indices: np.ndarray, history: sp.csr_matrix | None = None) -> np.ndarray:
+        """float32 ``(len(users), n_items)``: the source's scores for each user's request context.
+
+        ``history`` (the harness's unordered CSR) is not needed: contexts come from the fitted events,
+        which hold the same items in time order.
+        """
+        if self.events is None:
+            raise RuntimeError(f"{self.name} is not fitted")
+        return self.source.score_all(list(self.events.contexts(user_indices)))
+
+    def params(self) -> dict[str, Any]:
+        """The source's hyper-parameters."""
+        params = getattr(self.source, "params", None)
+        return dict(params()) if callable(params) else {}
+
+
+def _sources(settings: Settings) -> SourcesSettings:
+    found = getattr(settings.models, "sources", None)
+    return found if isinstance(found, SourcesSettings) else SourcesSettings()
+
+
+def _als_config(settings: Settings, fold_in: str) -> ALSSourceConfig:
+    als = settings.models.als
+    return ALSSourceConfig(
+        factors=als.factors,
+        regularization=als.regularization,
+        alpha=als.alpha,
+        iterations=als.iterations,
+        fold_in=fold_in,
+        seed=settings.seed,
+    )
+
+
+def build_source(name: str, settings: Settings) -> CandidateSource:
+    """The source registered as ``name``, configured from ``settings``."""
+    cfg = _sources(settings)
+    seed = {"seed": settings.seed}
+    if name == "popular":
+        return PopularSource(cfg.popular.model_copy(update=seed))
+    if name == "trending":
+        return TrendingSource(cfg.trending.model_copy(update=seed))
+    if name == "item2item":
+        return CoOccurrenceSource(cfg.item2item.model_copy(update=seed))
+    if name == "item2item_text":
+        return TextSimilaritySource(cfg.item2item_text.model_copy(update=seed))
+    if name == "als_source":
+        return ALSSource(_als_config(settings, "unknown"))
+    if name == "als_foldin":
+        return ALSSource(_als_config(settings, "always"))
+    if name == "profile_text":
+        return ProfileSource(cfg.profile_text.model_copy(update=seed))
+    if name == "content":
+        return ContentSource(cfg.content.model_copy(update=seed))
+    raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}")
+
+
+SOURCE_NAMES: tuple[str, ...] = (
+    "popular",
+    "trending",
+    "item2item",
+    "item2item_text",
+    "als_source",
+    "als_foldin",
+    "profile_text",
+    "content",
+)
+
+
+def _register(name: str) -> None:
+    @register_recommender(name)
+    def factory(settings: Settings) -> SourceModel:
+        return SourceModel(build_source(name, settings), name)
+
+
+for _name in SOURCE_NAMES:
+    _register(_name)
