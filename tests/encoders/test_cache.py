@@ -70,3 +70,22 @@ def test_compaction_and_no_pickle(tmp_path: Path) -> None:
         np.load(f, allow_pickle=False)
     with pytest.raises(ValueError):
         EmbeddingCache(tmp_path, "v", 5)
+
+
+def test_encode_items_mixes_full_text_and_title(tmp_path: Path) -> None:
+    from shelfwise.encoders import ItemTextConfig, encode_items
+    from shelfwise.encoders.item_text import ItemTextTemplate
+
+    items = [{"title": "Red shoe", "description": "light and fast"}, {"description": "no title here"}]
+    enc = CountingEncoder()
+    mixed = encode_items(enc, items)
+    tmpl = ItemTextTemplate()
+    full = enc.encode_documents(tmpl.render_many(items))
+    title = enc.encode_documents(["Red shoe"])[0]
+    expected0 = (full[0] + title) / np.linalg.norm(full[0] + title)
+    np.testing.assert_allclose(mixed[0], expected0, atol=1e-6)
+    np.testing.assert_allclose(mixed[1], full[1], atol=1e-6)  # no title: the full-text vector alone
+    np.testing.assert_allclose(
+        encode_items(enc, items, ItemTextConfig(title_vector_weight=0)), full, atol=1e-6
+    )
+    assert encode_items(enc, []).shape == (0, 8)

@@ -54,7 +54,9 @@ def tiny_st(tiny_bert: Path) -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder(EncoderConfig(type="sentence-transformers", model=str(tiny_bert)))
 
 
-def test_onnx_matches_sentence_transformers(onnx_cache: Path, tiny_bert: Path, tiny_st: SentenceTransformerEncoder) -> None:
+def test_onnx_matches_sentence_transformers(
+    onnx_cache: Path, tiny_bert: Path, tiny_st: SentenceTransformerEncoder
+) -> None:
     ref = tiny_st.encode_documents(TEXTS)
     cfg = EncoderConfig(type="onnx", model=str(tiny_bert), cache_dir=onnx_cache)
     fp32 = OnnxEncoder(cfg.model_copy(update={"quantize": "none"}))

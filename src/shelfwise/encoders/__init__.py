@@ -13,6 +13,7 @@ from shelfwise.encoders.features import FeatureBatch, FeatureConfig, ItemFeaturi
 from shelfwise.encoders.fusion import FusionConfig, FusionProjection, pairs_from_sequences
 from shelfwise.encoders.image import ImageEncoder, ImageEncoderConfig, build_image_encoder
 from shelfwise.encoders.item_text import ItemTextConfig, ItemTextTemplate
+from shelfwise.encoders.item_vectors import encode_items
 from shelfwise.encoders.registry import ENCODERS, build_encoder
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "MissingDependencyError",
     "build_encoder",
     "build_image_encoder",
+    "encode_items",
     "normalize_rows",
     "pairs_from_sequences",
 ]

@@ -41,7 +41,11 @@ _CATEGORY_SPLIT = re.compile(r"\s*(?:>|/|\|)\s*")
 
 
 class ItemTextConfig(BaseModel):
-    """Settings of :class:`ItemTextTemplate` (see the module docstring for the rules)."""
+    """Settings of :class:`ItemTextTemplate` (see the module docstring for the rules).
+
+    ``title_vector_weight`` is used by :func:`shelfwise.encoders.item_vectors.encode_items`: the item vector
+    is ``normalise(v(full text) + w * v(title))``; 0 gives the full-text vector alone.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +60,7 @@ class ItemTextConfig(BaseModel):
     include_brand: bool = True
     include_category: bool = True
     include_description: bool = True
+    title_vector_weight: float = Field(default=1.0, ge=0)
 
 
 def clean_text(text: Any) -> str:
@@ -158,6 +163,10 @@ class ItemTextTemplate:
         elif head:
             head += "."
         return cut(head, cfg.max_chars)
+
+    def render_title(self, item: Any) -> str:
+        """The title alone, cleaned and cut (the second text of a two-vector item)."""
+        return cut(clean_text(as_mapping(item).get("title")), self.config.max_title_chars)
 
     def render_many(self, items: Iterable[Any]) -> list[str]:
         """Batch form of :meth:`render`."""

@@ -274,9 +274,8 @@ class OnnxEncoder(Encoder):
         query_precision = self.config.query_quantize or doc_precision
         self._precision = {"document": doc_precision, "query": query_precision}
         self.model_version = "onnx-" + model_fingerprint(
-            str(self.export_dir / "export.json"),
+            self.export_dir.name,  # the export's own fingerprint (weights + export settings), not its path
             {
-                "export": self.export_dir.name,
                 "document": doc_precision,
                 "query": query_precision,
                 "max_length": self.config.max_length,

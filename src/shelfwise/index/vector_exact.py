@@ -33,14 +33,18 @@ class VectorIndexConfig(BaseModel):
     """Settings of a vector index.
 
     Attributes:
-        type: ``"exact"``, ``"faiss-hnsw"`` (default, see ``benchmarks/bench_vector_index.py``) or ``"usearch"``.
+        type: ``"faiss-hnsw"`` (default), ``"usearch"`` or ``"exact"``. Measured on 100,000 x 384 vectors
+            (``benchmarks/bench_vector_index.py``): FAISS HNSW SQ8 recall@10 0.9996 at ~500x the exact
+            index's queries/s (one query per call) and 69x in batch; usearch was slower to build and to
+            query at equal recall, and slower with filters (no search-time predicate in its Python API).
         exact_threshold: below this many live items every search is exact (no graph is built).
         filter_exact_max: a filter leaving at most this many items is answered exactly on that subset.
         hnsw_m: HNSW links per node.
         ef_construction: HNSW candidate list while building.
         ef_search: HNSW candidate list while searching (raised to the candidate count when smaller).
-        storage: precision of the ANN copy of the vectors (``"f32"``, ``"f16"``, ``"i8"``/SQ8); final
-            scores always come from the fp32 vectors.
+        storage: precision of the ANN copy of the vectors (``"f32"``, ``"f16"``, ``"i8"``/SQ8, default);
+            final scores always come from the fp32 vectors, so SQ8 lost no recall and was faster and
+            smaller than f32 (recall 0.9996 both; 3,370 vs 2,430 queries/s; 211 vs 321 MB on disk).
         candidates: ANN candidates per query before re-scoring; ``None`` = ``max(2 k, 20)``.
         rebuild_ratio: rebuild the graph when tombstones exceed this share of all rows.
         threads: threads for building and batch search; ``None`` = library default.
@@ -54,7 +58,7 @@ class VectorIndexConfig(BaseModel):
     hnsw_m: int = Field(default=32, ge=4)
     ef_construction: int = Field(default=128, ge=8)
     ef_search: int = Field(default=64, ge=1)
-    storage: Literal["f32", "f16", "i8"] = "f32"
+    storage: Literal["f32", "f16", "i8"] = "i8"
     candidates: int | None = Field(default=None, ge=1)
     rebuild_ratio: float = Field(default=0.25, gt=0, le=1)
     threads: int | None = Field(default=None, ge=1)
