@@ -70,6 +70,7 @@ _PLUGINS = (
     "shelfwise.evaluation.baseline_models",
     "shelfwise.evaluation.profile_model",
     "shelfwise.retrieval.sources_registry",
+    "shelfwise.ranking.training",
 )
 
 
