@@ -1,28 +1,15 @@
-"""Import heavy optional libraries lazily, with an error that names the extra to install."""
+"""Lazy imports of heavy libraries for the index backends (see :mod:`shelfwise._optional`)."""
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
+from shelfwise._optional import MissingDependencyError
+from shelfwise._optional import require as _require
 
-class MissingDependencyError(ImportError):
-    """An optional library needed by the chosen backend is not installed."""
+__all__ = ["MissingDependencyError", "require"]
 
 
 def require(module: str, extra: str = "index") -> ModuleType:
-    """Import ``module`` or raise an error naming ``pip install 'shelfwise[extra]'``.
-
-    Args:
-        module: dotted module name, e.g. ``"faiss"``.
-        extra: the shelfwise extra that provides it.
-
-    Raises:
-        MissingDependencyError: when the module cannot be imported.
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise MissingDependencyError(
-            f"{module} is required for this feature; install it with: pip install 'shelfwise[{extra}]'"
-        ) from exc
+    """Import ``module`` or raise an error naming ``pip install 'shelfwise[index]'``."""
+    return _require(module, extra)
