@@ -1,28 +1,31 @@
-"""The sequential recommender (SASRec family, text-initialised items) on Amazon Beauty and Scientific.
+"""The sequential recommender (SASRec family with text-initialised items) on Amazon Beauty and Scientific.
 
-Parts (``--parts``, each merged into ``benchmarks/results/beauty_sequential.json`` and re-rendered to ``.md``):
+Parts (``--parts``), each merged row by row into ``benchmarks/results/beauty_sequential.json`` and
+re-rendered to ``.md`` (``--only LABEL ...`` runs some rows of a part, so rows can be measured by
+separate processes; every row keeps the command that measured it):
 
 * ``main``: Beauty, leave-one-out, full ranking, random ties (seed 0); NDCG@10 / HR@10 with history
   rankable (the default, published protocol: the headline) and history excluded (labelled). The
-  SASRec-CE baseline is the same network with ID-only item embeddings and no repeat bias, trained the
-  same way in the same run; the ablations add one ingredient at a time.
+  SASRec-CE baseline is the same network with ID embeddings, no repeat bias and no text, trained the
+  same way; the other rows add one ingredient at a time.
 * ``augment``: the default model with crop / mask / reorder augmentation, against none.
-* ``cold``: a seeded 5% of Beauty items lose every train / valid interaction; test users whose test
-  item is one of them are ranked (full ranking); ID-only vs text-initialised.
+* ``cold``: a seeded 5% of Beauty items lose every train / valid event; the test users whose test item
+  is one of them are ranked against all items.
 * ``scientific``: Amazon Scientific, the given split, full ranking; NDCG@10/50, Recall@10/50 against
-  an ID-only SASRec-CE and text-only baselines in the same run.
+  an ID-only SASRec-CE and text-only baselines.
 
 Convention (SASRec / RecBole): train on the train part, stop early on the valid item (valid NDCG@10,
 history rankable), test with train + valid as the input sequence, no refit. Item text vectors:
 all-MiniLM-L6-v2 (shelfwise's default ONNX int8 encoder) of title (+ brand, category when present),
-encoded once and kept in ``--cache-dir``. Wall times are on a shared 2-core machine: CPU seconds
-and the load average are recorded beside them.
+encoded once and pinned in ``--cache-dir`` (the encoder code may change; the vectors used are kept).
+Ratios come with a 95% paired bootstrap interval over users. Times are wall and CPU seconds on a
+shared 2-core machine, with the load average at start and end; one seed per row.
 
 Run (hours on a loaded machine; run in the background)::
 
     nohup .venv/bin/python benchmarks/bench_beauty_sequential.py --parts main cold scientific augment &
 
-``--quick`` trains 2 epochs per model (a smoke run of the script, numbers meaningless).
+``--quick`` trains 2 epochs per model (a smoke run of the script; numbers meaningless; separate files).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -76,6 +80,7 @@ MAIN_RUNS: dict[str, dict[str, Any]] = {
     "text only + repeat bias": {"item_embedding": "text", "text_neighbours": 0},
     "id + repeat + text neighbours": {"item_embedding": "id"},
     "text+id + repeat + text neighbours (default)": {},
+    "text+id + repeat + text neighbours, 18 epochs, linear lr decay": {"epochs": 18, "lr_schedule": "linear"},
 }
 AUG_RUNS: dict[str, dict[str, Any]] = {
     "no augmentation (default)": {},
@@ -366,7 +371,7 @@ def merge_and_save(
     report = json.loads(path.read_text()) if path.exists() else {"benchmark": NAME, "parts": {}, "runs": {}}
     old = report["parts"].get(part, {})
     rows = {r["label"]: r for r in old.get("rows", [])}
-    rows.update({r["label"]: r for r in result["rows"]})
+    rows.update({r["label"]: {**r, "command": r.get("command", meta["command"])} for r in result["rows"]})
     merged = [rows[k] for k in order if k in rows] + [r for k, r in rows.items() if k not in order]
     first = order[0]
     for row in merged:
@@ -415,7 +420,9 @@ def markdown(report: dict[str, Any]) -> str:
     out = [
         f"# {NAME}",
         "",
-        "Commands: " + "; ".join(f"`{r.get('command', '')}`" for r in report["runs"].values()),
+        "Each row says the command that measured it in the JSON (`rows[].command`); the commands were:",
+        "",
+        *sorted({f"- `{r['command']}`" for p in parts.values() for r in p["rows"] if "command" in r}),
         "",
         "Full ranking over all items, random ties (seed 0), test split. Train on the train part, early stopping "
         "on valid NDCG@10 (history rankable), test input = train + valid (SASRec / RecBole convention), one "
@@ -517,7 +524,7 @@ def main() -> None:
             result, per_user = part_cold(runs, split, data, vectors, args.quick)
         else:
             result, per_user = part_scientific(runs, args.cache_dir, args.quick)
-        command = " ".join(["python", *sys.argv])
+        command = shlex.join([".venv/bin/python", *sys.argv])
         meta = {
             "command": command,
             f"seconds[{','.join(runs)}]": time.perf_counter() - t0,

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from shelfwise.evaluation import IdIndex, LeaveOneOut
 from shelfwise.models.sequential import AugmentConfig, SequenceBatcher, pad_left, sequences_from_split
@@ -88,3 +89,24 @@ def test_package_exports_and_imports_torch_lazily() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_item_text_vectors_zero_empty_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shelfwise.encoders.base import Encoder
+    from shelfwise.models.sequential import text as text_mod
+
+    class Fake(Encoder):
+        dim, model_version = 3, "fake"
+
+        def _encode(self, texts: list[str], kind: str, show_progress: bool) -> np.ndarray:
+            return np.ones((len(texts), 3), dtype=np.float32) / np.sqrt(3)
+
+    monkeypatch.setattr(text_mod, "build_encoder", lambda cfg: Fake())
+    rows = text_mod.items_in_order(
+        pa.table({"item_id": ["b", "a"], "title": ["Blue", None]}), ["a", "b", "c"]
+    )
+    texts = text_mod.item_texts(rows)
+    assert texts == ["", "Blue.", ""]
+    vectors = text_mod.item_text_vectors(texts, show_progress=False)
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 3)
+    assert (vectors[[0, 2]] == 0).all() and np.allclose(np.linalg.norm(vectors[1]), 1.0)

@@ -98,6 +98,13 @@ def test_training_is_seeded(shop_data: ShopData) -> None:
     assert not np.array_equal(a.score(users), c.score(users))
 
 
+def test_linear_schedule_decays_the_learning_rate_to_zero(shop_data: ShopData) -> None:
+    flat = train_tiny(shop_data, item_embedding="id", text_neighbours=0, epochs=2)
+    decayed = train_tiny(shop_data, item_embedding="id", text_neighbours=0, epochs=2, lr_schedule="linear")
+    assert flat.report["final_lr"] == pytest.approx(1e-2)
+    assert decayed.report["final_lr"] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_early_stopping_restores_the_best_evaluated_weights(shop_data: ShopData) -> None:
     model = train_tiny(shop_data, item_embedding="id", epochs=40, patience=1, lr=0.05)
     rep = model.report

@@ -79,6 +79,8 @@ class SequentialConfig(BaseModel):
         epochs: most training epochs.
         batch_size: sequences per step.
         lr: AdamW learning rate.
+        lr_schedule: ``"constant"``, or ``"linear"`` decay to 0 at the end of ``epochs`` (for a fixed
+            epoch budget).
         weight_decay: AdamW weight decay (not applied to norms, biases, the learned score biases).
         logits_dtype: precision of the training logits matmul (the largest cost: positions x items).
             ``"bfloat16"`` measured 1.3x (one thread) to 2.8x (two threads) faster on this machine's
@@ -116,6 +118,7 @@ class SequentialConfig(BaseModel):
     batch_size: int = Field(128, ge=1)
     lr: float = Field(3e-3, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
+    lr_schedule: Literal["constant", "linear"] = "constant"
     logits_dtype: Literal["float32", "bfloat16"] = "float32"
     patience: int = Field(4, ge=1)
     eval_every: int = Field(1, ge=1)

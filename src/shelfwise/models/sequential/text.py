@@ -57,12 +57,20 @@ def item_text_vectors(
     """Encode item texts into float32 unit vectors ``(len(texts), dim)``.
 
     Args:
-        texts: one text per item, in dense-index order (empty strings allowed).
+        texts: one text per item, in dense-index order (an empty text gets an all-zero vector).
         encoder: encoder settings (default: the ONNX int8 all-MiniLM-L6-v2, 384-d); set ``cache_dir``
             to cache the vectors on disk.
         show_progress: tqdm bar while encoding.
     """
     enc = build_encoder(encoder or EncoderConfig())
-    vectors = enc.encode_documents(list(texts), show_progress=show_progress)
-    log.info("encoded %d item texts -> %s (%s)", len(texts), vectors.shape, enc.model_version)
-    return np.ascontiguousarray(vectors, dtype=np.float32)
+    vectors = np.array(enc.encode_documents(list(texts), show_progress=show_progress), dtype=np.float32)
+    empty = np.array([not t.strip() for t in texts], dtype=bool)
+    vectors[empty] = 0.0  # no text: no text neighbours, and the projection sees nothing
+    log.info(
+        "encoded %d item texts (%d empty) -> %s (%s)",
+        len(texts),
+        int(empty.sum()),
+        vectors.shape,
+        enc.model_version,
+    )
+    return vectors

@@ -83,6 +83,7 @@ class TrainReport:
     n_items: int
     cold_items: int
     threads: int
+    final_lr: float
     history: tuple[EpochLog, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,6 +186,12 @@ def _train(
     )
     model = SequentialRecommender(config, network, counts, sequences, item_ids)
     vset = valid.sample(config.valid_max_users, config.seed) if valid is not None else None
+    scheduler = None
+    if config.lr_schedule == "linear":  # linear decay to 0 over the epoch budget
+        total_steps = max(config.epochs * len(batcher), 1)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimiser, lambda step: max(0.0, 1.0 - step / total_steps)
+        )
     keep_gen = torch.Generator().manual_seed(config.seed + 1)
     # batches group similar lengths, so a batch mean would weigh a position of a short sequence more
     # than one of a long sequence; dividing by the mean positions per batch weighs them all the same
@@ -214,6 +221,8 @@ def _train(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
             total, steps = total + float(loss.detach()), steps + 1
         seconds = time.perf_counter() - t0
         train_s += seconds
@@ -263,6 +272,7 @@ def _train(
         n_items=n_items,
         cold_items=int((counts == 0).sum()),
         threads=torch.get_num_threads(),
+        final_lr=float(optimiser.param_groups[0]["lr"]),
         history=tuple(history),
     )
     return SequentialRecommender(config, network, counts, sequences, item_ids, report.to_dict())
