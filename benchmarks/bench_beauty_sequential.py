@@ -80,6 +80,11 @@ MAIN_RUNS: dict[str, dict[str, Any]] = {
     "text only + repeat bias": {"item_embedding": "text", "text_neighbours": 0},
     "id + repeat + text neighbours": {"item_embedding": "id"},
     "text+id + repeat + text neighbours (default)": {},
+    "text+id + repeat + text neighbours, up to 60 epochs, valid every epoch": {
+        "epochs": 60,
+        "eval_every": 1,
+        "valid_max_users": None,
+    },
     "text+id + repeat + text neighbours, 18 epochs, linear lr decay": {"epochs": 18, "lr_schedule": "linear"},
 }
 AUG_RUNS: dict[str, dict[str, Any]] = {
@@ -92,12 +97,22 @@ COLD_RUNS: dict[str, dict[str, Any]] = {
     "sasrec-ce (id, baseline)": BASELINE,
     "text+id + repeat bias": {"text_neighbours": 0},
     "text+id + repeat + text neighbours (default)": {},
+    "text+id + repeat + text neighbours, up to 60 epochs, valid every epoch": {
+        "epochs": 60,
+        "eval_every": 1,
+        "valid_max_users": None,
+    },
     "last-item text cosine (no training)": {"reference": True},
 }
 SCI_RUNS: dict[str, dict[str, Any]] = {
     "sasrec-ce (id, baseline)": BASELINE,
     "text+id + repeat bias": {"text_neighbours": 0},
     "text+id + repeat + text neighbours (default)": {},
+    "text+id + repeat + text neighbours, up to 60 epochs, valid every epoch": {
+        "epochs": 60,
+        "eval_every": 1,
+        "valid_max_users": None,
+    },
     "last-item text cosine": {},
     "mean of last 5 items' text, cosine": {},
 }

@@ -60,14 +60,23 @@ def _encoder_settings(settings: Settings, store: Store) -> Any:
     return cfg
 
 
-def encode_items(items: list[dict[str, Any]], settings: Settings, store: Store) -> np.ndarray:
-    """Text vectors of ``items`` through the configured encoder (cached by content in the store)."""
+def encode_items(
+    items: list[dict[str, Any]], settings: Settings, store: Store, report: dict[str, Any] | None = None
+) -> np.ndarray:
+    """Text vectors of ``items`` through the configured encoder (cached by content in the store).
+
+    When ``report`` is given, ``report["texts_encoded"]`` receives how many distinct texts missed the
+    cache and went through the model (``len(items)``-ish on a first build, 0 on an unchanged rebuild).
+    """
     from shelfwise.encoders import ItemTextTemplate, build_encoder
 
     encoder = build_encoder(_encoder_settings(settings, store))
     template = ItemTextTemplate(settings.search.item_text)
     texts = [template.render(item) for item in items]
-    return np.asarray(encoder.encode_documents(texts, show_progress=True), dtype=np.float32)
+    vectors = np.asarray(encoder.encode_documents(texts, show_progress=True), dtype=np.float32)
+    if report is not None:
+        report["texts_encoded"] = int(getattr(encoder, "last_misses", len(set(texts))))
+    return vectors
 
 
 def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
@@ -87,7 +96,7 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
     enc_cfg = _encoder_settings(settings, store)
 
     t0 = time.perf_counter()
-    vectors = encode_items(items, settings, store)
+    vectors = encode_items(items, settings, store, report)
     report["encode_seconds"] = round(time.perf_counter() - t0, 2)
     with store.artifacts.writer(ITEM_VECTORS, config=enc_cfg.model_dump(mode="json"), items=len(ids)) as d:
         np.save(d / "vectors.npy", vectors)

@@ -52,6 +52,7 @@ def test_train_save_load_serve_by_external_ids(
     model = train_from_tables(events, items, config, item_vectors=vectors, show_progress=False)
     assert model.item_ids is not None and model.item_ids.tolist() == ids
     assert len(model.user_sequences) == len(shop.truth)
+    assert model.user_ids is not None and sorted(model.user_ids.tolist()) == sorted(shop.truth)
     assert model.report["best_valid"]["ndcg@10"] > 0
 
     store = ArtifactStore(tmp_path / "artifacts")
@@ -59,6 +60,7 @@ def test_train_save_load_serve_by_external_ids(
     assert artifact.version == 1 and artifact.manifest["data"] == "synthetic"
     assert artifact.manifest["config"]["item_embedding"] == "text+id"
     loaded = load_artifact(store)
+    assert loaded.user_ids is not None and loaded.user_ids.tolist() == model.user_ids.tolist()
     recent = loaded.encode_items(["i3", "i17", "i5"])
     assert (recent >= 0).all()
     np.testing.assert_array_equal(loaded.score_sequences([recent]), model.score_sequences([recent]))

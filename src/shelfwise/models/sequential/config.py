@@ -114,15 +114,15 @@ class SequentialConfig(BaseModel):
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     attn_dropout: float = Field(0.3, ge=0.0, lt=1.0)
     emb_dropout: float = Field(0.5, ge=0.0, lt=1.0)
-    epochs: int = Field(60, ge=1)
+    epochs: int = Field(24, ge=1)
     batch_size: int = Field(128, ge=1)
     lr: float = Field(3e-3, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
     lr_schedule: Literal["constant", "linear"] = "constant"
     logits_dtype: Literal["float32", "bfloat16"] = "float32"
     patience: int = Field(4, ge=1)
-    eval_every: int = Field(1, ge=1)
-    valid_max_users: int | None = Field(None, ge=1)
+    eval_every: int = Field(2, ge=1)
+    valid_max_users: int | None = Field(10_000, ge=1)
     seed: int = 0
     num_threads: int | None = Field(1, ge=1)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)

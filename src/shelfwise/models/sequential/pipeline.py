@@ -102,7 +102,7 @@ def train_from_tables(
         show_progress: tqdm bars.
 
     Returns:
-        The model, holding every user's full sequence and the external item ids.
+        The model, holding every user's full sequence, the external user ids and item ids.
     """
     config = config or SequentialConfig()
     table = sequence_events(events, types)
@@ -115,8 +115,7 @@ def train_from_tables(
         item_vectors = item_text_vectors(texts, encoder, show_progress=show_progress)
     model = fit_on_split(config, split, data, item_vectors=item_vectors, show_progress=show_progress)
     everything = sequences_from_split(split, data.users, data.items, ("train", "valid"))
-    model.report["users"] = [str(u) for u in data.users.ids]
-    return model.with_user_sequences(everything)
+    return model.with_user_sequences(everything, user_ids=np.asarray(data.users.ids, dtype=str))
 
 
 def save_artifact(

@@ -9,8 +9,9 @@ Two ways to score:
   them, e.g. train-only sequences for validation, train + valid for test).
 
 Saved as ``config.json`` (settings, sizes, format version, training report), ``weights.safetensors``
-(the network, text vectors included), ``item_counts.npy`` and optionally ``item_ids.npy`` (unicode
-array) and the user sequences (``user_offsets.npy`` / ``user_items.npy``). No pickle.
+(the network, text vectors and neighbour lists included), ``item_counts.npy`` and optionally
+``item_ids.npy`` (unicode array), the user sequences (``user_offsets.npy`` / ``user_items.npy``) and
+their ``user_ids.npy``. No pickle.
 
 Example:
     >>> model = SequentialRecommender.load(path)  # doctest: +SKIP
@@ -78,6 +79,7 @@ class SequentialRecommender:
         user_sequences: per user index, the ordered items scored by :meth:`score`.
         item_ids: external ids in index order (for the serving edge), optional.
         report: training facts (epochs, validation history, seconds), JSON-ready.
+        user_ids: external ids of the users of ``user_sequences``, optional.
     """
 
     def __init__(
@@ -88,11 +90,13 @@ class SequentialRecommender:
         user_sequences: Sequence[np.ndarray] | None = None,
         item_ids: np.ndarray | None = None,
         report: dict[str, Any] | None = None,
+        user_ids: np.ndarray | None = None,
     ) -> None:
         self.config, self.network = config, network.eval()
         self.item_counts = np.asarray(item_counts, dtype=np.int64)
         self.user_sequences: list[np.ndarray] = [np.asarray(s, dtype=np.int32) for s in user_sequences or []]
         self.item_ids = item_ids
+        self.user_ids = user_ids
         self.report = dict(report or {})
         self.name = config.label
         self._table: np.ndarray | None = None
@@ -104,11 +108,14 @@ class SequentialRecommender:
         return int(self.network.n_items)
 
     def with_user_sequences(
-        self, user_sequences: Sequence[np.ndarray], name: str | None = None
+        self,
+        user_sequences: Sequence[np.ndarray],
+        name: str | None = None,
+        user_ids: np.ndarray | None = None,
     ) -> SequentialRecommender:
         """The same network scoring from other per-user sequences (shares the weights)."""
         out = SequentialRecommender(
-            self.config, self.network, self.item_counts, user_sequences, self.item_ids, self.report
+            self.config, self.network, self.item_counts, user_sequences, self.item_ids, self.report, user_ids
         )
         out.name = name or self.name
         return out
@@ -218,7 +225,9 @@ class SequentialRecommender:
             else np.concatenate([self.item_ids, np.asarray(item_ids, dtype=str)])
         )
         counts = np.concatenate([self.item_counts, np.zeros(k, dtype=np.int64)])
-        out = SequentialRecommender(self.config, network, counts, self.user_sequences, ids, self.report)
+        out = SequentialRecommender(
+            self.config, network, counts, self.user_sequences, ids, self.report, self.user_ids
+        )
         out.name = self.name
         return out
 
@@ -287,6 +296,8 @@ class SequentialRecommender:
             offsets, flat = concat_sequences(self.user_sequences)
             np.save(d / "user_offsets.npy", offsets, allow_pickle=False)
             np.save(d / "user_items.npy", flat, allow_pickle=False)
+            if self.user_ids is not None:
+                np.save(d / "user_ids.npy", np.asarray(self.user_ids, dtype=str), allow_pickle=False)
         return d
 
     @classmethod
@@ -313,6 +324,7 @@ class SequentialRecommender:
             offsets = np.load(d / "user_offsets.npy", allow_pickle=False)
             flat = np.load(d / "user_items.npy", allow_pickle=False)
             seqs = [flat[offsets[k] : offsets[k + 1]] for k in range(offsets.size - 1)]
-        model = cls(config, network, counts, seqs, ids, meta.get("report"))
+        users = np.load(d / "user_ids.npy", allow_pickle=False) if (d / "user_ids.npy").exists() else None
+        model = cls(config, network, counts, seqs, ids, meta.get("report"), users)
         model.name = meta.get("name", model.name)
         return model
