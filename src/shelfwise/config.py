@@ -26,9 +26,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from shelfwise.api.config import ApiSettings
 from shelfwise.config_base import Section
 from shelfwise.encoders.base import EncoderConfig
 from shelfwise.encoders.item_text import ItemTextConfig
+from shelfwise.experiments.config import ExperimentSettings
 from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
 from shelfwise.profiles.config import ProfileConfig
@@ -143,6 +145,8 @@ class Settings(Section):
     search: SearchSettings = Field(default_factory=SearchSettings)
     profiles: ProfileConfig = Field(default_factory=ProfileConfig)
     rerank: RerankConfig = Field(default_factory=RerankConfig)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     seed: int = Field(0, description="seed of every random component unless a section sets its own")
 
 

@@ -1,0 +1,45 @@
+"""Settings of the HTTP service (``[api]`` in shelfwise.toml, ``--set api.KEY=VALUE``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shelfwise.config_base import Section
+
+
+class RateLimitConfig(Section):
+    """Token buckets per API key and scope: ``rate`` requests per second, bursts up to ``burst``.
+
+    A rate of 0 turns the limit off for that scope (e.g. for a load test on loopback).
+    """
+
+    read_per_second: float = Field(50.0, ge=0, description="recommend / search / profile reads per key")
+    events_per_second: float = Field(100.0, ge=0, description="event batches per key")
+    admin_per_second: float = Field(20.0, ge=0, description="catalogue, users, experiments, keys per key")
+    burst_seconds: float = Field(2.0, gt=0, description="bucket size = rate x this many seconds")
+
+
+class CacheConfig(Section):
+    """Response caches: per user (recommendations) and per query (search); events invalidate a user's."""
+
+    ttl_seconds: float = Field(30.0, ge=0, description="time an entry lives; 0 turns the caches off")
+    max_entries: int = Field(50_000, ge=0, description="entries per cache before the least recent go")
+
+
+class ApiSettings(Section):
+    """The HTTP service."""
+
+    host: str = Field("127.0.0.1", description="address `shelfwise serve` binds (loopback by default)")
+    port: int = Field(8000, ge=0, le=65535, description="port `shelfwise serve` binds")
+    admin_key_env: str = Field(
+        "SHELFWISE_ADMIN_KEY",
+        description="environment variable whose value is accepted as an admin key (local use; never stored)",
+    )
+    metrics_public: bool = Field(True, description="serve /metrics without a key (for a local scraper)")
+    max_k: int = Field(100, ge=1, description="largest k a request may ask for")
+    max_batch: int = Field(10_000, ge=1, description="largest number of rows in one events / items request")
+    impression_flush_seconds: float = Field(
+        1.0, gt=0, description="impressions are buffered and written to the store this often"
+    )
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
