@@ -35,6 +35,7 @@ from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.rerank.config import RerankConfig
+from shelfwise.search.config import SearchPipelineConfig
 
 ENV_PREFIX = "SHELFWISE__"
 
@@ -133,6 +134,9 @@ class SearchSettings(Section):
     item_text: ItemTextConfig = Field(default_factory=ItemTextConfig, description="how an item becomes text")
     rrf_k: int = Field(60, description="reciprocal rank fusion constant: score = sum 1 / (rrf_k + rank)")
     candidates: int = Field(1000, description="candidates taken from each retriever before fusion")
+    pipeline: SearchPipelineConfig = Field(
+        default_factory=SearchPipelineConfig, description="the search pipeline (shelfwise search, API)"
+    )
 
 
 class Settings(Section):

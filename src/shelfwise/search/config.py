@@ -1,0 +1,78 @@
+"""Settings of the search pipeline (``[search.pipeline]`` in the settings tree)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shelfwise.config_base import Section
+
+#: Constraint keys the parser can extract (see :meth:`~shelfwise.search.query.ParsedQuery.filters`).
+QUERY_CONSTRAINTS = ("brand", "category", "colour", "colour_exclude", "size", "price")
+
+
+class CrossEncoderConfig(Section):
+    """The cross-encoder re-ranking feature: MiniLM fine-tuned on graded (query, item) labels."""
+
+    enabled: bool = Field(True, description="use the cross-encoder when a trained one is loaded")
+    max_length: int = Field(64, description="tokens of query + item text per pair")
+    epochs: float = Field(1.0, description="passes over the training pairs")
+    batch_size: int = Field(16, description="pairs per optimisation step")
+    learning_rate: float = Field(5e-5, description="AdamW learning rate (LoRA uses 10x)")
+    lora: bool = Field(False, description="train LoRA adapters (peft) instead of every weight")
+    lora_rank: int = Field(8, description="LoRA rank")
+    negatives_per_query: int = Field(
+        8, description="unjudged top hybrid candidates per training query added with gain 0"
+    )
+    depth: int = Field(50, description="candidates per query scored by the cross-encoder")
+    threads: int = Field(1, description="torch threads for training and scoring")
+    seed: int = Field(0, description="seed of initialisation and shuffling")
+
+
+class RankerConfig(Section):
+    """The learned re-ranker: LightGBM lambdarank over retrieval, text-match, cross-encoder and other features."""
+
+    depth: int = Field(100, description="candidates per query re-scored by the ranker")
+    n_estimators: int = Field(300, description="boosting rounds")
+    learning_rate: float = Field(0.05, description="shrinkage")
+    num_leaves: int = Field(15, description="leaves per tree")
+    min_child_samples: int = Field(20, description="minimum rows per leaf")
+    feature_fraction: float = Field(0.8, description="share of features per tree")
+    train_negatives: int = Field(
+        60, description="top unjudged hybrid candidates per training query, labelled gain 0"
+    )
+    cross_fit_folds: int = Field(
+        2, description="inner folds giving out-of-fold cross-encoder scores for the ranker's training rows"
+    )
+    seed: int = Field(0, description="LightGBM seed")
+
+
+class SearchPipelineConfig(Section):
+    """How a search request is answered (retrieval depth, query constraints, relaxation, personalisation)."""
+
+    depth: int = Field(200, description="candidates taken from each of the lexical and dense indexes")
+    retrieval_text: Literal["search_text", "original"] = Field(
+        "search_text",
+        description="text the indexes search: the parser's corrected text without price phrases, or the raw query",
+    )
+    query_filters: list[str] = Field(
+        default_factory=lambda: list(QUERY_CONSTRAINTS),
+        description="constraints extracted from the query text that become hard filters",
+    )
+    relax_order: list[str] = Field(
+        default_factory=lambda: ["colour", "size", "brand", "category", "price", "colour_exclude"],
+        description="constraints dropped one by one, in this order, while the result would be empty",
+    )
+    fusion: Literal["rrf", "linear"] = Field(
+        "rrf", description="candidate fusion before re-ranking: reciprocal rank or learned linear"
+    )
+    personal_weight: float = Field(
+        0.15, ge=0, lt=1, description="boost of a full personal affinity, in units of the text-score range"
+    )
+    strong_match: float = Field(
+        0.85, ge=0, le=1, description="scaled text score from which personalisation cannot demote a result"
+    )
+    facet_limit: int = Field(20, description="categories / brands listed per facet")
+    ranker: RankerConfig = Field(default_factory=RankerConfig)
+    cross_encoder: CrossEncoderConfig = Field(default_factory=CrossEncoderConfig)
