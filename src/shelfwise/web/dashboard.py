@@ -1,0 +1,149 @@
+"""The admin dashboard: catalogue and event stats, service latency, segments, one shopper's profile,
+experiments with per-arm confidence-interval charts, and the latest evaluation report.
+
+Read-only: every figure comes from the app's own objects (store, profiles, experiments, metrics).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from shelfwise.web.experiments_view import experiments_view
+from shelfwise.web.pages import catalog, render
+from shelfwise.web.reports import latest_report, latest_report_html
+from shelfwise.web.service_stats import service_rows
+from shelfwise.web.shoppers import current_shopper
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+RECENT_EVENTS = 10
+
+
+def _stats(request: Request) -> list[dict[str, str]]:
+    counts = request.app.state.store.counts()
+    items = list(catalog(request).items().values())
+    prices = [i.price for i in items if i.price is not None]
+    out = [
+        ("products", counts.get("items", 0)),
+        ("in stock", sum(1 for i in items if i.available)),
+        ("brands", len({i.brand for i in items if i.brand})),
+        ("categories", len({i.category for i in items if i.category})),
+        ("shoppers", counts.get("users", 0)),
+        ("events", counts.get("events", 0)),
+    ]
+    out += [
+        (f"{k[len('events_') :]} events", v) for k, v in sorted(counts.items()) if k.startswith("events_")
+    ]
+    out += [
+        ("impressions logged", counts.get("impressions", 0)),
+        ("quarantined rows", counts.get("quarantined", 0)),
+    ]
+    rows = [{"label": label, "value": f"{value:,}"} for label, value in out]
+    if prices:
+        rows.insert(4, {"label": "median price", "value": f"${statistics.median(prices):,.2f}"})
+    return rows
+
+
+def _service(request: Request) -> dict[str, Any]:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is None:
+        return {"rows": [], "note": "This app has no metrics registry (app.state.metrics)."}
+    rows, uptime = service_rows(metrics)
+    note = (
+        f"Since the process started {uptime / 60:.1f} minutes ago; req/s = requests / uptime."
+        if uptime
+        else None
+    )
+    if not rows:
+        note = "No requests measured yet."
+    return {"rows": rows, "note": note}
+
+
+def _when(ts: Any) -> str:
+    if isinstance(ts, datetime):
+        return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(ts, int | float):
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(ts or "")
+
+
+def _profile(request: Request, user_id: str) -> dict[str, Any] | None:
+    state = request.app.state
+    profiles = getattr(state, "profiles", None)
+    if profiles is None or not user_id:
+        return None
+    data = profiles.profile_json(user_id)
+    events = state.store.read_events(["item_id", "type", "timestamp"], user_ids=[user_id]).to_pylist()
+    cat = catalog(request)
+    recent = []
+    for e in reversed(events[-RECENT_EVENTS:]):
+        item = cat.get(e["item_id"]) if e["item_id"] else None
+        recent.append(
+            {
+                "when": _when(e["timestamp"]),
+                "type": e["type"],
+                "item_id": e["item_id"] or "",
+                "title": item.title if item else (e["item_id"] or "(search)"),
+                "url": request.url_for("web_product", item_id=e["item_id"]).path if item else "#",
+            }
+        )
+    interests = data.get("interests") or {}
+    return {
+        **data,
+        "categories": [
+            {"name": c["name"].split(" > ")[-1], "share": c["share"]}
+            for c in interests.get("categories", [])[:6]
+        ],
+        "brands": interests.get("brands", [])[:6],
+        "recent": recent,
+    }
+
+
+@router.get("/admin", name="web_dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, user: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
+    """The dashboard; ``?user=ID`` shows that shopper's profile (default: the shopper this browser shops as)."""
+    shopper = current_shopper(request)
+    state = request.app.state
+    user_id = (user or "").strip() or (shopper.user_id if shopper.known else "")
+    profiles = getattr(state, "profiles", None)
+    notices = []
+    if profiles is not None and user_id and user_id not in profiles.states:
+        notices.append(f"No events from shopper {user_id!r} yet: showing a cold-start profile.")
+    segments = (
+        profiles.segments_json() if profiles is not None else {"segments": [], "note": "No profile service."}
+    )
+    return render(
+        request,
+        "dashboard.html",
+        shopper,
+        section="admin",
+        notices=notices,
+        stats=_stats(request),
+        service=_service(request),
+        segments=segments,
+        profile=_profile(request, user_id),
+        experiments=experiments_view(state),
+        report=latest_report(state.store),
+        store_path=getattr(state.store, "folder", "DIR"),
+    )
+
+
+@router.get("/admin/report", name="web_report", response_class=HTMLResponse)
+def report(request: Request) -> HTMLResponse:
+    """The latest evaluation report's own self-contained HTML page."""
+    page = latest_report_html(request.app.state.store)
+    if page is None:
+        return HTMLResponse(
+            "<!doctype html><title>No report</title><p>No evaluation report yet.</p>", status_code=404
+        )
+    return HTMLResponse(page)

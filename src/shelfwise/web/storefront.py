@@ -1,0 +1,199 @@
+"""The storefront: home feed, search with chips and facets, product pages, autocomplete, cart and clicks.
+
+Every list comes from the service's own pipelines (:mod:`shelfwise.web.backend`); every click and add-to-cart
+is a real event sent through the feedback loop, so the next page reflects it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from shelfwise.web import backend
+from shelfwise.web.backend import Unavailable
+from shelfwise.web.pages import cards, catalog, render
+from shelfwise.web.search_view import SearchState, search_view
+from shelfwise.web.shoppers import current_shopper, pick, remember
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+FEED_SIZE = 24
+RELATED_SIZE = 8
+
+
+def _default_diversity(request: Request) -> float:
+    settings = getattr(request.app.state, "settings", None)
+    value = getattr(getattr(settings, "rerank", None), "diversity", 0.3)
+    return round(float(value), 1)
+
+
+@router.get("/", name="web_root")
+def root(request: Request) -> RedirectResponse:
+    """The storefront is the front page."""
+    return RedirectResponse(request.url_for("web_home").path, status_code=307)
+
+
+@router.get("/shop", name="web_home", response_class=HTMLResponse)
+def home(request: Request, diversity: Annotated[float | None, Query(ge=0.0, le=1.0)] = None) -> HTMLResponse:
+    """The home feed of the current shopper, with the diversity slider."""
+    shopper = current_shopper(request)
+    div = _default_diversity(request) if diversity is None else round(diversity, 2)
+    notices: list[str] = []
+    items: list[dict[str, Any]] = []
+    rid = None
+    try:
+        listing = backend.recommend(request.app.state, shopper.user_id, "home", FEED_SIZE, diversity=div)
+        items, rid = cards(request, listing.rows, "home", listing.request_id), listing.request_id
+        notices.append(listing.note or "")
+    except Unavailable as exc:
+        notices.append(str(exc))
+    summary = None
+    profiles = getattr(request.app.state, "profiles", None)
+    if profiles is not None and shopper.user_id in profiles.states:
+        summary = profiles.profile_json(shopper.user_id).get("summary")
+    return render(
+        request,
+        "home.html",
+        shopper,
+        section="shop",
+        notices=notices,
+        items=items,
+        request_id=rid,
+        diversity=div,
+        shopper_summary=summary,
+    )
+
+
+@router.get("/shop/search", name="web_search", response_class=HTMLResponse)
+def search(request: Request, q: str = "") -> HTMLResponse:
+    """Search results with the filters read from the query as removable chips, and facets."""
+    shopper = current_shopper(request)
+    state = SearchState.from_params(q, request.query_params)
+    try:
+        view = search_view(request, state, shopper.user_id)
+    except Unavailable as exc:
+        return render(
+            request,
+            "search.html",
+            shopper,
+            section="shop",
+            notices=[str(exc)],
+            query=q,
+            results=[],
+            chips=[],
+            facets=[],
+            total_text="",
+            relaxed=None,
+            corrected=None,
+        )
+    return render(request, "search.html", shopper, section="shop", query=q, **view)
+
+
+@router.get("/shop/suggest", name="web_suggest")
+def suggest(request: Request, prefix: Annotated[str, Query(max_length=100)] = "") -> JSONResponse:
+    """Autocomplete for the search box: ``{"suggestions": [...]}``."""
+    return JSONResponse({"suggestions": backend.suggest(request.app.state, prefix) if prefix.strip() else []})
+
+
+@router.get("/shop/product/{item_id}", name="web_product", response_class=HTMLResponse)
+def product(
+    request: Request,
+    item_id: str,
+    rid: Annotated[str | None, Query(max_length=100)] = None,
+    slot: Annotated[str | None, Query(max_length=40)] = None,
+    added: bool = False,
+) -> HTMLResponse:
+    """A product with "similar items" and "bought together"; opening it from a list records a click."""
+    shopper = current_shopper(request)
+    item = catalog(request).get(item_id)
+    if item is None:
+        return render(
+            request,
+            "base.html",
+            shopper,
+            section="shop",
+            status_code=404,
+            notices=[f"No product {item_id!r} in this shop."],
+        )
+    notices: list[str] = []
+    try:
+        backend.record_event(request.app.state, shopper.user_id, item_id, "click" if slot else "view", rid)
+    except Unavailable as exc:
+        notices.append(str(exc))
+    related: dict[str, list[dict[str, Any]]] = {}
+    for name in ("similar", "bought_together"):
+        try:
+            listing = backend.recommend(
+                request.app.state, shopper.user_id, name, RELATED_SIZE, item_id=item_id
+            )
+            related[name] = cards(request, listing.rows, name, listing.request_id)
+        except Unavailable as exc:
+            related[name] = []
+            notices.append(str(exc))
+    return render(
+        request,
+        "product.html",
+        shopper,
+        section="shop",
+        notices=notices,
+        item=item.card(""),
+        similar=related["similar"],
+        together=related["bought_together"],
+        came_from=rid,
+        flash="Added to your cart." if added else None,
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The fields of a url-encoded form post (what HTML forms send), first value of each, capped in size."""
+    body = (await request.body())[:10_000].decode("utf-8", errors="replace")
+    return {k: v[0][:2000] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+@router.post("/shop/cart", name="web_add_to_cart")
+async def add_to_cart(request: Request) -> Response:
+    """Put an item in the cart: an ``add_to_cart`` event, then back to the product page (form fields
+    ``item_id`` and ``request_id``, the list the product was opened from)."""
+    form = await _form(request)
+    item_id = form.get("item_id", "").strip()
+    if not item_id or catalog(request).get(item_id) is None:
+        return JSONResponse({"error": f"no product {item_id!r}"}, status_code=400)
+    shopper = current_shopper(request)
+    await run_in_threadpool(
+        backend.record_event,
+        request.app.state,
+        shopper.user_id,
+        item_id,
+        "add_to_cart",
+        form.get("request_id") or None,
+    )
+    url = f"{request.url_for('web_product', item_id=item_id).path}?added=true"
+    response = RedirectResponse(url, status_code=303)
+    remember(response, shopper)
+    return response
+
+
+@router.post("/shop/shopper", name="web_pick_shopper")
+async def pick_shopper(request: Request) -> RedirectResponse:
+    """Shop as a demo shopper (form field ``user_id``; empty = anonymously), then go back to the page the
+    picker was on (``next``, a local path only)."""
+    form = await _form(request)
+    target = urlsplit(form.get("next", ""))
+    local = target.path.startswith("/") and not target.netloc and not target.path.startswith("//")
+    url = (
+        (target.path + (f"?{target.query}" if target.query else ""))
+        if local
+        else request.url_for("web_home").path
+    )
+    response = RedirectResponse(url, status_code=303)
+    pick(response, form.get("user_id", "").strip()[:100] or None)
+    return response
