@@ -142,6 +142,12 @@ class ProfileService:
             self.updater.apply(st, event)
             self._dirty.add(user_id)
 
+    def forget(self, user_id: str) -> bool:
+        """Drop a user's live state (user deletion); True when there was one. Persisted rows are the store's."""
+        with self._lock:
+            self._dirty.discard(user_id)
+            return self.states.pop(user_id, None) is not None
+
     # -- reading -----------------------------------------------------------------------------------
     def profile(self, user_id: str, now: float | None = None) -> UserProfile:
         """The readable profile; an unknown user gets the cold-start profile with no context.
