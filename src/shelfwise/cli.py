@@ -506,6 +506,74 @@ def evaluate(
         out_console.print(f"report: {paths['html']}")
 
 
+@app.command()
+def train(
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Train the recommendation pipeline (sources, ranker) on every event and save it as a new version.
+
+    What is trained is set by `recommend.*` (sources) and `rerank.*` (applied when serving).
+    """
+    _setup_logging(verbose)
+    from shelfwise.recommend import train_recommender
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            report = train_recommender(st, settings, show_progress=not as_json)
+    _emit(
+        report,
+        as_json,
+        f"trained {report['artifact']} v{report['version']} ({', '.join(report['sources'])}) on "
+        f"{report['events']:,} events in {report['total_seconds']}s",
+    )
+
+
+@app.command()
+def recommend(
+    user_id: Annotated[str | None, typer.Argument(help="The shopper (omit for an anonymous shopper).")] = None,
+    k: Annotated[int, typer.Option("--k", help="Items to return.")] = 10,
+    slot: Annotated[
+        str, typer.Option("--slot", help="home | similar | bought_together | cart")
+    ] = "home",
+    item: Annotated[
+        str | None, typer.Option("--item", help="Anchor item of the similar / bought_together slots.")
+    ] = None,
+    cart: Annotated[list[str] | None, typer.Option("--cart", help="An item in the cart (repeatable).")] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Recommend items for a shopper, each with its score, sources and reason (needs `shelfwise train`)."""
+    _setup_logging(verbose)
+    from shelfwise.recommend import NotTrainedError, Recommender, RecommendRequest
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            try:
+                rec = Recommender.load(st, settings)
+            except NotTrainedError as exc:
+                raise CliError(str(exc)) from None
+            key = Ingestor(st, settings).user_key(user_id) if user_id else None
+        request = RecommendRequest(user_id=key, slot=slot, k=k, item_id=item, cart=list(cart or []))  # type: ignore[arg-type]
+        resp = rec.recommend(request)
+    result = resp.to_dict()
+    table = Table(title=f"{resp.model} v{resp.version}, slot {resp.slot}, fallback {resp.fallback or '-'}")
+    for col in ("#", "item", "title", "score", "reason"):
+        table.add_column(col)
+    for n, it in enumerate(resp.items, start=1):
+        title = rec.catalog.name(rec.catalog.index[it.item_id])
+        table.add_row(str(n), it.item_id, title[:60], f"{it.score:.3f}", it.reason)
+    _emit(result, as_json, table)
+
+
 @app.command("config")
 def config_cmd(
     store: StoreOpt = DEFAULT_STORE,

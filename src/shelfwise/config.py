@@ -34,6 +34,7 @@ from shelfwise.experiments.config import ExperimentSettings
 from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
 from shelfwise.profiles.config import ProfileConfig
+from shelfwise.recommend.config import RecommendSettings
 from shelfwise.rerank.config import RerankConfig
 from shelfwise.search.config import SearchPipelineConfig
 
@@ -149,6 +150,7 @@ class Settings(Section):
     search: SearchSettings = Field(default_factory=SearchSettings)
     profiles: ProfileConfig = Field(default_factory=ProfileConfig)
     rerank: RerankConfig = Field(default_factory=RerankConfig)
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     seed: int = Field(0, description="seed of every random component unless a section sets its own")

@@ -71,6 +71,7 @@ _PLUGINS = (
     "shelfwise.evaluation.profile_model",
     "shelfwise.retrieval.sources_registry",
     "shelfwise.ranking.training",
+    "shelfwise.recommend.evaluation",
 )
 
 
