@@ -1,107 +1,107 @@
-"""Experiments for the dashboard: definitions from ``app.state.experiments``, per-arm results with
-confidence intervals from the experiment analysis, drawn as inline SVG interval charts.
+"""Experiments for the dashboard: definitions from ``app.state.experiments`` and their scorecards from
+:func:`shelfwise.experiments.analysis.analyse` (per-arm estimates with confidence intervals, treatment vs
+control, the sample-ratio check), drawn as inline SVG interval charts.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from shelfwise.web.charts import Interval, interval_chart
 
-__all__ = ["arm_metrics", "experiments_view"]
+__all__ = ["experiment_panel", "experiments_view"]
 
 log = logging.getLogger(__name__)
 
-_VALUE = ("value", "mean", "estimate", "rate")
-_LOW = ("low", "ci_low", "lower")
-_HIGH = ("high", "ci_high", "upper")
+COUNT_COLUMNS = ("users", "impressions", "clicks", "purchasers")
+METRIC_LABELS = {
+    "ctr": "CTR",
+    "conversion": "conversion",
+    "revenue_per_user": "revenue / user",
+    "diversity": "list diversity",
+    "brand_fairness": "brand fairness",
+}
 
 
-def _first(d: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
-    for k in keys:
-        if isinstance(d.get(k), int | float):
-            return float(d[k])
-    return None
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x)
 
 
-def arm_metrics(arm: Mapping[str, Any]) -> dict[str, Interval]:
-    """The metrics of one arm that carry an estimate (and, when given, a confidence interval)."""
-    name = str(arm.get("arm") or arm.get("name") or "?")
-    metrics = arm.get("metrics", arm)
-    out: dict[str, Interval] = {}
-    for key, value in metrics.items():
-        if isinstance(value, Mapping) and (v := _first(value, _VALUE)) is not None:
-            ci = value.get("ci")
-            low, high = (
-                (ci[0], ci[1])
-                if isinstance(ci, list | tuple) and len(ci) == 2
-                else (_first(value, _LOW), _first(value, _HIGH))
-            )
-            out[key] = Interval(name, v, low, high)
-    return out
+def _interval(arm: str, m: Mapping[str, Any]) -> Interval | None:
+    if not _finite(m.get("value")):
+        return None
+    low, high = m.get("low"), m.get("high")
+    return Interval(arm, float(m["value"]), low if _finite(low) else None, high if _finite(high) else None)
 
 
-def _counts(arm: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in arm.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+def _cell(iv: Interval | None) -> str:
+    if iv is None:
+        return "n/a"
+    if iv.low is None or iv.high is None:
+        return f"{iv.value:.4g}"
+    return f"{iv.value:.4g} [{iv.low:.4g}, {iv.high:.4g}]"
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
+def _summary(result: Mapping[str, Any]) -> str:
+    parts = []
+    srm = result.get("srm") or {}
+    if srm:
+        verdict = "passed" if srm.get("passed") else "FAILED (sample ratio mismatch)"
+        parts.append(f"sample-ratio check {verdict}, p = {srm.get('p_value', float('nan')):.3g}")
+    sig = [c["metric"] for c in result.get("comparisons", []) if c.get("significant")]
+    parts.append(
+        f"significant vs {result.get('control', 'control')}: {', '.join(sig)}"
+        if sig
+        else "no significant difference"
+    )
+    parts.append(f"{result.get('attributed_events', 0):,} attributed events")
+    parts += [str(n) for n in result.get("notes", [])]
+    return "; ".join(parts)
 
 
-def experiment_panel(name: str, status: str, results: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Template values of one experiment: a per-arm table and one interval chart per metric."""
-    arms = list((results or {}).get("arms") or [])
-    per_arm = [arm_metrics(a) for a in arms]
-    metric_names = [m for m in dict.fromkeys(k for pm in per_arm for k in pm)]
-    count_names = [c for c in dict.fromkeys(k for a in arms for k in _counts(a))]
-    rows = []
-    for arm, pm in zip(arms, per_arm, strict=True):
-        cells = [_fmt(arm.get(c, "")) for c in count_names]
-        for m in metric_names:
-            iv = pm.get(m)
-            if iv is None:
-                cells.append("")
-            elif iv.low is not None and iv.high is not None:
-                cells.append(f"{iv.value:.4g} [{iv.low:.4g}, {iv.high:.4g}]")
-            else:
-                cells.append(f"{iv.value:.4g}")
-        rows.append({"name": str(arm.get("arm") or arm.get("name")), "cells": cells})
+def experiment_panel(name: str, status: str, result: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Template values of one experiment: per-arm table, one interval chart per metric, a summary line."""
+    arms: Mapping[str, Mapping[str, Any]] = (result or {}).get("arms") or {}
+    metrics = [m for m in METRIC_LABELS if any(m in (a.get("metrics") or {}) for a in arms.values())]
+    rows, per_metric = [], {m: [] for m in metrics}
+    for arm_name, arm in arms.items():
+        cells = [f"{arm.get(c, 0):,}" for c in COUNT_COLUMNS]
+        for m in metrics:
+            iv = _interval(arm_name, (arm.get("metrics") or {}).get(m, {}))
+            cells.append(_cell(iv))
+            if iv is not None:
+                per_metric[m].append(iv)
+        rows.append({"name": arm_name, "cells": cells})
     charts = [
-        interval_chart(f"{name}: {m} (95% CI)", [pm[m] for pm in per_arm if m in pm]) for m in metric_names
+        interval_chart(f"{METRIC_LABELS[m]} by arm (95% CI)", per_metric[m]) for m in metrics if per_metric[m]
     ]
-    summary = (results or {}).get("summary")
     return {
         "name": name,
         "status": status,
-        "summary": summary if isinstance(summary, str) else None,
-        "columns": count_names + metric_names,
+        "summary": _summary(result) if result else "no results yet",
+        "columns": [*COUNT_COLUMNS, *(METRIC_LABELS[m] for m in metrics)],
         "arms": rows,
         "charts": charts,
     }
 
 
-def _results(state: Any, experiment: Any) -> Mapping[str, Any] | None:
-    """The analysis of one experiment as a JSON-ready dict, or ``None`` when it cannot be computed."""
-    analyse = getattr(state, "experiment_results", None)
+def _result(state: Any, experiment: Any) -> Mapping[str, Any] | None:
+    """The scorecard of one experiment as JSON-ready dict, or ``None`` when it cannot be computed."""
     try:
-        if callable(analyse):
-            return analyse(experiment.name)
-        from shelfwise.experiments.analysis import analyse_experiment
+        from shelfwise.experiments.analysis import analyse
 
-        return analyse_experiment(state.store, experiment, state.settings.experiments).to_dict()
-    except Exception as exc:  # an analysis failure must not take the dashboard down
+        return analyse(state.store, experiment, state.settings.experiments).to_dict()
+    except Exception as exc:  # an analysis failure must not take the whole dashboard down
         log.warning("no results for experiment %s: %s", experiment.name, exc)
         return None
 
 
 def experiments_view(state: Any) -> list[dict[str, Any]]:
-    """Every experiment of the app with its results."""
+    """Every experiment of the app with its scorecard."""
     registry = getattr(state, "experiments", None)
     if registry is None:
         return []
-    return [experiment_panel(e.name, e.status, _results(state, e)) for e in registry.list()]
+    return [experiment_panel(e.name, e.status, _result(state, e)) for e in registry.list()]
