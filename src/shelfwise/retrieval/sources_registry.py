@@ -11,6 +11,9 @@ Registered names (each a :class:`~shelfwise.retrieval.base.CandidateSource` behi
 ``als_foldin``          the same ALS with every user folded in from their history (the cold-user path)
 ``profile_text``        :class:`~shelfwise.retrieval.content.ProfileSource`: decayed mean of history texts
 ``content``             :class:`~shelfwise.retrieval.content.ContentSource`: query + session + history text
+``lora_text``           :class:`~shelfwise.models.finetune.source.TwoTowerTextSource`: history text ->
+                        item text, MiniLM fine-tuned with LoRA on the shop's sequences
+``frozen_text``         the same two-tower scoring with the frozen encoder (no training)
 ======================  ==================================================================================
 
 The harness hands a model ``fit(data, part)`` and ``score(users, history)``; :class:`SourceModel` turns
@@ -35,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shelfwise.config import Settings
 from shelfwise.evaluation.data import RecommendData
 from shelfwise.evaluation.registry import Part, register_recommender
+from shelfwise.models.finetune.config import FinetuneConfig
 from shelfwise.retrieval.base import CandidateSource
 from shelfwise.retrieval.cf import ALSSource, ALSSourceConfig
 from shelfwise.retrieval.content import ContentConfig, ContentSource, ProfileSource, TextProfileConfig
@@ -61,6 +65,8 @@ class SourcesSettings(BaseModel):
     item2item_text: TextSimilarityConfig = Field(default_factory=TextSimilarityConfig)
     profile_text: TextProfileConfig = Field(default_factory=TextProfileConfig)
     content: ContentConfig = Field(default_factory=ContentConfig)
+    lora_text: FinetuneConfig = Field(default_factory=FinetuneConfig)
+    frozen_text: FinetuneConfig = Field(default_factory=lambda: FinetuneConfig(train=False))
 
 
 class SourceModel:
@@ -135,6 +141,11 @@ def build_source(name: str, settings: Settings) -> CandidateSource:
         return ProfileSource(cfg.profile_text.model_copy(update=seed))
     if name == "content":
         return ContentSource(cfg.content.model_copy(update=seed))
+    if name in ("lora_text", "frozen_text"):
+        from shelfwise.models.finetune.source import TwoTowerTextSource
+
+        config = cfg.lora_text if name == "lora_text" else cfg.frozen_text
+        return TwoTowerTextSource(config.model_copy(update=seed), name)
     raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}")
 
 
@@ -147,6 +158,8 @@ SOURCE_NAMES: tuple[str, ...] = (
     "als_foldin",
     "profile_text",
     "content",
+    "lora_text",
+    "frozen_text",
 )
 
 
