@@ -143,3 +143,12 @@ def test_profile_model_needs_built_vectors_then_beats_popularity(filled: Store) 
     build_item_artifacts(filled, settings)
     table = run_recommend(filled, ["popularity", "profile"], settings).table()
     assert table["profile"]["hr@10"] > 1.5 * table["popularity"]["hr@10"]
+    assert 0.0 < table["popularity"]["ild@10"] < 2.0  # built vectors -> ILD over them is reported
+
+
+def test_coverage_reranking_uses_the_configured_candidates_and_spreads_exposure(filled: Store) -> None:
+    overrides = ["rerank.method=coverage", "rerank.diversity=0.5", "rerank.candidates=50"]
+    result = run_recommend(filled, ["popularity"], load_settings(overrides=overrides, environ={}))
+    raw, reranked = result.table()["popularity"], result.table()["popularity+coverage@0.5"]
+    assert next(r for r in result.runs if "+" in r.model).protocol["candidates"] == 50
+    assert reranked["coverage@10"] > 2 * raw["coverage@10"]  # popularity shows everyone the same 10

@@ -37,6 +37,7 @@ def random_problem(n: int = 40, dim: int = 8, n_cats: int = 5, seed: int = 0) ->
         vectors=vec,
         categories=rng.integers(0, n_cats, n).astype(np.int32),
         user_mix=mix,
+        exposure_bonus=1.0 / (1.0 + rng.integers(0, 5, n)),
     )
 
 

@@ -35,6 +35,7 @@ def test_public_api_is_all() -> None:
         "dpp",
         "explain",
         "exploration",
+        "exposure",
         "greedy",
         "mmr",
         "pipeline",

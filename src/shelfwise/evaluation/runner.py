@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from shelfwise.config import Settings
+from shelfwise.evaluation.categories import item_categories
 from shelfwise.evaluation.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.evaluate import evaluate_ranking
 from shelfwise.evaluation.metrics import get_metric
@@ -112,12 +113,8 @@ def peak_memory() -> Iterator[list[float]]:
 
 
 def _categories(data: RecommendData) -> np.ndarray | None:
-    """int32 category code per item (leaf of the path), or None when the catalogue has no categories."""
-    cats = data.items.column("category").to_pylist() if "category" in data.items.column_names else []
-    if not cats or all(c is None for c in cats):
-        return None
-    codes: dict[str, int] = {}
-    return np.array([codes.setdefault(c, len(codes)) if c else -1 for c in cats], dtype=np.int32)
+    """int32 category code per item (see :mod:`shelfwise.evaluation.categories`), or None without any."""
+    return item_categories(data.items)
 
 
 def _metric_names(settings: Settings) -> list[str]:
@@ -131,6 +128,8 @@ def _list_metrics(data: RecommendData, k: int) -> list[Any]:
         get_metric(f"novelty@{k}", item_counts=counts),
         get_metric(f"gini@{k}", n_items=data.n_items),
     ]
+    if data.item_vectors is not None:
+        metrics.append(get_metric(f"ild@{k}", embeddings=data.item_vectors))
     cats = _categories(data)
     if cats is not None:
         metrics += [
@@ -202,35 +201,35 @@ def _evaluate_part(
     )
 
 
-RERANK_CANDIDATES = 200
+@dataclass(frozen=True, eq=False)
+class RerankInputs:
+    """A model's top candidates for every test user, computed once and re-ranked under many settings.
+
+    Attributes:
+        items: int32 ``(n_users, C)`` candidate items in the model's order (``-1`` padding).
+        scores: float32 ``(n_users, C)`` the model's scores of those items.
+        targets: the test targets, row-aligned.
+        history: CSR train + valid history of the test users, row-aligned.
+        seconds: time taken to rank and score the candidates.
+    """
+
+    items: np.ndarray
+    scores: np.ndarray
+    targets: np.ndarray
+    history: Any
+    seconds: float
 
 
-def _reranked_run(
-    model: EvalRecommender, data: RecommendData, settings: Settings, base: ModelRun
-) -> ModelRun:
-    """The model's top-200 re-ranked by ``settings.rerank`` into a top-K list, scored from the lists."""
-    from shelfwise.evaluation.metrics import ranks_from_lists
-    from shelfwise.rerank import ItemCatalog, RerankPipeline
-    from shelfwise.rerank.batch import rerank_top_items
-
-    ev, cfg = settings.evaluation, settings.rerank
+def rerank_inputs(model: EvalRecommender, data: RecommendData, settings: Settings) -> RerankInputs:
+    """The fitted ``model``'s top ``settings.rerank.candidates`` items and scores per test user."""
+    ev = settings.evaluation
     ranking = data.ranking
-    users, targets, history = (
-        ranking.test_users,
-        ranking.test_targets,
-        ranking.train_valid[ranking.test_users],
-    )
-    cats = _categories(data)
-    if cfg.method in ("mmr", "dpp") and data.item_vectors is None:
-        raise ValueError(f"rerank.method={cfg.method} needs item vectors: run `shelfwise build` first")
-    if cfg.method in ("calibrated", "xquad") and cats is None:
-        raise ValueError(f"rerank.method={cfg.method} needs item categories; this catalogue has none")
-    catalog = ItemCatalog(embeddings=data.item_vectors, categories=cats)
+    users, history = ranking.test_users, ranking.train_valid[ranking.test_users]
     t0 = time.perf_counter()
     top = top_k_items(
         model.score,
         users,
-        RERANK_CANDIDATES,
+        settings.rerank.candidates,
         history=history,
         exclude_history=ev.exclude_history,
         tie_break_seed=ev.tie_break_seed,
@@ -240,31 +239,67 @@ def _reranked_run(
         block = model.score(users[start : start + 1024], history[start : start + 1024])
         rows = top[start : start + 1024]
         scores[start : start + 1024] = np.take_along_axis(block, np.maximum(rows, 0), axis=1)
-    k_list = max(k for k in ev.ks if k <= cfg.k) if any(k <= cfg.k for k in ev.ks) else cfg.k
+    return RerankInputs(top, scores, ranking.test_targets, history, time.perf_counter() - t0)
+
+
+def rerank_catalog(data: RecommendData, method: str) -> Any:
+    """The re-ranker's :class:`~shelfwise.rerank.ItemCatalog` (text vectors, categories) for ``data``."""
+    from shelfwise.rerank import ItemCatalog
+
+    cats = _categories(data)
+    if method in ("mmr", "dpp") and data.item_vectors is None:
+        raise ValueError(f"rerank.method={method} needs item vectors: run `shelfwise build` first")
+    if method in ("calibrated", "xquad") and cats is None:
+        raise ValueError(f"rerank.method={method} needs item categories; this catalogue has none")
+    return ItemCatalog(embeddings=data.item_vectors, categories=cats)
+
+
+def reranked_metrics(
+    inputs: RerankInputs, data: RecommendData, settings: Settings, catalog: Any
+) -> tuple[dict[str, float], np.ndarray]:
+    """Re-rank ``inputs`` by ``settings.rerank``; the metrics and the ``(n_users, k)`` lists."""
+    from shelfwise.evaluation.metrics import ranks_from_lists
+    from shelfwise.rerank import RerankPipeline
+    from shelfwise.rerank.batch import rerank_top_items
+
+    ev, cfg = settings.evaluation, settings.rerank
     lists = rerank_top_items(
         RerankPipeline(cfg),
-        top,
-        scores,
+        inputs.items,
+        inputs.scores,
         catalog,
-        history,
+        inputs.history,
         k=cfg.k,
-        seeds=np.arange(users.size) + ev.tie_break_seed,
+        seeds=np.arange(inputs.items.shape[0]) + ev.tie_break_seed,
     )
-    seconds = time.perf_counter() - t0
-    ranks = ranks_from_lists(lists, targets)
+    ranks = ranks_from_lists(lists, inputs.targets)
     metrics: dict[str, float] = {}
     for k in ev.ks:
         if k <= cfg.k:
             for name in ("ndcg", "hr", "mrr"):
                 metrics[f"{name}@{k}"] = float(get_metric(f"{name}@{k}").compute(ranks))
+    k_list = max(k for k in ev.ks if k <= cfg.k) if any(k <= cfg.k for k in ev.ks) else cfg.k
     for metric in _list_metrics(data, k_list):
-        metrics[metric.name] = float(metric.compute(lists, history))
+        metrics[metric.name] = float(metric.compute(lists, inputs.history))
+    return metrics, lists
+
+
+def _reranked_run(
+    model: EvalRecommender, data: RecommendData, settings: Settings, base: ModelRun
+) -> ModelRun:
+    """The model's top candidates re-ranked by ``settings.rerank`` into a top-K list, scored from the lists."""
+    cfg = settings.rerank
+    catalog = rerank_catalog(data, cfg.method)
+    inputs = rerank_inputs(model, data, settings)
+    t0 = time.perf_counter()
+    metrics, _ = reranked_metrics(inputs, data, settings, catalog)
+    seconds = inputs.seconds + time.perf_counter() - t0
     label = f"{base.model}+{cfg.method}@{cfg.diversity:g}"
     return ModelRun(
         label,
         base.part,
         {k: round(v, 6) for k, v in metrics.items()},
-        {**base.protocol, "rerank": cfg.model_dump(mode="json"), "candidates": RERANK_CANDIDATES},
+        {**base.protocol, "rerank": cfg.model_dump(mode="json"), "candidates": cfg.candidates},
         base.fit_seconds,
         round(seconds, 3),
         base.peak_memory_mb,

@@ -8,7 +8,8 @@ Typical use::
         print(r.position, r.item, r.reason)     # e.g. 'Similar to "X" you viewed; added for variety'
 
 The knob ``diversity`` (0 = relevance, 1 = maximal diversity) maps onto each method's own trade-off
-(see :mod:`shelfwise.rerank.config`). For offline sweeps, :func:`rerank_top_items` re-ranks a batch of
+(see :mod:`shelfwise.rerank.config`); ``relevance="rank"`` scales relevance by rank, and ``coverage``
+adds an exposure-across-shoppers term (:class:`ExposureCounter`). For offline sweeps, :func:`rerank_top_items` re-ranks a batch of
 candidate lists into the ``(n_users, k)`` array the evaluation harness's list metrics take.
 """
 
@@ -32,9 +33,10 @@ from shelfwise.rerank.calibration import CalibratedGreedy, kl_miscalibration
 from shelfwise.rerank.config import CapsConfig, ExplorationConfig, Method, RerankConfig, RuleConfig
 from shelfwise.rerank.dpp import DPP
 from shelfwise.rerank.exploration import ExplorationPick, Explorer
+from shelfwise.rerank.exposure import CoverageGreedy, ExposureCounter
 from shelfwise.rerank.greedy import Diversifier, RelevanceOrder, Selection, SelectionProblem
 from shelfwise.rerank.mmr import MMR
-from shelfwise.rerank.pipeline import RerankPipeline, normalise_scores
+from shelfwise.rerank.pipeline import RerankPipeline, normalise_scores, scale_relevance
 from shelfwise.rerank.quotas import SlotConstraints, XQuAD
 from shelfwise.rerank.registry import DIVERSIFIERS, build_diversifier
 from shelfwise.rerank.rules import apply_rules
@@ -47,10 +49,12 @@ __all__ = [
     "CalibratedGreedy",
     "CandidateList",
     "CapsConfig",
+    "CoverageGreedy",
     "Diversifier",
     "ExplorationConfig",
     "ExplorationPick",
     "Explorer",
+    "ExposureCounter",
     "ItemCatalog",
     "Method",
     "QueryFilter",
@@ -74,4 +78,5 @@ __all__ = [
     "kl_miscalibration",
     "normalise_scores",
     "rerank_top_items",
+    "scale_relevance",
 ]

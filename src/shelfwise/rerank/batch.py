@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from shelfwise.rerank.base import CandidateList, ItemCatalog, UserContext
 from shelfwise.rerank.config import RerankConfig
+from shelfwise.rerank.exposure import ExposureCounter
 from shelfwise.rerank.pipeline import RerankPipeline
 
 __all__ = ["rerank_top_items"]
@@ -35,6 +36,7 @@ def rerank_top_items(
     k: int | None = None,
     config: RerankConfig | None = None,
     seeds: np.ndarray | None = None,
+    exposure: ExposureCounter | None = None,
 ) -> np.ndarray:
     """Re-rank each row's candidates; return ``(n_users, k)`` int32 item lists (``-1`` padded).
 
@@ -48,6 +50,9 @@ def rerank_top_items(
         k: list length (default the configuration's).
         config: per-call configuration (e.g. a sweep's ``with_knob(diversity=...)``).
         seeds: per-row request seeds of exploration (default: the row number).
+        exposure: exposure counts to start from and update (default: a fresh counter over the
+            catalogue, or the pipeline's own when it has one). Every list is recorded in row order,
+            so the exposure-aware methods see what the earlier rows were shown.
 
     Returns:
         The lists, in the input row order: the input of the harness's ``ListMetric``\\s.
@@ -62,6 +67,10 @@ def rerank_top_items(
     if hist is not None and hist.shape[0] != items.shape[0]:
         raise ValueError(f"history has {hist.shape[0]} rows for {items.shape[0]} users")
     out = np.full((items.shape[0], k), -1, dtype=np.int32)
+    counter = exposure or pipeline.exposure
+    if counter is None:
+        n_items = catalog.n_items or int(items.max(initial=-1)) + 1
+        counter = ExposureCounter(n_items)
     for u in range(items.shape[0]):
         valid = items[u] >= 0
         user = UserContext(seed=int(seeds[u]) if seeds is not None else u)
@@ -69,6 +78,7 @@ def rerank_top_items(
             lo, hi = hist.indptr[u], hist.indptr[u + 1]
             user = UserContext(history=hist.indices[lo:hi], history_weights=hist.data[lo:hi], seed=user.seed)
         cands = CandidateList(items[u][valid], scores[u][valid], catalog, user)
-        ranked = pipeline.rerank(cands, k, explain=False, config=cfg).indices()
+        ranked = pipeline.rerank(cands, k, explain=False, config=cfg, exposure=counter).indices()
         out[u, : ranked.size] = ranked
+        counter.record(ranked)
     return out

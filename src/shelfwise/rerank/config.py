@@ -13,10 +13,15 @@ dpp        ``theta rel(i) + (1 - theta) log d_i^2`` ``theta = 1 - d`` (Chen et a
                                                  ``alpha = theta / (2 (1 - theta))``)
 calibrated ``(1 - lam) rel(i) - lam KL(p || q~)``  ``lam = d`` (Steck 2018)
 xquad      ``(1 - lam) rel(i) + lam p(c_i) [c_i new]`` ``lam = d`` (xQuAD over the user's categories)
+coverage   ``(1 - lam) rel(i) + lam / (1 + x_i)``    ``lam = d`` (``x_i`` = the item's exposure so far)
 ========== ==================================== =====================================================
 
-``rel`` is the candidates' relevance min-max normalised to ``[0, 1]`` plus rule boosts. Scales differ
-between methods (a max cosine, a log volume, a KL in nats), so equal knob values are not equal
+``rel`` is the candidates' relevance scaled to ``[0, 1]`` (``relevance="minmax"``: min-max of the scores;
+``"rank"``: ``rank ** -relevance_power``, which keeps the head of the list far above the tail whatever
+the scores' scale) plus rule boosts. With ``coverage > 0`` every method except ``none`` also gains
+``diversity * coverage / (1 + x_i)``: an exposure term that favours items shown to few shoppers so far
+(catalogue coverage; the exposure counts are kept by the caller, see :mod:`shelfwise.rerank.exposure`).
+Scales differ between methods (a max cosine, a log volume, a KL in nats), so equal knob values are not equal
 diversity across methods: ``benchmarks/bench_diversity_tradeoff.py`` measures where each method lands.
 
 Example:
@@ -35,7 +40,8 @@ from shelfwise.config_base import Section
 
 __all__ = ["CapsConfig", "ExplorationConfig", "Method", "RerankConfig", "RuleConfig"]
 
-Method = Literal["none", "mmr", "dpp", "calibrated", "xquad"]
+Method = Literal["none", "mmr", "dpp", "calibrated", "xquad", "coverage"]
+Relevance = Literal["minmax", "rank"]
 
 
 class RuleConfig(Section):
@@ -135,6 +141,12 @@ class RerankConfig(Section):
     method: Method = Field("none", description="diversity method: none, mmr, dpp, calibrated or xquad")
     diversity: float = Field(0.0, ge=0.0, le=1.0, description="0 = pure relevance, 1 = maximal diversity")
     k: int = Field(10, ge=1, description="list length")
+    candidates: int = Field(200, ge=1, description="candidates the harness hands the re-ranker per user")
+    relevance: Relevance = Field("minmax", description="relevance scaling: minmax (scores) or rank")
+    relevance_power: float = Field(1.0, gt=0.0, description="relevance='rank': rel = rank ** -power")
+    coverage: float = Field(
+        0.0, ge=0.0, description="weight of the exposure (catalogue coverage) term, times the knob"
+    )
     caps: CapsConfig = Field(default_factory=CapsConfig)
     exploration: ExplorationConfig = Field(default_factory=ExplorationConfig)
     rules: list[RuleConfig] = Field(default_factory=list, description="business rules, applied in order")
@@ -152,7 +164,7 @@ class RerankConfig(Section):
         if self.method == "dpp":
             theta = round(1.0 - d, 12)
             return {"theta": theta, "alpha": theta / (2.0 * (1.0 - theta)) if theta < 1 else float("inf")}
-        if self.method in ("calibrated", "xquad"):
+        if self.method in ("calibrated", "xquad", "coverage"):
             return {"lambda": d}
         return {}
 

@@ -46,6 +46,9 @@ class SelectionProblem:
         user_mix: float64 ``(n_categories,)`` the shopper's category distribution, or ``None``.
         calibration_alpha: Steck's smoothing of the list's category mix.
         dpp_epsilon: DPP residual volume below which an item adds none.
+        exposure_bonus: float64 ``(n,)`` ``1 / (1 + exposure)`` per candidate (see
+            :mod:`shelfwise.rerank.exposure`), or ``None`` when exposure is not tracked.
+        exposure_weight: added to every method's gain as ``exposure_weight * exposure_bonus``.
     """
 
     relevance: np.ndarray
@@ -54,6 +57,8 @@ class SelectionProblem:
     user_mix: np.ndarray | None = None
     calibration_alpha: float = 0.01
     dpp_epsilon: float = 1e-6
+    exposure_bonus: np.ndarray | None = None
+    exposure_weight: float = 0.0
 
     def __post_init__(self) -> None:
         rel = np.asarray(self.relevance, dtype=np.float32)
@@ -186,6 +191,11 @@ class Diversifier(ABC):
             state.take(int(j))
             taken[int(j)] = True
         cons: SlotConstraint = constraint if constraint is not None else NoConstraint()
+        extra = (
+            problem.exposure_weight * np.asarray(problem.exposure_bonus, dtype=np.float64)
+            if problem.exposure_bonus is not None and problem.exposure_weight > 0
+            else None
+        )
         order: list[int] = []
         gains: list[float] = []
         terms: list[dict[str, float]] = []
@@ -193,14 +203,16 @@ class Diversifier(ABC):
             allowed = cons.allowed(taken) & ~taken
             if not allowed.any():
                 break
-            g = state.gains()
+            g = state.gains() if extra is None else state.gains() + extra
             masked = np.where(allowed, g, -np.inf)
             best = masked.max()
             ties = np.flatnonzero(masked >= best - _TIE * max(1.0, abs(best)))
             j = int(ties[np.argmax(rel[ties])]) if ties.size > 1 else int(ties[0])
             order.append(j)
             gains.append(float(g[j]))
-            terms.append(state.terms(j, g))
+            terms.append(
+                state.terms(j, g) if extra is None else {**state.terms(j, g), "exposure": float(extra[j])}
+            )
             state.take(j)
             cons.take(j)
             taken[j] = True

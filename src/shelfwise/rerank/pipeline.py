@@ -3,7 +3,8 @@
 One :class:`RerankPipeline` per configuration; ``rerank(candidates)`` is a pure function of the
 candidates, the configuration and the request seed. Steps:
 
-1. Relevance is min-max normalised over the candidates (``[0, 1]``; all equal -> 1). Items already shown
+1. Relevance is scaled to ``[0, 1]`` over the candidates (:func:`scale_relevance`: min-max of the scores, or
+   ``rank ** -power`` with ``relevance="rank"``). Items already shown
    in the session (and, with ``exclude_history``, history items) are removed.
 2. Rules (:mod:`.rules`): exclude, boost, bury, pin.
 3. Slots: pinned positions are fixed; exploration positions are reserved; the diversity method fills
@@ -14,6 +15,10 @@ candidates, the configuration and the request seed. Steps:
    judged against the same pipeline with ``method="none"`` (same rules, caps, pins and slots): an item
    the diversity method placed that this relevance list would not contain is "added for variety";
    one it moved is recorded as "moved from relevance position X to Y for variety".
+
+Exposure across shoppers (method ``coverage``, or ``coverage > 0`` with another method) is read from an
+:class:`~shelfwise.rerank.exposure.ExposureCounter` given to the pipeline or to the call; the caller
+records what it served (:func:`~shelfwise.rerank.batch.rerank_top_items` does, for offline batches).
 
 Example:
     >>> import numpy as np
@@ -27,7 +32,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,12 +41,13 @@ from shelfwise.rerank.base import CandidateList, RankedItem, RankedList, Removed
 from shelfwise.rerank.config import RerankConfig
 from shelfwise.rerank.explain import claims_for, render
 from shelfwise.rerank.exploration import ExplorationPick, Explorer
+from shelfwise.rerank.exposure import ExposureCounter
 from shelfwise.rerank.greedy import RelevanceOrder, Selection, SelectionProblem
 from shelfwise.rerank.quotas import SlotConstraints
 from shelfwise.rerank.registry import build_diversifier
 from shelfwise.rerank.rules import RuleOutcome, apply_rules
 
-__all__ = ["RerankPipeline", "normalise_scores"]
+__all__ = ["RerankPipeline", "normalise_scores", "scale_relevance"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,25 @@ def normalise_scores(scores: np.ndarray) -> np.ndarray:
         return s
     lo, hi = s.min(), s.max()
     return (s - lo) / (hi - lo) if hi > lo else np.ones_like(s)
+
+
+def scale_relevance(scores: np.ndarray, config: RerankConfig) -> np.ndarray:
+    """Relevance in ``[0, 1]`` (float64) as ``config.relevance`` says.
+
+    ``minmax``: :func:`normalise_scores`. ``rank``: ``r ** -config.relevance_power`` with ``r`` the 1-based
+    rank by score (tied scores share the best rank), so the top item is 1 and the tail is near 0 whatever
+    the scores' scale.
+
+    Example:
+        >>> scale_relevance(np.array([0.3, 0.9, 0.3]), RerankConfig(relevance="rank")).tolist()
+        [0.5, 1.0, 0.5]
+    """
+    if config.relevance == "minmax":
+        return normalise_scores(scores)
+    s = np.asarray(scores, dtype=np.float64)
+    desc = np.sort(-s)
+    rank = np.searchsorted(desc, -s, side="left") + 1.0
+    return np.asarray(rank**-config.relevance_power, dtype=np.float64)
 
 
 @dataclass
@@ -73,8 +98,9 @@ class RerankPipeline(Reranker):
 
     name = "rerank"
 
-    def __init__(self, config: RerankConfig | None = None) -> None:
+    def __init__(self, config: RerankConfig | None = None, exposure: ExposureCounter | None = None) -> None:
         self.config = config or RerankConfig()
+        self.exposure = exposure
 
     def rerank(
         self,
@@ -83,6 +109,7 @@ class RerankPipeline(Reranker):
         *,
         explain: bool = True,
         config: RerankConfig | None = None,
+        exposure: ExposureCounter | None = None,
     ) -> RankedList:
         """Re-rank one candidate list.
 
@@ -91,6 +118,7 @@ class RerankPipeline(Reranker):
             k: list length (default ``config.k``).
             explain: build reasons and breakdowns (``False``: only items, scores and positions).
             config: a per-request configuration (e.g. ``self.config.with_knob(diversity=0.5)``).
+            exposure: exposure counts across shoppers (default: the pipeline's own, if any).
 
         Returns:
             The final list with its provenance.
@@ -98,7 +126,7 @@ class RerankPipeline(Reranker):
         cfg = config or self.config
         k = int(k or cfg.k)
         cat, user = candidates.catalog, candidates.user
-        rel = normalise_scores(candidates.scores)
+        rel = scale_relevance(candidates.scores, cfg)
         keep = np.ones(len(candidates), dtype=bool)
         removed: list[RemovedItem] = []
         blocked: list[np.ndarray] = []
@@ -130,6 +158,7 @@ class RerankPipeline(Reranker):
             user_mix=mix,
             calibration_alpha=cfg.calibration_alpha,
             dpp_epsilon=cfg.dpp_epsilon,
+            **self._exposure_terms(cfg, exposure or self.exposure, items),
         )
         diversifier = build_diversifier(cfg.method, cfg.diversity)
         plan = self._plan(cfg, diversifier, problem, ro, candidates, k, mix)
@@ -147,10 +176,17 @@ class RerankPipeline(Reranker):
                 plan
                 if cfg.method == "none"
                 else self._plan(
-                    cfg, RelevanceOrder(), problem, ro, candidates, k, mix, explored=plan.explored
+                    cfg,
+                    RelevanceOrder(),
+                    replace(problem, exposure_weight=0.0),
+                    ro,
+                    candidates,
+                    k,
+                    mix,
+                    explored=plan.explored,
                 )
             )
-            ranked = self._explain(candidates, ro, problem, plan, baseline, mix)
+            ranked = self._explain(candidates, ro, problem, plan, baseline, cfg)
             removed += self._skipped_by_caps(cfg, ro, baseline, k)
         return RankedList(
             items=ranked,
@@ -161,6 +197,17 @@ class RerankPipeline(Reranker):
             notes=tuple(notes),
             config=cfg.model_dump(),
         )
+
+    @staticmethod
+    def _exposure_terms(
+        cfg: RerankConfig, counter: ExposureCounter | None, items: np.ndarray
+    ) -> dict[str, Any]:
+        """The exposure fields of the selection problem (none unless a method uses them)."""
+        uses = cfg.method == "coverage" or (cfg.method != "none" and cfg.coverage > 0)
+        if counter is None or not uses or cfg.diversity <= 0:
+            return {}
+        weight = 0.0 if cfg.method == "coverage" else cfg.diversity * cfg.coverage
+        return {"exposure_bonus": counter.bonus(items), "exposure_weight": weight}
 
     # ------------------------------------------------------------------ slot planning
 
@@ -267,7 +314,7 @@ class RerankPipeline(Reranker):
         problem: SelectionProblem,
         plan: _Plan,
         baseline: _Plan,
-        mix: np.ndarray | None,
+        cfg: RerankConfig,
     ) -> tuple[RankedItem, ...]:
         cat, user = candidates.catalog, candidates.user
         items = ro.items
@@ -279,7 +326,7 @@ class RerankPipeline(Reranker):
         rank[eligible[np.argsort(-ro.relevance[eligible], kind="stable")]] = np.arange(1, eligible.size + 1)
         filter_hits = [(f.label, f.matches(cat, items)) for f in user.filters]
         n_orig = len(candidates)
-        norm = np.append(normalise_scores(candidates.scores), np.zeros(items.size - n_orig))
+        norm = np.append(scale_relevance(candidates.scores, cfg), np.zeros(items.size - n_orig))
         out: list[RankedItem] = []
         for pos in sorted(plan.slots):
             j, how = plan.slots[pos]

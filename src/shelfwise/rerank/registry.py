@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from shelfwise.rerank.calibration import CalibratedGreedy
 from shelfwise.rerank.dpp import DPP
+from shelfwise.rerank.exposure import CoverageGreedy
 from shelfwise.rerank.greedy import Diversifier, RelevanceOrder
 from shelfwise.rerank.mmr import MMR
 from shelfwise.rerank.quotas import XQuAD
@@ -24,6 +25,7 @@ DIVERSIFIERS: dict[str, type[Diversifier]] = {
     "dpp": DPP,
     "calibrated": CalibratedGreedy,
     "xquad": XQuAD,
+    "coverage": CoverageGreedy,
 }
 
 
