@@ -1,0 +1,107 @@
+"""The app factory: ``create_app(settings, store=...)`` -> a FastAPI app whose lifespan loads everything once."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from shelfwise import __version__
+from shelfwise.api.components import attach, load
+from shelfwise.api.errors import install_error_handlers
+from shelfwise.api.middleware import ServiceMiddleware
+from shelfwise.api.routes import include_all
+from shelfwise.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Search and recommendations for one shop.
+
+Every `/v1` route needs an API key (`Authorization: Bearer KEY` or `X-API-Key: KEY`) with a scope:
+`read` (recommendations, search, profiles), `events` (send events), `admin` (catalogue, users, experiments,
+keys). Every response carries an `X-Request-ID` header; recommendation and search responses also carry it
+as `request_id` — send it back with events on their items so they are attributed to the list.
+Errors are JSON: `{"error": {"status", "code", "message", "fix", "problems"}, "request_id"}`.
+"""
+
+
+def _install_web(app: FastAPI) -> None:
+    """Mount the storefront / dashboard pages when :mod:`shelfwise.web` is installed."""
+    try:
+        web = importlib.import_module("shelfwise.web")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("shelfwise.web", "shelfwise"):
+            log.warning("web pages not mounted: %s", exc)
+        return
+    except Exception as exc:  # a broken page package must not take the API down
+        log.warning("web pages not mounted: %s", exc)
+        return
+    if hasattr(web, "install"):
+        web.install(app)
+    elif hasattr(web, "router"):
+        app.include_router(web.router)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Any = None,
+    store_path: Path | str | None = None,
+    background_load: bool = True,
+    web: bool = True,
+) -> FastAPI:
+    """A FastAPI app serving one store.
+
+    Args:
+        settings: the settings tree (default: defaults + environment).
+        store: an open :class:`~shelfwise.storage.Store` (the caller closes it), or
+        store_path: a store folder to open now and close at shutdown.
+        background_load: load pipelines in a thread after start-up, so ``/health/live`` answers while they
+            load and ``/health/ready`` turns 200 when done (False: load before serving).
+        web: mount :mod:`shelfwise.web` pages when that package is installed.
+    """
+    settings = settings or load_settings()
+    owns_store = store is None
+    if store is None:
+        if store_path is None:
+            raise ValueError("create_app needs store= (an open store) or store_path= (a store folder)")
+        from shelfwise.storage import open_store
+
+        store = open_store(store_path, create=False)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loader = threading.Thread(target=load, args=(app.state,), name="shelfwise-load", daemon=True)
+        loader.start()
+        if not background_load:
+            import anyio
+
+            await anyio.to_thread.run_sync(loader.join)
+        try:
+            yield
+        finally:
+            loader.join(timeout=600)
+            app.state.feedback.stop()
+            app.state.feedback.close()
+            if owns_store:
+                store.close()
+
+    app = FastAPI(
+        title="shelfwise",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    attach(app.state, settings, store)
+    install_error_handlers(app)
+    app.add_middleware(ServiceMiddleware, metrics=app.state.metrics)
+    include_all(app)
+    if web:
+        _install_web(app)
+    return app

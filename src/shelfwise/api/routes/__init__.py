@@ -1,0 +1,13 @@
+"""The route groups of the API; :func:`include_all` adds them to an app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shelfwise.api.routes import admin, catalogue, events, experiments, health, reads, users
+
+
+def include_all(app: FastAPI) -> None:
+    """Add every route group."""
+    for module in (health, reads, events, catalogue, users, experiments, admin):
+        app.include_router(module.router)

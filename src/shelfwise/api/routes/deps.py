@@ -1,0 +1,54 @@
+"""Small helpers shared by the routes: readiness, the state, mapping pipeline errors to 4xx."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from fastapi import Request
+
+from shelfwise.api.errors import ApiError
+from shelfwise.api.serving import NotAvailable
+
+T = TypeVar("T")
+
+
+def ready_state(request: Request) -> Any:
+    """``app.state`` once loaded; 503 saying so while loading."""
+    state = request.app.state
+    if not state.ready:
+        comps = ", ".join(f"{k}: {v}" for k, v in state.components.items())
+        raise ApiError(503, "not_ready", f"the service is not ready ({comps})", headers={"Retry-After": "2"})
+    return state
+
+
+@contextmanager
+def pipeline_errors() -> Iterator[None]:
+    """A pipeline's complaint about the input becomes a 4xx that repeats its message."""
+    try:
+        yield
+    except NotAvailable as exc:
+        raise ApiError(503, "not_available", str(exc)) from None
+    except KeyError as exc:
+        raise ApiError(404, "not_found", f"unknown id: {exc}") from None
+    except (ValueError, LookupError) as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+
+
+def call(fn: Callable[[], T]) -> T:
+    """Run ``fn`` under :func:`pipeline_errors`."""
+    with pipeline_errors():
+        return fn()
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with NaN / infinite floats replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value

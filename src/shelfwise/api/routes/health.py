@@ -1,0 +1,49 @@
+"""``/health/live``, ``/health/ready`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from shelfwise.api.auth import require
+from shelfwise.api.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health/live", response_model=HealthOut, summary="The process is up")
+def live() -> HealthOut:
+    """200 as long as the process answers."""
+    return HealthOut(status="live")
+
+
+@router.get(
+    "/health/ready",
+    response_model=HealthOut,
+    summary="Artifacts are loaded",
+    responses={503: {"model": HealthOut, "description": "still loading, or a component failed"}},
+)
+def ready(request: Request) -> JSONResponse:
+    """200 once every installed component loaded; 503 with each component's status otherwise."""
+    state = request.app.state
+    body = HealthOut(status="ready" if state.ready else "not ready", components=dict(state.components))
+    return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def metrics(request: Request) -> Response:
+    """The text exposition format (public when ``api.metrics_public``, else an admin key is needed)."""
+    state = request.app.state
+    if not state.settings.api.metrics_public:
+        require("admin")(request, None, request.headers.get("x-api-key") or _bearer(request))
+    return Response(state.metrics.render(), media_type=state.metrics.content_type)
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    return auth[7:] if auth.lower().startswith("bearer ") else None

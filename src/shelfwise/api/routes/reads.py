@@ -1,0 +1,156 @@
+"""Read routes (scope ``read``): recommendations, search, autocomplete, a shopper's profile."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from shelfwise.api.auth import ReadKey
+from shelfwise.api.errors import ApiError
+from shelfwise.api.routes.deps import call, finite_json, ready_state
+from shelfwise.api.schemas import HitOut, ItemOut, RecommendIn, RecommendOut, SearchIn, SearchOut, SuggestOut
+
+router = APIRouter(prefix="/v1", tags=["read"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or invalid API key"},
+    403: {"description": "the key lacks the scope"},
+    422: {"description": "invalid input; the body says which field and how to fix it"},
+    429: {"description": "rate limited; see Retry-After"},
+    503: {"description": "still loading"},
+}
+
+
+def _finite(x: Any) -> float:
+    v = float(x)
+    return v if math.isfinite(v) else 0.0
+
+
+def _facts(state: Any, item_id: str) -> dict[str, Any]:
+    title, brand, category, price = state.item_facts.get(item_id, (None, None, None, None))
+    return {"title": title, "brand": brand, "category": category, "price": price}
+
+
+def _check_k(state: Any, k: int) -> None:
+    if k > state.settings.api.max_k:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"k={k} is above the limit of {state.settings.api.max_k}",
+            fix=f"ask for k <= {state.settings.api.max_k} (api.max_k)",
+        )
+
+
+@router.post(
+    "/recommendations",
+    response_model=RecommendOut,
+    responses=ERRORS,
+    summary="Recommendations for a shopper and a slot",
+)
+def recommend(body: RecommendIn, request: Request, _key: ReadKey) -> RecommendOut:
+    """Home feed, similar items, bought together or cart recommendations, each with a reason.
+
+    Send the response's ``request_id`` back with events on its items (attribution).
+    """
+    state = ready_state(request)
+    _check_k(state, body.k)
+    from shelfwise.recommend import RecommendRequest
+
+    req = call(lambda: RecommendRequest(**body.model_dump()))
+    served = call(lambda: state.serving.recommend(req))
+    resp = served.response
+    items = [
+        ItemOut(
+            item_id=i.item_id,
+            score=_finite(i.score),
+            reason=i.reason,
+            sources=list(i.sources),
+            breakdown=finite_json(dict(i.breakdown)),
+            **_facts(state, i.item_id),
+        )
+        for i in resp.items
+    ]
+    return RecommendOut(
+        request_id=served.request_id,
+        user_id=body.user_id,
+        slot=resp.slot,
+        model=resp.model,
+        version=str(resp.version),
+        fallback=resp.fallback,
+        arm=served.arm,
+        cached=served.cached,
+        items=items,
+    )
+
+
+@router.post("/search", response_model=SearchOut, responses=ERRORS, summary="Product search")
+def search(body: SearchIn, request: Request, _key: ReadKey) -> SearchOut:
+    """Hybrid lexical + semantic search with query understanding, filters, facets and personalisation."""
+    state = ready_state(request)
+    _check_k(state, body.k)
+    from shelfwise.search import SearchRequest
+
+    req = call(lambda: SearchRequest(**body.model_dump()))
+    served = call(lambda: state.serving.search(req))
+    resp = served.response
+    facts = state.item_facts
+    results = []
+    for h in resp.results:
+        f = _facts(state, h.item_id) if h.item_id in facts else {}
+        f["title"] = h.title or f.get("title")
+        results.append(
+            HitOut(
+                item_id=h.item_id,
+                score=_finite(h.score),
+                reason=h.reason,
+                breakdown=finite_json(dict(h.breakdown)),
+                **f,
+            )
+        )
+    return SearchOut(
+        request_id=served.request_id,
+        query=body.query,
+        total=resp.total,
+        parsed=finite_json(resp.parsed),
+        facets=finite_json(resp.facets),
+        relaxed=resp.relaxed,
+        arm=served.arm,
+        cached=served.cached,
+        results=results,
+    )
+
+
+@router.get("/search/suggest", response_model=SuggestOut, responses=ERRORS, summary="Autocomplete")
+def suggest(
+    request: Request,
+    _key: ReadKey,
+    prefix: Annotated[str, Query(max_length=128, description="what the shopper typed so far")],
+    k: Annotated[int, Query(ge=1, le=50)] = 8,
+) -> SuggestOut:
+    """Completions from past queries and the catalogue vocabulary."""
+    state = ready_state(request)
+    if state.search is None:
+        raise ApiError(503, "not_available", "search is not loaded (run `shelfwise build --store DIR`)")
+    return SuggestOut(prefix=prefix, suggestions=call(lambda: list(state.search.suggest(prefix, k))))
+
+
+@router.get(
+    "/users/{user_id}/profile",
+    responses={**ERRORS, 404: {"description": "unknown shopper"}},
+    summary="A shopper's profile",
+)
+def profile(
+    request: Request, _key: ReadKey, user_id: Annotated[str, Path(min_length=1, max_length=256)]
+) -> dict[str, Any]:
+    """Affinities, price band, funnel, segment and plain-language explanations (用户画像)."""
+    state = ready_state(request)
+    key = state.feedback.user_key(user_id)
+    if state.profiles is None:
+        raise ApiError(503, "not_available", "profiles are not loaded")
+    if key not in state.profiles.states:
+        raise ApiError(404, "not_found", "no profile for this shopper (no events yet, or deleted)")
+    data = state.profiles.profile_json(key)
+    data["user_id"] = user_id
+    return finite_json(data)

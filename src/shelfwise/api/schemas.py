@@ -1,0 +1,247 @@
+"""Request and response schemas of the HTTP API (separate models per resource and direction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shelfwise.experiments.config import NAME_PATTERN, Variant
+
+Id = Field(min_length=1, max_length=256)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# -- recommendations -------------------------------------------------------------------------------
+class RecommendIn(_In):
+    """Recommendations for a shopper and a slot."""
+
+    user_id: str | None = Field(
+        None, min_length=1, max_length=256, description="the shop's id of the shopper"
+    )
+    slot: Literal["home", "similar", "bought_together", "cart"] = "home"
+    k: int = Field(10, ge=1, le=1000, description="how many items (at most api.max_k)")
+    item_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="the anchor item (needed by similar / bought_together)",
+    )
+    cart: list[str] = Field(default_factory=list, max_length=200, description="item ids in the cart")
+    shown: list[str] = Field(default_factory=list, max_length=1000, description="already shown on the page")
+    exclude: list[str] = Field(default_factory=list, max_length=1000, description="never return these")
+    diversity: float | None = Field(None, ge=0, le=1, description="0 = pure relevance .. 1 = most diverse")
+    method: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="a named recommender method"
+    )
+
+
+class ItemOut(_Out):
+    """One recommended item with where it came from and why."""
+
+    item_id: str
+    score: float
+    reason: str = Field(description="a plain-language explanation")
+    sources: list[str] = Field(default_factory=list)
+    breakdown: dict[str, Any] = Field(default_factory=dict)
+    title: str | None = None
+    brand: str | None = None
+    category: str | None = None
+    price: float | None = None
+
+
+class RecommendOut(_Out):
+    """A recommendation list."""
+
+    request_id: str = Field(description="send it back with events from this list (attribution)")
+    user_id: str | None
+    slot: str
+    model: str | None = None
+    version: str | None = None
+    fallback: str | None = Field(None, description="set when a fallback answered (e.g. popular)")
+    arm: str | None = Field(None, description="experiment:arm when an experiment applied")
+    cached: bool = False
+    items: list[ItemOut]
+
+
+# -- search ----------------------------------------------------------------------------------------
+class SearchIn(_In):
+    """A product search."""
+
+    query: str = Field(max_length=512)
+    user_id: str | None = Field(None, min_length=1, max_length=256)
+    k: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=10_000)
+    filters: dict[str, Any] = Field(default_factory=dict, description='e.g. {"brand": "x", "price_max": 20}')
+    personalise: bool = True
+
+
+class HitOut(_Out):
+    """One search result."""
+
+    item_id: str
+    title: str | None = None
+    score: float
+    reason: str = ""
+    breakdown: dict[str, Any] = Field(default_factory=dict)
+    brand: str | None = None
+    category: str | None = None
+    price: float | None = None
+
+
+class SearchOut(_Out):
+    """Search results with what the query was understood as."""
+
+    request_id: str
+    query: str
+    total: int = 0
+    parsed: Any = None
+    facets: Any = None
+    relaxed: Any = None
+    arm: str | None = None
+    cached: bool = False
+    results: list[HitOut]
+
+
+class SuggestOut(_Out):
+    """Autocomplete suggestions."""
+
+    prefix: str
+    suggestions: list[Any]
+
+
+# -- events and catalogue --------------------------------------------------------------------------
+class EventIn(_In):
+    """One interaction. ``request_id`` (from a recommend / search response) attributes it to that list."""
+
+    event_id: str | None = Field(None, min_length=1, max_length=128, description="idempotency key")
+    user_id: str = Field(min_length=1, max_length=256)
+    item_id: str | None = Field(None, min_length=1, max_length=256)
+    type: str = Field(min_length=1, max_length=32, description="view, click, add_to_cart, purchase, ...")
+    value: float | None = Field(None, description="rating, quantity or price paid")
+    query: str | None = Field(None, max_length=512)
+    timestamp: datetime | float | None = Field(None, description="ISO 8601 or Unix seconds (default: now)")
+    session_id: str | None = Field(None, max_length=128)
+    request_id: str | None = Field(None, max_length=128)
+
+
+class EventsIn(_In):
+    """A batch of events."""
+
+    events: list[EventIn] = Field(min_length=1, max_length=10_000)
+
+
+class IngestOut(_Out):
+    """What a batch changed; rejected rows come back with their row number (1-based) and reason."""
+
+    received: int
+    accepted: int
+    duplicates: int
+    quarantined: int
+    problems: list[dict[str, Any]] = Field(default_factory=list)
+    users: int = 0
+    cache_entries_dropped: int = 0
+
+
+class ItemIn(_In):
+    """A catalogue row (insert or replace by ``item_id``)."""
+
+    item_id: str = Field(min_length=1, max_length=256)
+    title: str | None = Field(None, max_length=2000)
+    description: str | None = Field(None, max_length=20_000)
+    category: str | None = Field(None, max_length=1000, description="a path: 'Beauty > Makeup > Nails'")
+    brand: str | None = Field(None, max_length=256)
+    price: float | None = Field(None, ge=0)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    attributes: dict[str, Any] | None = None
+    image: str | None = Field(None, max_length=2000)
+    available: bool = True
+
+
+class ItemsIn(_In):
+    """A batch of catalogue rows."""
+
+    items: list[ItemIn] = Field(min_length=1, max_length=10_000)
+
+
+class DeleteItemsIn(_In):
+    """Items to take out of the catalogue."""
+
+    item_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class DeleteItemsOut(_Out):
+    """What was deleted."""
+
+    deleted: list[str]
+    unknown: list[str]
+
+
+class UserDeletedOut(_Out):
+    """What deleting a shopper removed, per place."""
+
+    deleted: bool
+    removed: dict[str, int]
+
+
+# -- experiments -----------------------------------------------------------------------------------
+class ExperimentIn(_In):
+    """A new experiment: named variants with traffic shares (adding up to 1)."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    surface: Literal["recommend", "search"] = "recommend"
+    slots: list[Literal["home", "similar", "bought_together", "cart"]] = Field(default_factory=list)
+    variants: list[Variant] = Field(min_length=2, max_length=10)
+    salt: str = Field("", max_length=64)
+
+
+class ExperimentOut(_Out):
+    """An experiment definition."""
+
+    name: str
+    surface: str
+    slots: list[str]
+    variants: list[Variant]
+    salt: str
+    status: str
+    created_at: float
+
+
+# -- keys ------------------------------------------------------------------------------------------
+class KeyIn(_In):
+    """A new API key."""
+
+    name: str = Field(min_length=1, max_length=64)
+    scopes: list[Literal["read", "events", "admin"]] = Field(min_length=1, max_length=3)
+    rate_per_second: float | None = Field(None, ge=0, le=100_000, description="0 = unlimited")
+
+
+class KeyOut(_Out):
+    """A key's public record."""
+
+    key_id: str
+    name: str
+    scopes: list[str]
+    created_at: float
+    rate_per_second: float | None = None
+
+
+class KeyCreatedOut(KeyOut):
+    """A new key: the key itself is shown only in this response."""
+
+    key: str
+
+
+class HealthOut(_Out):
+    """Liveness / readiness."""
+
+    status: str
+    components: dict[str, str] = Field(default_factory=dict)

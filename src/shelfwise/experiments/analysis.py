@@ -1,0 +1,311 @@
+"""Per-arm results of an experiment: CTR, conversion, revenue per user, list diversity and brand-exposure
+fairness, each with a confidence interval; treatment-vs-control tests; the sample-ratio-mismatch check.
+
+Definitions (unit = exposed user; an impression is one list shown under the experiment):
+
+- **CTR**: attributed clicks (``click`` or ``view`` events on a shown item) / impressions, delta method;
+- **conversion**: share of exposed users with at least one attributed purchase;
+- **revenue per user**: attributed purchase value (the event's ``value``, else the item's price) per user;
+- **diversity**: Gini-Simpson index of the lists' ``experiments.diversity_field`` (category by default):
+  the chance two items of a list differ, averaged per user, then over users;
+- **brand fairness**: 1 - Gini of position-discounted exposure (1 / log2(position + 1)) over every brand
+  of the catalogue; 1 = every brand equally exposed. Bootstrap CI over users.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from shelfwise.experiments.attribution import attribute
+from shelfwise.experiments.config import Experiment, ExperimentSettings
+from shelfwise.experiments.registry import ARM_SEPARATOR
+from shelfwise.experiments.stats import (
+    Comparison,
+    Estimate,
+    SampleRatio,
+    bootstrap_estimate,
+    compare_bootstrap,
+    compare_means,
+    compare_ratios,
+    gini,
+    mean_estimate,
+    ratio_estimate,
+    sample_ratio_check,
+)
+
+CLICK_TYPES = ("click", "view")
+PURCHASE_TYPES = ("purchase",)
+METRICS = ("ctr", "conversion", "revenue_per_user", "diversity", "brand_fairness")
+
+
+@dataclass
+class ArmData:
+    """Per-user arrays of one arm (aligned by user)."""
+
+    users: list[str]
+    impressions: np.ndarray
+    clicks: np.ndarray
+    converted: np.ndarray
+    revenue: np.ndarray
+    diversity: np.ndarray
+    brand_exposure: Any  # scipy.sparse users x brands
+
+
+@dataclass
+class ExperimentResult:
+    """The scorecard of one experiment."""
+
+    experiment: Experiment
+    arms: dict[str, dict[str, Any]]
+    comparisons: list[Comparison]
+    srm: SampleRatio
+    attributed_events: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "experiment": self.experiment.name,
+            "surface": self.experiment.surface,
+            "status": self.experiment.status,
+            "control": self.experiment.variants[0].name,
+            "arms": self.arms,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "srm": self.srm.to_dict(),
+            "attributed_events": self.attributed_events,
+            "notes": self.notes,
+        }
+
+
+def _gini_simpson(values: list[str]) -> float:
+    n = len(values)
+    if n < 2:
+        return 0.0
+    counts = Counter(values)
+    return 1.0 - sum(c * (c - 1) for c in counts.values()) / (n * (n - 1))
+
+
+def _item_facts(items: pa.Table, field_name: str) -> tuple[dict[str, str], dict[str, str], dict[str, float]]:
+    ids = items.column("item_id").to_pylist()
+    div = items.column(field_name).to_pylist()
+    brand = items.column("brand").to_pylist()
+    price = items.column("price").to_pylist()
+    return (
+        {i: (d if d else f"?{i}") for i, d in zip(ids, div, strict=True)},
+        {i: b for i, b in zip(ids, brand, strict=True) if b},
+        {i: float(p) for i, p in zip(ids, price, strict=True) if p is not None},
+    )
+
+
+def collect(
+    experiment: Experiment,
+    impressions: pa.Table,
+    events: pa.Table,
+    items: pa.Table,
+    settings: ExperimentSettings,
+) -> tuple[dict[str, ArmData], int, list[str]]:
+    """Per-arm per-user arrays from the store tables."""
+    from scipy import sparse
+
+    prefix = experiment.name + ARM_SEPARATOR
+    arms_col = impressions.column("arm").to_pylist()
+    keep = [i for i, a in enumerate(arms_col) if a and a.startswith(prefix)]
+    imp = impressions.take(pa.array(keep, pa.int64())) if keep else impressions.slice(0, 0)
+    div_of, brand_of, price_of = _item_facts(items, settings.diversity_field)
+    brands = sorted(set(brand_of.values()))
+    brand_index = {b: n for n, b in enumerate(brands)}
+    attributed = attribute(imp, events, settings.attribution_window_seconds)
+
+    per_user: dict[str, dict[str, Any]] = {}
+    arm_of_user: dict[str, str] = {}
+    notes: list[str] = []
+    switched = 0
+    for row in imp.select(["user_id", "item_ids", "arm"]).to_pylist():
+        user, arm = row["user_id"], row["arm"][len(prefix) :]
+        if user is None:
+            continue
+        if arm_of_user.setdefault(user, arm) != arm:
+            switched += 1
+            continue
+        st = per_user.setdefault(user, {"imp": 0, "div": [], "brand": Counter()})
+        st["imp"] += 1
+        ids = row["item_ids"]
+        st["div"].append(_gini_simpson([div_of.get(i, f"?{i}") for i in ids]))
+        for pos, item in enumerate(ids, start=1):
+            b = brand_of.get(item)
+            if b is not None:
+                st["brand"][b] += 1.0 / math.log2(pos + 1)
+    if switched:
+        notes.append(f"{switched} impressions of users seen in two arms were left out (definition changed?)")
+    clicks: Counter[str] = Counter()
+    converted: set[str] = set()
+    revenue: Counter[str] = Counter()
+    for ev in attributed.select(["user_id", "item_id", "type", "value"]).to_pylist():
+        u = ev["user_id"]
+        if u not in per_user:
+            continue
+        if ev["type"] in CLICK_TYPES:
+            clicks[u] += 1
+        elif ev["type"] in PURCHASE_TYPES:
+            converted.add(u)
+            value = ev["value"] if ev["value"] is not None else price_of.get(ev["item_id"], 0.0)
+            revenue[u] += float(value)
+
+    out: dict[str, ArmData] = {}
+    for variant in experiment.variants:
+        users = sorted(u for u, a in arm_of_user.items() if a == variant.name and u in per_user)
+        rows, cols, vals = [], [], []
+        for n, u in enumerate(users):
+            for b, e in per_user[u]["brand"].items():
+                rows.append(n)
+                cols.append(brand_index[b])
+                vals.append(e)
+        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(users), max(1, len(brands))))
+        out[variant.name] = ArmData(
+            users=users,
+            impressions=np.array([per_user[u]["imp"] for u in users], dtype=float),
+            clicks=np.array([clicks[u] for u in users], dtype=float),
+            converted=np.array([u in converted for u in users], dtype=float),
+            revenue=np.array([revenue[u] for u in users], dtype=float),
+            diversity=np.array([float(np.mean(per_user[u]["div"])) for u in users], dtype=float),
+            brand_exposure=matrix,
+        )
+    return out, attributed.num_rows, notes
+
+
+def _fairness(data: ArmData, alpha: float, seed: int) -> Estimate:
+    m = data.brand_exposure
+
+    def stat(w: np.ndarray) -> float:
+        return 1.0 - gini(np.asarray(m.T @ w).ravel())
+
+    return bootstrap_estimate(stat, len(data.users), alpha=alpha, seed=seed)
+
+
+def analyse_tables(
+    experiment: Experiment,
+    impressions: pa.Table,
+    events: pa.Table,
+    items: pa.Table,
+    settings: ExperimentSettings,
+    seed: int = 0,
+) -> ExperimentResult:
+    """The scorecard from impression, event and item tables."""
+    data, attributed, notes = collect(experiment, impressions, events, items, settings)
+    a = settings.alpha
+    estimates: dict[str, dict[str, Estimate]] = {}
+    arms: dict[str, dict[str, Any]] = {}
+    total_users = sum(len(d.users) for d in data.values())
+    for variant in experiment.variants:
+        d = data[variant.name]
+        est = {
+            "ctr": ratio_estimate(d.clicks, d.impressions, a),
+            "conversion": mean_estimate(d.converted, a),
+            "revenue_per_user": mean_estimate(d.revenue, a),
+            "diversity": mean_estimate(d.diversity, a),
+            "brand_fairness": _fairness(d, a, seed),
+        }
+        estimates[variant.name] = est
+        arms[variant.name] = {
+            "share": variant.share,
+            "users": len(d.users),
+            "observed_share": round(len(d.users) / total_users, 4) if total_users else 0.0,
+            "impressions": int(d.impressions.sum()),
+            "clicks": int(d.clicks.sum()),
+            "purchasers": int(d.converted.sum()),
+            "revenue": round(float(d.revenue.sum()), 2),
+            "params": variant.params,
+            "overrides": variant.overrides,
+            "metrics": {k: v.to_dict() for k, v in est.items()},
+        }
+    control = experiment.variants[0].name
+    comparisons: list[Comparison] = []
+    for variant in experiment.variants[1:]:
+        c, t = data[control], data[variant.name]
+        pair = [
+            compare_ratios("ctr", (c.clicks, c.impressions), (t.clicks, t.impressions), a),
+            compare_means("conversion", c.converted, t.converted, a),
+            compare_means("revenue_per_user", c.revenue, t.revenue, a),
+            compare_means("diversity", c.diversity, t.diversity, a),
+            compare_bootstrap(
+                "brand_fairness",
+                estimates[control]["brand_fairness"],
+                estimates[variant.name]["brand_fairness"],
+                a,
+            ),
+        ]
+        if len(experiment.variants) > 2:
+            pair = [replace(cmp, metric=f"{cmp.metric} ({variant.name} vs {control})") for cmp in pair]
+        comparisons += pair
+    srm = sample_ratio_check(
+        {v.name: len(data[v.name].users) for v in experiment.variants},
+        {v.name: v.share for v in experiment.variants},
+        settings.srm_alpha,
+    )
+    if total_users == 0:
+        notes.append("no exposures logged yet")
+    return ExperimentResult(experiment, arms, comparisons, srm, attributed, notes)
+
+
+def analyse(
+    store: Any, experiment: Experiment, settings: ExperimentSettings, seed: int = 0
+) -> ExperimentResult:
+    """The scorecard of ``experiment`` from what ``store`` holds."""
+    events = store.read_events(
+        ["event_id", "user_id", "item_id", "type", "value", "timestamp", "request_id"],
+        types=[*CLICK_TYPES, *PURCHASE_TYPES],
+    )
+    items = store.read_items(["item_id", "brand", "category", "price"])
+    return analyse_tables(experiment, store.read_impressions(), events, items, settings, seed)
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    """The scorecard as a Markdown report."""
+    lines = [f"# Experiment `{result['experiment']}` ({result['surface']}, {result['status']})", ""]
+    lines += [
+        "| arm | share | users | impressions | CTR | conversion | revenue/user | diversity | brand fairness |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def fmt(m: dict[str, Any]) -> str:
+        if m["value"] is None or (isinstance(m["value"], float) and math.isnan(m["value"])):
+            return "n/a"
+        return f"{m['value']:.4f} [{m['low']:.4f}, {m['high']:.4f}]"
+
+    for name, arm in result["arms"].items():
+        m = arm["metrics"]
+        lines.append(
+            f"| {name} | {arm['share']:.2f} (obs {arm['observed_share']:.3f}) | {arm['users']:,} | "
+            f"{arm['impressions']:,} | {fmt(m['ctr'])} | {fmt(m['conversion'])} | {fmt(m['revenue_per_user'])} | "
+            f"{fmt(m['diversity'])} | {fmt(m['brand_fairness'])} |"
+        )
+    lines += [
+        "",
+        f"Treatment vs control (`{result['control']}`), 95% CI of the difference, two-sided p:",
+        "",
+        "| metric | control | treatment | diff | rel | CI | p | significant |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in result["comparisons"]:
+        rel = f"{100 * c['rel_diff']:+.1f}%" if c["rel_diff"] is not None else "n/a"
+        lines.append(
+            f"| {c['metric']} | {c['control']:.4f} | {c['treatment']:.4f} | {c['diff']:+.4f} | {rel} | "
+            f"[{c['low']:+.4f}, {c['high']:+.4f}] | {c['p_value']:.4f} | {'**yes**' if c['significant'] else 'no'} |"
+        )
+    srm = result["srm"]
+    lines += [
+        "",
+        f"Sample ratio: observed {json.dumps(srm['observed'])}, expected {json.dumps(srm['expected'])}, "
+        f"chi2 {srm['chi2']}, p {srm['p_value']} -> {'passed' if srm['passed'] else '**MISMATCH**'}",
+    ]
+    lines += [f"Attributed events: {result['attributed_events']:,}"] + [
+        f"- note: {n}" for n in result["notes"]
+    ]
+    return "\n".join(lines) + "\n"
