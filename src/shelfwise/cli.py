@@ -445,6 +445,45 @@ def segments(
 
 
 @app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What the shopper typed, e.g. 'red running shoes under 50'.")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="Personalise for this shopper (profile must exist).")
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="Results to return.")] = 10,
+    offset: Annotated[int, typer.Option("--offset", help="Results to skip (paging).")] = 0,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Search the catalogue: results with id, title, score and reason, plus the parsed query and facets.
+
+    Needs `shelfwise build` first; uses the trained search ranker when the store has one.
+    """
+    _setup_logging(verbose)
+    from shelfwise.search import SearchPipeline, SearchRequest
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            try:
+                pipe = SearchPipeline.load(st, settings)
+            except LookupError as exc:
+                raise CliError(str(exc)) from None
+            key = Ingestor(st, settings).user_key(user) if user else None
+        resp = pipe.search(SearchRequest(query=query, user_id=key, k=k, offset=offset))
+    result = {"query": query, **resp.to_dict()}
+    table = Table(title=f"{resp.total} matching; {', '.join(resp.relaxed) or 'no constraint relaxed'}")
+    for col in ("#", "item", "title", "score", "reason"):
+        table.add_column(col)
+    for n, hit in enumerate(resp.results, start=offset + 1):
+        table.add_row(str(n), hit.item_id, hit.title[:60], f"{hit.score:.4f}", hit.reason)
+    _emit(result, as_json, table)
+
+
+@app.command()
 def evaluate(
     task: Annotated[str, typer.Option("--task", help="recommend | search")] = "recommend",
     models: Annotated[

@@ -61,7 +61,7 @@ class SearchPipelineConfig(Section):
         description="constraints extracted from the query text that become hard filters",
     )
     relax_order: list[str] = Field(
-        default_factory=lambda: ["colour", "size", "brand", "category", "price", "colour_exclude"],
+        default_factory=lambda: ["colour", "size", "price", "category", "brand", "colour_exclude"],
         description="constraints dropped one by one, in this order, while the result would be empty",
     )
     fusion: Literal["rrf", "linear"] = Field(

@@ -1,0 +1,200 @@
+"""The item facts search needs in memory: titles, brands, categories, prices, stock, colours, popularity.
+
+The indexes answer text and vector queries; this table answers "does item X satisfy constraint Y" for the
+constraints the indexes cannot filter on (brand, colour, size), counts facets and supplies the titles of
+the results. It is updated together with the indexes (:meth:`SearchCatalog.upsert`, :meth:`delete`).
+
+Example:
+    >>> cat = SearchCatalog.from_items([
+    ...     {"item_id": "a", "title": "Nike Red Running Shoe", "brand": "Nike", "price": 40.0,
+    ...      "category": "Shoes > Running"},
+    ...     {"item_id": "b", "title": "Blue sandal", "brand": None, "price": 70.0},
+    ... ])
+    >>> cat.matches("a", {"brand": ["nike"], "colour": ["red"], "price_max": 50})
+    True
+    >>> cat.matches("b", {"price_max": 50}), cat.price_bucket("b")
+    (False, '50-100')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shelfwise.encoders.item_text import parse_attributes
+from shelfwise.index.metadata import normalize_category
+
+_WORD = re.compile(r"[\w\u4e00-\u9fff]+")
+
+#: Upper bounds of the price facet buckets (the last bucket is open).
+PRICE_BUCKETS: tuple[float, ...] = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    return [str(value)] if str(value).strip() else []
+
+
+def _price(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def bucket_label(price: float | None) -> str | None:
+    """The price facet bucket of a price ("25-50", "500+"), ``None`` for an unknown price."""
+    if price is None:
+        return None
+    low = 0.0
+    for high in PRICE_BUCKETS:
+        if price < high:
+            return f"{low:g}-{high:g}"
+        low = high
+    return f"{low:g}+"
+
+
+@dataclass
+class CatalogItem:
+    """One item as search sees it (lower-cased helpers for matching)."""
+
+    item_id: str
+    title: str
+    brand: str | None
+    category: str
+    price: float | None
+    available: bool
+    words: frozenset[str]
+    attribute_values: frozenset[str]
+    popularity: float = 0.0
+    category_label: str = ""
+
+
+class SearchCatalog:
+    """In-memory item facts keyed by external id."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, CatalogItem] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.items
+
+    @classmethod
+    def from_items(cls, rows: Iterable[Mapping[str, Any]]) -> SearchCatalog:
+        """A catalogue of item rows (``item_id``, ``title``, ``brand``, ``category``, ``price``, ...)."""
+        out = cls()
+        out.upsert(rows)
+        return out
+
+    def upsert(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Add or replace items (popularity is kept for replaced items); returns how many."""
+        n = 0
+        for row in rows:
+            item_id = str(row["item_id"])
+            title = str(row.get("title") or "")
+            attrs = parse_attributes(row.get("attributes"))
+            values = {w.lower() for v in attrs.values() for w in _WORD.findall(str(v))}
+            old = self.items.get(item_id)
+            self.items[item_id] = CatalogItem(
+                item_id=item_id,
+                title=title,
+                brand=(str(row["brand"]).strip() or None) if row.get("brand") else None,
+                category=normalize_category(row.get("category")),
+                price=_price(row.get("price")),
+                available=row.get("available", True) is not False,
+                words=frozenset(w.lower() for w in _WORD.findall(title)),
+                attribute_values=frozenset(values),
+                popularity=old.popularity if old else 0.0,
+                category_label=" > ".join(
+                    p.strip()
+                    for p in str(row.get("category") or "").replace("/", ">").split(">")
+                    if p.strip()
+                ),
+            )
+            n += 1
+        return n
+
+    def delete(self, item_ids: Sequence[str]) -> int:
+        """Remove items; returns how many were present."""
+        return sum(self.items.pop(str(i), None) is not None for i in item_ids)
+
+    def title(self, item_id: str) -> str:
+        """The item's title ("" for an unknown id)."""
+        item = self.items.get(item_id)
+        return item.title if item else ""
+
+    def price_bucket(self, item_id: str) -> str | None:
+        """The price facet bucket of an item."""
+        item = self.items.get(item_id)
+        return bucket_label(item.price) if item else None
+
+    def add_popularity(self, counts: Mapping[str, float]) -> None:
+        """Add event weights to the items' popularity."""
+        for item_id, value in counts.items():
+            item = self.items.get(item_id)
+            if item is not None:
+                item.popularity += float(value)
+
+    # -- constraints ----------------------------------------------------------------------------------
+    @staticmethod
+    def _has_phrase(item: CatalogItem, phrase: str) -> bool:
+        words = [w.lower() for w in _WORD.findall(phrase)]
+        return bool(words) and all(w in item.words or w in item.attribute_values for w in words)
+
+    def brand_matches(self, item_id: str, brands: Sequence[str]) -> bool:
+        """The item's brand is one of ``brands`` (or, without a brand field, its title names one)."""
+        item = self.items.get(item_id)
+        if item is None or not brands:
+            return item is not None
+        if item.brand:
+            return item.brand.lower() in {b.lower() for b in brands}
+        return any(self._has_phrase(item, b) for b in brands)
+
+    def category_matches(self, item_id: str, categories: Sequence[str]) -> bool:
+        """The item's category path equals or lies under one of ``categories``."""
+        item = self.items.get(item_id)
+        if item is None:
+            return False
+        wanted = [normalize_category(c) for c in categories]
+        return any(item.category == w or item.category.startswith(w + " > ") for w in wanted)
+
+    def matches(self, item_id: str, filters: Mapping[str, Any]) -> bool:
+        """Whether an item satisfies every constraint in ``filters`` (keys of :class:`SearchRequest`)."""
+        item = self.items.get(item_id)
+        if item is None:
+            return False
+        brands = _as_list(filters.get("brand"))
+        if brands and not self.brand_matches(item_id, brands):
+            return False
+        cats = _as_list(filters.get("category"))
+        if cats and not self.category_matches(item_id, cats):
+            return False
+        colours = _as_list(filters.get("colour"))
+        if colours and not any(self._has_phrase(item, c) for c in colours):
+            return False
+        if any(self._has_phrase(item, c) for c in _as_list(filters.get("colour_exclude"))):
+            return False
+        sizes = _as_list(filters.get("size"))
+        if sizes and not any(self._has_phrase(item, s) for s in sizes):
+            return False
+        low, high = _price(filters.get("price_min")), _price(filters.get("price_max"))
+        if (low is not None or high is not None) and item.price is None:
+            return False
+        if low is not None and item.price is not None and item.price < low:
+            return False
+        if high is not None and item.price is not None and item.price > high:
+            return False
+        in_stock = filters.get("in_stock")
+        if in_stock is not None and item.available != bool(in_stock):
+            return False
+        return item_id not in set(_as_list(filters.get("exclude_ids")))

@@ -1,0 +1,489 @@
+"""The search pipeline: one object the CLI, the evaluation harness and the HTTP API all call.
+
+A request goes through:
+
+1. **query understanding** (:class:`~shelfwise.search.query.QueryParser`): corrected text, extracted
+   brand / category / colour / size / price constraints, intent;
+2. **constraints**: the extracted ones named in ``config.query_filters`` plus the request's explicit
+   ``filters``; category, price, stock and exclusions are applied inside both indexes, brand, colour and
+   size on the candidates (:class:`~shelfwise.search.catalog.SearchCatalog`);
+3. **hybrid retrieval** (:class:`~shelfwise.search.retrieve.HybridRetriever`): lexical and dense top
+   lists, fused (RRF or learned linear);
+4. **relaxation**: while nothing matches, the constraints are dropped one at a time in
+   ``config.relax_order`` (extracted ones before explicit ones), each with a message in ``relaxed``;
+5. **facets** over the matching set;
+6. **learned re-ranking** of the top candidates when a ranker is loaded
+   (:class:`~shelfwise.search.ranker.SearchRanker`);
+7. **personalisation** from the shopper's profile, which never lifts a result above a strong textual
+   match (:mod:`~shelfwise.search.personal`).
+
+Example:
+    >>> pipe = SearchPipeline.load(store, settings)  # doctest: +SKIP
+    >>> resp = pipe.search(SearchRequest("red running shoes under 50", k=10))  # doctest: +SKIP
+    >>> [(h.item_id, h.reason) for h in resp.results][:1], resp.parsed["filters"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shelfwise.search.catalog import SearchCatalog
+from shelfwise.search.config import SearchPipelineConfig
+from shelfwise.search.facets import facet_counts
+from shelfwise.search.personal import UserAffinity, affinity_parts, personalised_order
+from shelfwise.search.query import CatalogueVocabulary, ParsedQuery, QueryParser
+from shelfwise.search.retrieve import Candidates, HybridRetriever, index_filter
+from shelfwise.search.suggest import Suggester
+from shelfwise.search.types import SearchHit, SearchRequest, SearchResponse
+
+if TYPE_CHECKING:
+    from shelfwise.config import Settings
+    from shelfwise.storage import Store
+
+log = logging.getLogger(__name__)
+
+#: Artifact holding the trained re-ranker (LightGBM + cross-encoder) of a store.
+SEARCH_RANKER = "search-ranker"
+
+#: Weight of each event type in item popularity.
+EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0, "review": 2.0}
+
+_POST_KEYS = ("brand", "colour", "colour_exclude", "size")
+_LABELS = {
+    "brand": "brand",
+    "category": "category",
+    "colour": "colour",
+    "colour_exclude": "excluded colour",
+    "size": "size",
+    "price": "price range",
+    "in_stock": "in-stock only",
+}
+
+
+def _constraint_groups(filters: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Group filter keys by the constraint they belong to (``price_min``/``price_max`` -> ``price``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in filters.items():
+        if value is None or value == [] or key == "currency":
+            continue
+        group = "price" if key in ("price_min", "price_max", "price_band") else key
+        out.setdefault(group, {})[key] = value
+    return out
+
+
+def _merge(groups: Iterable[Mapping[str, dict[str, Any]]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for g in groups:
+        for part in g.values():
+            out.update(part)
+    return out
+
+
+def _describe(values: Mapping[str, Any]) -> str:
+    """Human text of one constraint group ("Gorilla", "under 20", "10-20")."""
+    low, high = values.get("price_min"), values.get("price_max")
+    if low is not None and high is not None:
+        return f"{low:g}-{high:g}"
+    if high is not None:
+        return f"under {high:g}"
+    if low is not None:
+        return f"over {low:g}"
+    parts = []
+    for v in values.values():
+        parts.extend(str(x) for x in (v if isinstance(v, (list, tuple)) else [v]))
+    return " or ".join(parts)
+
+
+class SearchPipeline:
+    """Product search over one catalogue (see the module docstring for the stages).
+
+    Build it with :meth:`load` (a store after ``shelfwise build``) or :meth:`from_items` (in memory).
+    Searching is thread-safe; catalogue changes and observed events take a lock.
+
+    Args:
+        catalog: item facts.
+        retriever: indexes + encoder.
+        vocabulary: the catalogue vocabulary of the query parser.
+        config: pipeline settings.
+        profiles: a :class:`~shelfwise.profiles.service.ProfileService` for personalisation, or ``None``.
+        ranker: a trained :class:`~shelfwise.search.ranker.SearchRanker`, or ``None``.
+        item_template: renders item rows to the text the encoder embeds (for :meth:`upsert_items`).
+    """
+
+    def __init__(
+        self,
+        catalog: SearchCatalog,
+        retriever: HybridRetriever,
+        vocabulary: CatalogueVocabulary,
+        config: SearchPipelineConfig | None = None,
+        *,
+        profiles: Any = None,
+        ranker: Any = None,
+        item_template: Any = None,
+    ) -> None:
+        self.config = config or SearchPipelineConfig()
+        self.catalog = catalog
+        self.retriever = retriever
+        self.vocabulary = vocabulary
+        self.parser = QueryParser(vocabulary)
+        self.suggester = Suggester.from_vocabulary(vocabulary)
+        self.profiles = profiles
+        self.ranker = ranker
+        self.item_template = item_template
+        self._lock = threading.Lock()
+
+    # -- construction --------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, store: Store, settings: Settings) -> SearchPipeline:
+        """Open the artifacts of ``shelfwise build`` (and the trained ranker and profiles when present).
+
+        Raises:
+            ArtifactNotFoundError: the store has no item artifacts; the message says to run ``shelfwise build``.
+        """
+        from shelfwise.build import _ITEM_COLUMNS, _encoder_settings, load_item_artifacts
+        from shelfwise.encoders import ItemTextTemplate, build_encoder
+        from shelfwise.storage import ArtifactNotFoundError
+
+        t0 = time.perf_counter()
+        art = load_item_artifacts(store)
+        enc_cfg = _encoder_settings(settings, store)
+        encoder = build_encoder(enc_cfg, use_cache=False)
+        cfg = settings.search.pipeline
+        retriever = HybridRetriever(
+            art.lexical_index, art.vector_index, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k
+        )
+        catalog = SearchCatalog.from_items(store.read_items(_ITEM_COLUMNS).to_pylist())
+        events = store.read_events(["item_id", "type"])
+        if events.num_rows:
+            counts: Counter[str] = Counter()
+            for item, kind in zip(*(events.column(c).to_pylist() for c in ("item_id", "type")), strict=True):
+                if item is not None:
+                    counts[item] += EVENT_WEIGHTS.get(kind, 0.5)
+            catalog.add_popularity(counts)
+        ranker = None
+        try:
+            ranker_dir = store.artifacts.latest(SEARCH_RANKER).path
+        except ArtifactNotFoundError:
+            log.info("no %s artifact: results are ordered by hybrid fusion", SEARCH_RANKER)
+        else:
+            from shelfwise.search.ranker import SearchRanker
+
+            ranker = SearchRanker.load(ranker_dir)
+        profiles = None
+        try:
+            from shelfwise.profiles.pipeline import profile_catalog
+            from shelfwise.profiles.service import ProfileService
+
+            profiles = ProfileService(profile_catalog(store), settings.profiles)
+            profiles.load(store)
+        except Exception as exc:  # personalisation is optional; search must still work
+            log.warning("profiles unavailable for personalisation: %s", exc)
+        pipe = cls(
+            catalog,
+            retriever,
+            art.vocabulary,
+            cfg,
+            profiles=profiles,
+            ranker=ranker,
+            item_template=ItemTextTemplate(settings.search.item_text),
+        )
+        log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
+        return pipe
+
+    @classmethod
+    def from_items(
+        cls,
+        items: Sequence[Mapping[str, Any]],
+        settings: Settings,
+        *,
+        encoder: Any = None,
+        vectors: np.ndarray | None = None,
+    ) -> SearchPipeline:
+        """Build every index in memory from item rows (tests, evaluation, benchmarks).
+
+        Args:
+            items: item rows (``item_id``, ``title``, ``description``, ``brand``, ``category``, ``price``...).
+            settings: the settings tree.
+            encoder: the text encoder (default: the configured one).
+            vectors: precomputed item vectors aligned with ``items`` (default: encode them).
+        """
+        from shelfwise.encoders import ItemTextTemplate, build_encoder
+        from shelfwise.index.registry import build_lexical_index, build_vector_index
+
+        encoder = encoder or build_encoder(settings.search.encoder)
+        template = ItemTextTemplate(settings.search.item_text)
+        ids = [str(i["item_id"]) for i in items]
+        if vectors is None:
+            vectors = encoder.encode_documents([template.render(i) for i in items], show_progress=True)
+        vindex = build_vector_index(int(vectors.shape[1]), settings.search.vector)
+        vindex.add(ids, np.asarray(vectors, np.float32), list(items))
+        lindex = build_lexical_index(settings.search.lexical)
+        lindex.add(list(items))
+        cfg = settings.search.pipeline
+        retriever = HybridRetriever(lindex, vindex, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k)
+        vocab = CatalogueVocabulary.build(list(items))
+        return cls(SearchCatalog.from_items(items), retriever, vocab, cfg, item_template=template)
+
+    # -- searching -----------------------------------------------------------------------------------
+    def parse(self, query: str) -> ParsedQuery:
+        """The parsed query."""
+        return self.parser.parse(query)
+
+    def retrieval_text(self, query: str, parsed: ParsedQuery | None) -> str:
+        """What the indexes search for ``query``."""
+        if parsed is None or self.config.retrieval_text == "original":
+            return query
+        return parsed.search_text or parsed.corrected or query
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Answer one request (see the module docstring)."""
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        parsed = self.parser.parse(request.query) if request.query.strip() else None
+        timings["parse"] = (time.perf_counter() - t) * 1e3
+        text = self.retrieval_text(request.query, parsed)
+        extracted = parsed.filters() if (parsed and request.use_query_filters) else {}
+        from_query = {
+            g: v for g, v in _constraint_groups(extracted).items() if g in self.config.query_filters
+        }
+        explicit = _constraint_groups(request.filters)
+        qv = None
+        if text.strip():
+            t = time.perf_counter()
+            qv = self.retriever.encode([text])
+            timings["encode"] = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        cands, applied, relaxed = self._match(text, qv, from_query, explicit)
+        timings["retrieve"] = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        facets = facet_counts(self.catalog, cands.ids, self.config.facet_limit)
+        timings["facets"] = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        order, scores, parts = self._rank(text, parsed, cands, request, qv)
+        timings["rank"] = (time.perf_counter() - t) * 1e3
+        page = order[request.offset : request.offset + request.k]
+        hits = [self._hit(int(n), float(scores[n]), cands, parts, parsed, applied) for n in page]
+        return SearchResponse(
+            results=hits,
+            parsed=parsed.to_dict() if parsed else {},
+            facets=facets,
+            relaxed=relaxed,
+            total=len(cands),
+            applied_filters=applied,
+            timings_ms={k: round(v, 3) for k, v in timings.items()},
+        )
+
+    def _candidates(self, text: str, qv: np.ndarray | None, filters: Mapping[str, Any]) -> Candidates:
+        post = {k: v for k, v in filters.items() if k in _POST_KEYS}
+        if not text.strip():  # browse: every item passing the filters, most popular first
+            ids = [i for i, it in self.catalog.items.items() if self.catalog.matches(i, filters)]
+            pop = np.array([self.catalog.items[i].popularity for i in ids], np.float32)
+            zeros = np.zeros(len(ids))
+            c = Candidates.build(ids, zeros, zeros, zeros, zeros, depth=0, rrf_k=1)
+            c.fused = pop
+            return c
+        depth = self.retriever.depth * (3 if post else 1)
+        c = self.retriever.candidates(text, index_filter(filters), depth, qv)
+        if post:
+            c = c.subset(np.array([self.catalog.matches(i, post) for i in c.ids], dtype=bool))
+        return c
+
+    def _match(
+        self,
+        text: str,
+        qv: np.ndarray | None,
+        from_query: dict[str, dict[str, Any]],
+        explicit: dict[str, dict[str, Any]],
+    ) -> tuple[Candidates, dict[str, Any], list[str]]:
+        """Candidates under the constraints, relaxing them in order while nothing matches."""
+        relaxed: list[str] = []
+        order = [*self.config.relax_order, *(g for g in ("in_stock",) if g not in self.config.relax_order)]
+        steps = [("query", g) for g in order if g in from_query]
+        steps += [("request", g) for g in order if g in explicit]
+        while True:
+            applied = _merge([from_query, explicit])
+            cands = self._candidates(text, qv, applied)
+            if len(cands) or not steps:
+                return cands, applied, relaxed
+            source, group = steps.pop(0)
+            pool = from_query if source == "query" else explicit
+            values = pool.pop(group)
+            shown = _describe(values)
+            relaxed.append(
+                f"no results with {_LABELS.get(group, group)} {shown}"
+                f"{' (from the query)' if source == 'query' else ''}: showing results without it"
+            )
+
+    def _rank(
+        self,
+        text: str,
+        parsed: ParsedQuery | None,
+        cands: Candidates,
+        request: SearchRequest,
+        qv: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Final order of the candidates, their scores and per-candidate score parts."""
+        order = cands.order()
+        scores = cands.fused.astype(np.float64).copy()
+        parts: dict[str, np.ndarray] = {}
+        affinity = self._affinity(request.user_id) if request.personalise else None
+        if self.ranker is not None and request.rerank and text.strip() and len(cands):
+            top = order[: self.ranker.config.depth]
+            sub = cands.subset(top)
+            aff = self._affinity_parts(affinity, sub)
+            learned, extra = self.ranker.score(self, text, parsed, sub, aff)
+            scores = np.full(len(cands), -np.inf)
+            scores[top] = learned
+            low = float(learned.min()) if len(learned) else 0.0
+            rest = order[len(top) :]
+            scores[rest] = low - 1.0 - np.arange(len(rest)) * 1e-6  # keep fused order below the re-ranked
+            for name, values in extra.items():
+                parts[name] = np.zeros(len(cands))
+                parts[name][top] = values
+            order = np.argsort(-scores, kind="stable")
+        if affinity is not None and not affinity.empty and len(cands):
+            top = order[: max(self.config.ranker.depth, 10)]
+            aff = self._affinity_parts(affinity, cands.subset(top)).mean(axis=1)
+            sub_order, final = personalised_order(
+                scores[top], aff, self.config.personal_weight, self.config.strong_match
+            )
+            parts["personal"] = np.zeros(len(cands))
+            parts["personal"][top] = aff
+            new_scores = scores.copy()
+            new_scores[top] = final + (float(scores[top].max()) if len(top) else 0.0)
+            order = np.concatenate([top[sub_order], order[len(top) :]])
+            scores = new_scores
+        return order, scores, parts
+
+    def _affinity(self, user_id: str | None) -> UserAffinity | None:
+        if user_id is None or self.profiles is None or user_id not in self.profiles.states:
+            return None
+        prof = self.profiles.profile(user_id)
+        vec = self.profiles.interest_vector(user_id)
+        return UserAffinity(
+            vector=None if vec is None else np.asarray(vec, np.float32),
+            brands={b.lower(): float(s) for b, s in prof.brands},
+            categories={
+                " > ".join(p.strip().lower() for p in c.split(">")): float(s) for c, s in prof.categories
+            },
+        )
+
+    def _affinity_parts(self, affinity: UserAffinity | None, cands: Candidates) -> np.ndarray:
+        if affinity is None or affinity.empty or not len(cands):
+            return np.zeros((len(cands), 3), np.float32)
+        vectors = self.retriever.vector_index.get_vectors(cands.ids) if affinity.vector is not None else None
+        if vectors is not None and affinity.vector is not None and vectors.shape[1] != len(affinity.vector):
+            vectors = None
+        return affinity_parts(affinity, cands.ids, vectors, self.catalog)
+
+    def _hit(
+        self,
+        n: int,
+        score: float,
+        cands: Candidates,
+        parts: Mapping[str, np.ndarray],
+        parsed: ParsedQuery | None,
+        applied: Mapping[str, Any],
+    ) -> SearchHit:
+        item_id = cands.ids[n]
+        item = self.catalog.items.get(item_id)
+        breakdown = {
+            "lexical": round(float(cands.lexical[n]), 4),
+            "dense": round(float(cands.dense[n]), 4),
+            "fused": round(float(cands.fused[n]), 6),
+            **{k: round(float(v[n]), 4) for k, v in parts.items()},
+        }
+        reasons = []
+        words = (parsed.corrected if parsed else "").split()
+        matched = [w for w in dict.fromkeys(words) if item is not None and w in item.words]
+        if matched:
+            reasons.append("title matches " + ", ".join(f"'{w}'" for w in matched[:4]))
+        elif cands.dense[n] > 0:
+            reasons.append(f"similar in meaning to the query (cosine {cands.dense[n]:.2f})")
+        if "cross_encoder" in parts:
+            reasons.append(f"judged relevant by the re-ranker ({parts['cross_encoder'][n]:.2f})")
+        cons = [k for k in ("brand", "category", "colour", "size") if k in applied]
+        if "price_min" in applied or "price_max" in applied:
+            cons.append("price")
+        if cons:
+            reasons.append("meets " + ", ".join(cons))
+        if parts.get("personal") is not None and parts["personal"][n] > 0.05:
+            reasons.append("close to your interests")
+        return SearchHit(
+            item_id=item_id,
+            title=item.title if item else "",
+            score=round(score, 6),
+            reason="; ".join(reasons) or "browse order (popularity)",
+            breakdown=breakdown,
+        )
+
+    # -- autocomplete, events, catalogue changes ------------------------------------------------------
+    def suggest(self, prefix: str, k: int = 8) -> list[str]:
+        """Completions of ``prefix`` from past queries and the catalogue vocabulary."""
+        return self.suggester.suggest(prefix, k)
+
+    def observe(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Feed events: ``search`` events with a ``query`` become autocomplete history; item events add to
+        popularity and update the shopper's profile. Returns the number of events used.
+
+        Each event: ``user_id``, ``type``, optional ``item_id``, ``query``, ``timestamp`` (Unix seconds)
+        and ``value``.
+        """
+        n = 0
+        pop: Counter[str] = Counter()
+        with self._lock:
+            for e in events:
+                kind = str(e.get("type", ""))
+                query = e.get("query")
+                if query and kind in ("search", "click", "add_to_cart", "purchase"):
+                    self.suggester.observe([str(query)])
+                item = e.get("item_id")
+                if item is not None and kind in EVENT_WEIGHTS:
+                    pop[str(item)] += EVENT_WEIGHTS[kind]
+                user = e.get("user_id")
+                if self.profiles is not None and user is not None and (item is not None or kind == "search"):
+                    try:
+                        self.profiles.apply_event(
+                            str(user),
+                            None if item is None else str(item),
+                            kind,
+                            float(e.get("timestamp") or time.time()),
+                            value=e.get("value"),
+                        )
+                    except (KeyError, ValueError) as exc:  # unknown item or event type: skip, keep serving
+                        log.debug("profile update skipped: %s", exc)
+                n += 1
+            self.catalog.add_popularity(pop)
+        return n
+
+    def upsert_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Add or replace items in both indexes and the catalogue (no restart); returns how many."""
+        rows = [dict(r) for r in rows]
+        if not rows:
+            return 0
+        template = self.item_template
+        if template is None:
+            from shelfwise.encoders import ItemTextTemplate
+
+            template = self.item_template = ItemTextTemplate()
+        vectors = self.retriever.encoder.encode_documents([template.render(r) for r in rows])
+        with self._lock:
+            self.retriever.vector_index.add([str(r["item_id"]) for r in rows], vectors, rows)
+            self.retriever.lexical_index.add(rows)
+            self.catalog.upsert(rows)
+        return len(rows)
+
+    def delete_items(self, item_ids: Sequence[str]) -> int:
+        """Remove items from both indexes and the catalogue; returns how many were present."""
+        ids = [str(i) for i in item_ids]
+        with self._lock:
+            self.retriever.vector_index.delete(ids)
+            self.retriever.lexical_index.delete(ids)
+            return self.catalog.delete(ids)

@@ -1,0 +1,147 @@
+"""The search pipeline on the demo shop (`shelfwise demo` + `shelfwise build`): real indexes, real encoder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from shelfwise.cli import app
+from shelfwise.config import Settings, load_settings
+from shelfwise.search import SearchPipeline, SearchRequest
+from shelfwise.search.personal import personalised_order
+from shelfwise.storage import ArtifactNotFoundError, open_store
+
+#: Encodings are cached across runs next to the ONNX export, so a re-run encodes nothing.
+ENCODER_CACHE = Path.home() / ".cache" / "shelfwise"
+
+
+def _settings() -> Settings:
+    return load_settings(environ={}, overrides=[f"search.encoder.cache_dir={ENCODER_CACHE}"])
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shelfwise.build import build_item_artifacts
+    from shelfwise.demo import run_demo
+
+    path = tmp_path_factory.mktemp("search") / "demo"
+    run_demo(path)
+    (path / "shelfwise.toml").write_text(f'[search.encoder]\ncache_dir = "{ENCODER_CACHE}"\n')
+    with open_store(path, create=False) as st:
+        build_item_artifacts(st, _settings())
+    return path
+
+
+@pytest.fixture()
+def pipe(demo_store: Path) -> Iterator[SearchPipeline]:
+    with open_store(demo_store, create=False) as st:
+        yield SearchPipeline.load(st, _settings())
+
+
+def test_load_without_build_says_to_run_build(tmp_path: Path) -> None:
+    from shelfwise.demo import run_demo
+
+    run_demo(tmp_path / "raw")
+    with (
+        open_store(tmp_path / "raw", create=False) as st,
+        pytest.raises(ArtifactNotFoundError, match="build"),
+    ):
+        SearchPipeline.load(st, _settings())
+
+
+def test_brand_and_price_from_the_query_become_filters(pipe: SearchPipeline) -> None:
+    resp = pipe.search(SearchRequest("gorilla glue under 20", k=10))
+    assert resp.parsed["filters"]["brand"] == ["Gorilla"]
+    assert resp.parsed["filters"]["price_max"] == 20.0
+    assert resp.results and not resp.relaxed
+    for hit in resp.results:
+        item = pipe.catalog.items[hit.item_id]
+        assert item.brand == "Gorilla" and item.price is not None and item.price <= 20.0
+        assert hit.reason and set(hit.breakdown) >= {"lexical", "dense", "fused"}
+    assert "glue" in resp.results[0].title.lower()
+    assert sum(resp.facets["brand"].values()) == resp.total == resp.facets["brand"]["Gorilla"]
+
+
+def test_impossible_constraint_is_relaxed_and_said(pipe: SearchPipeline) -> None:
+    cheapest = min(i.price for i in pipe.catalog.items.values() if i.brand == "Gorilla" and i.price)
+    limit = int(cheapest) - 1
+    assert limit > 0
+    resp = pipe.search(SearchRequest(f"gorilla glue under {limit}", k=5))
+    assert resp.results, "relaxation must avoid an empty page"
+    assert len(resp.relaxed) == 1 and "price" in resp.relaxed[0]
+    assert "price_max" not in resp.applied_filters
+    strict = pipe.search(SearchRequest("gorilla glue", k=5, filters={"price_max": limit, "brand": "Gorilla"}))
+    assert strict.results and any("price" in r for r in strict.relaxed)
+
+
+def test_explicit_filters_and_browse(pipe: SearchPipeline) -> None:
+    cat = "Industrial & Scientific > Tapes, Adhesives & Sealants"
+    resp = pipe.search(SearchRequest("", k=20, filters={"category": cat, "price_max": 15}))
+    expected = sum(
+        1
+        for i in pipe.catalog.items.values()
+        if i.category.startswith(cat.lower()) and i.price is not None and i.price <= 15
+    )
+    assert resp.total == expected > 0
+    assert all(pipe.catalog.items[h.item_id].price <= 15 for h in resp.results)
+    page2 = pipe.search(SearchRequest("", k=20, offset=20, filters={"category": cat, "price_max": 15}))
+    assert not {h.item_id for h in resp.results} & {h.item_id for h in page2.results}
+
+
+def test_catalogue_changes_reach_both_indexes(pipe: SearchPipeline) -> None:
+    new = {"item_id": "NEW-1", "title": "Zyxquartz hyperflux capacitor", "brand": "Zyx", "price": 12.0}
+    assert pipe.upsert_items([new]) == 1
+    resp = pipe.search(SearchRequest("zyxquartz capacitor", k=3, use_query_filters=False))
+    assert resp.results[0].item_id == "NEW-1"
+    assert resp.results[0].breakdown["lexical"] > 0 and resp.results[0].breakdown["dense"] > 0.3
+    assert pipe.delete_items(["NEW-1"]) == 1
+    after = pipe.search(SearchRequest("zyxquartz capacitor", k=10, use_query_filters=False))
+    assert "NEW-1" not in {h.item_id for h in after.results}
+
+
+def test_suggest_prefers_past_queries_then_catalogue(pipe: SearchPipeline) -> None:
+    assert any(s.startswith("gorilla") for s in pipe.suggest("gor"))
+    pipe.observe([{"user_id": "u9", "type": "search", "query": "gorilla tape heavy duty"}] * 2)
+    assert pipe.suggest("gorilla t", k=3)[0] == "gorilla tape heavy duty"
+
+
+def test_personalisation_reorders_only_below_strong_matches(pipe: SearchPipeline) -> None:
+    base = pipe.search(SearchRequest("tape", k=40, user_id="fan", personalise=False))
+    ids = [h.item_id for h in base.results]
+    liked = ids[-1]  # a weaker match the shopper keeps buying
+    pipe.observe(
+        [{"user_id": "fan", "item_id": liked, "type": "purchase", "timestamp": 1.7e9 + n} for n in range(5)]
+    )
+    mine = pipe.search(SearchRequest("tape", k=40, user_id="fan"))
+    new_ids = [h.item_id for h in mine.results]
+    assert new_ids.index(liked) < ids.index(liked), "the shopper's item moves up"
+    assert new_ids[0] == ids[0], "the strongest textual match stays first"
+    assert mine.results[new_ids.index(liked)].breakdown["personal"] > 0
+
+
+def test_personalised_order_never_puts_a_weak_match_above_a_strong_one() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        text = rng.random(30)
+        order, _ = personalised_order(text, rng.random(30), weight=0.9, strong=0.8)
+        scaled = (text - text.min()) / (text.max() - text.min())
+        strong = scaled[order] >= 0.8
+        assert not np.any(np.diff(strong.astype(int)) > 0), "no strong match after a weak one"
+
+
+def test_cli_search_json(demo_store: Path) -> None:
+    out = CliRunner().invoke(
+        app, ["search", "gorilla glue", "--store", str(demo_store), "--k", "3", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert len(data["results"]) == 3
+    assert set(data["results"][0]) >= {"item_id", "title", "score", "reason"}
+    assert data["parsed"]["normalized"] == "gorilla glue"
+    assert data["parsed"]["filters"]["brand"] == ["Gorilla"]
+    assert data["parsed"]["intent"] in {"navigational_brand", "specific_product"}
