@@ -63,19 +63,18 @@ def _requests(
     pipeline: ShelfwisePipeline, contexts: list[UserContext], targets: np.ndarray, show_progress: bool
 ) -> RequestSet:
     kept_ctx, kept_merged, kept_labels = [], [], []
-    for ctx, target in tqdm(
-        zip(contexts, targets, strict=True),
-        total=len(contexts),
-        desc="ranker requests",
-        disable=not show_progress,
-    ):
-        merged = pipeline.merged(ctx)
-        t = np.atleast_1d(target)
-        labels = np.isin(merged.items, t[t >= 0]).astype(np.float32)
-        if labels.any():
-            kept_ctx.append(ctx)
-            kept_merged.append(merged)
-            kept_labels.append(labels)
+    chunk = 512
+    for start in tqdm(range(0, len(contexts), chunk), desc="ranker requests", disable=not show_progress):
+        batch = contexts[start : start + chunk]
+        for ctx, merged, target in zip(
+            batch, pipeline.merged_many(batch), targets[start : start + chunk], strict=True
+        ):
+            t = np.atleast_1d(target)
+            labels = np.isin(merged.items, t[t >= 0]).astype(np.float32)
+            if labels.any():
+                kept_ctx.append(ctx)
+                kept_merged.append(merged)
+                kept_labels.append(labels)
     return RequestSet(kept_ctx, kept_merged, kept_labels, len(contexts))
 
 

@@ -23,7 +23,10 @@ from shelfwise.ranking.ranker import Ranker
 from shelfwise.recommend.sources import SOURCE_KIND
 from shelfwise.rerank import CandidateList, ItemCatalog, RerankConfig, RerankPipeline, SourceHit
 from shelfwise.rerank import UserContext as RerankContext
-from shelfwise.retrieval.base import CandidateSource, UserContext
+from shelfwise.retrieval.base import Candidates, CandidateSource, UserContext
+from shelfwise.retrieval.history import weigh_history
+from shelfwise.retrieval.item2item import NeighbourSource
+from shelfwise.retrieval.scoring import ScoredSource, contributions
 
 __all__ = ["Ranked", "ShelfwisePipeline", "harness_rows", "make_context", "rerank_active", "source_hits"]
 
@@ -89,11 +92,20 @@ class ShelfwisePipeline:
 
     def merged(self, context: UserContext) -> MergedCandidates:
         """Every source's top ``k_per_source`` for one request, merged."""
-        return merge_candidates([s.candidates(context, self.k_per_source) for s in self.sources], self.names)
+        return self.merged_many([context])[0]
+
+    def merged_many(self, contexts: Sequence[UserContext], batch_size: int = 256) -> list[MergedCandidates]:
+        """:meth:`merged` of many requests; sources score a batch at once (same lists as one by one)."""
+        out: list[MergedCandidates] = []
+        for start in range(0, len(contexts), batch_size):
+            batch = list(contexts[start : start + batch_size])
+            per_source = [candidates_many(s, batch, self.k_per_source) for s in self.sources]
+            out += [merge_candidates([c[r] for c in per_source], self.names) for r in range(len(batch))]
+        return out
 
     def rank_many(self, contexts: Sequence[UserContext]) -> list[Ranked]:
         """Merged candidates of each request in the ranker's order (features predicted in one batch)."""
-        merged = [self.merged(c) for c in contexts]
+        merged = self.merged_many(contexts)
         nonempty = [k for k, m in enumerate(merged) if len(m)]
         scores = self.ranker.score_requests([FeatureRequest(contexts[k], merged[k]) for k in nonempty])
         by_request = dict(zip(nonempty, scores, strict=True))
@@ -107,6 +119,28 @@ class ShelfwisePipeline:
     def rank(self, context: UserContext) -> Ranked:
         """:meth:`rank_many` of one request."""
         return self.rank_many([context])[0]
+
+
+def candidates_many(source: CandidateSource, contexts: Sequence[UserContext], k: int) -> list[Candidates]:
+    """``source.candidates(context, k)`` for each context, scoring them in one ``score_all`` call.
+
+    For the shelfwise sources (:class:`~shelfwise.retrieval.scoring.ScoredSource`) the lists equal the
+    one-request call: the same selection (:meth:`ScoredSource.select`, seeded tie order, exclusions) and,
+    for item-to-item sources, the same anchors. Other sources are asked one request at a time.
+    """
+    if len(contexts) == 1 or not isinstance(source, ScoredSource):
+        return [source.candidates(c, k) for c in contexts]
+    scores = source.score_all(list(contexts))
+    out = []
+    for row, ctx in zip(scores, contexts, strict=True):
+        top = source.select(row, ctx, k)
+        anchors = None
+        if isinstance(source, NeighbourSource):
+            items, weights = weigh_history(ctx, source.recency)
+            inside = (items >= 0) & (items < source.n_items)
+            anchors = contributions(items[inside], weights[inside], source.sim, top)
+        out.append(Candidates(source.name, top, row[top].astype(np.float32), anchors))
+    return out
 
 
 def source_hits(ranked: Ranked, top: int) -> tuple[tuple[SourceHit, ...], ...]:

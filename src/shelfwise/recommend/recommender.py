@@ -82,6 +82,9 @@ class Recommender:
         self._new_purchases: dict[int, set[int]] = {}
         self._lock = threading.RLock()
         self._fallback = self.pipeline.source(settings.recommend.fallback)
+        self.pipeline.ranker.config.lgbm.num_threads = (
+            1  # one request = a few hundred rows: threads only wait
+        )
         state = self.pipeline.ranker.state
         if state is not None:
             catalog.apply_to(state.attributes)
