@@ -13,9 +13,9 @@ from shelfwise.config import Settings, load_settings
 from shelfwise.recommend import (
     NotTrainedError,
     RecommendedItem,
+    Recommender,
     RecommendRequest,
     RecommendResponse,
-    Recommender,
     train_recommender,
 )
 from shelfwise.recommend.pipeline import harness_rows, make_context
