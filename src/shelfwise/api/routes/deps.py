@@ -34,7 +34,9 @@ def pipeline_errors() -> Iterator[None]:
     except KeyError as exc:
         raise ApiError(404, "not_found", f"unknown id: {exc}") from None
     except (ValueError, LookupError) as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from None
+        raise ApiError(
+            422, "invalid_request", str(exc), fix="change the request as the message says"
+        ) from None
 
 
 def call(fn: Callable[[], T]) -> T:
