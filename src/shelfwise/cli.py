@@ -331,10 +331,19 @@ def stats(
 @app.command()
 def demo(
     store: StoreOpt = DEFAULT_STORE,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Then build / train what is missing and serve the shop, printing ready-to-paste requests "
+            "(default: serve unless --json).",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port to serve the demo on.")] = 8000,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Load the bundled sample shop into the store and show what was loaded."""
+    """Load the bundled sample shop into the store, show what was loaded, and serve it."""
     _setup_logging(verbose)
     from shelfwise.demo import run_demo
 
@@ -345,6 +354,11 @@ def demo(
         from shelfwise.demo import render_demo
 
         render_demo(result, out_console)
+    if serve if serve is not None else not as_json:
+        from shelfwise.cli_serving import serve_demo
+
+        with _errors():
+            serve_demo(store, result, port)
 
 
 @app.command()
@@ -636,6 +650,11 @@ def config_cmd(
 def version() -> None:
     """Print the version."""
     out_console.print(__version__)
+
+
+from shelfwise.cli_serving import register as _register_serving  # noqa: E402  (commands need the options above)
+
+_register_serving(app)
 
 
 def main() -> None:

@@ -87,6 +87,11 @@ class KeyRing:
         """Stored keys plus the admin key in ``$<api.admin_key_env>`` when it is set."""
         return cls(store=store, env_admin_key=os.environ.get(settings.admin_key_env) or None)
 
+    def accept_admin_key(self, token: str) -> None:
+        """Also accept ``token`` as an admin key (memory only; e.g. a key made for one run)."""
+        self.env_admin_key = token
+        self._env_hash = _digest(token)
+
     def _persist(self) -> None:
         if self.store is not None:
             self.store.set_meta(META_KEY, [asdict(k) for k in self._keys.values()])
