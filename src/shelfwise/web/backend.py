@@ -11,10 +11,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Listing", "Unavailable", "recommend", "record_event", "search", "suggest"]
+__all__ = ["Listing", "Unavailable", "recommend", "record_event", "search", "suggest", "user_key"]
+
+#: Exceptions of the service meaning "this pipeline is not loaded / trained" (matched by name: the API and
+#: pipeline packages are optional for this module).
+_NOT_LOADED = ("NotAvailable", "NotTrainedError", "ArtifactNotFoundError")
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +59,11 @@ def recommend(
 
     req = RecommendRequest(user_id=user_id, slot=slot, k=k, item_id=item_id, diversity=diversity)  # type: ignore[arg-type]
     serving = getattr(state, "serving", None)
-    if serving is not None and hasattr(serving, "recommend"):
-        resp = serving.recommend(req)
-    else:
-        resp = _need(state, "recommender", "The recommender").recommend(req)
+    with _not_loaded():
+        if serving is not None and hasattr(serving, "recommend"):
+            resp = serving.recommend(req)
+        else:
+            resp = _need(state, "recommender", "The recommender").recommend(req)
     response, request_id = _unwrap(resp)
     rows = [(i.item_id, float(i.score), i.reason) for i in response.items]
     note = None
@@ -68,9 +75,10 @@ def recommend(
 def search(state: Any, request: Any) -> tuple[Any, str | None]:
     """Run a :class:`shelfwise.search.SearchRequest`; returns the response and its request id."""
     serving = getattr(state, "serving", None)
-    if serving is not None and hasattr(serving, "search"):
-        return _unwrap(serving.search(request))
-    return _unwrap(_need(state, "search", "Search").search(request))
+    with _not_loaded():
+        if serving is not None and hasattr(serving, "search"):
+            return _unwrap(serving.search(request))
+        return _unwrap(_need(state, "search", "Search").search(request))
 
 
 def suggest(state: Any, prefix: str, k: int = 8) -> list[str]:
@@ -95,6 +103,23 @@ def record_event(
     }
     _need(state, "feedback", "Event ingestion").ingest_events([event])
     log.debug("web event %s recorded", event_type)
+
+
+def user_key(state: Any, raw_user_id: str) -> str:
+    """The id the store and the profiles keep for a shopper (the pseudonym when the store pseudonymises)."""
+    ingestor = getattr(state, "ingestor", None)
+    return ingestor.user_key(raw_user_id) if ingestor is not None else raw_user_id
+
+
+@contextmanager
+def _not_loaded() -> Iterator[None]:
+    """Turn the service's "not loaded / not trained" errors into :class:`Unavailable`."""
+    try:
+        yield
+    except Exception as exc:
+        if type(exc).__name__ in _NOT_LOADED:
+            raise Unavailable(str(exc)) from exc
+        raise
 
 
 def _unwrap(resp: Any) -> tuple[Any, str | None]:

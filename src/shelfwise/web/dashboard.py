@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from shelfwise.web.backend import user_key
 from shelfwise.web.experiments_view import experiments_view
 from shelfwise.web.pages import catalog, render
 from shelfwise.web.reports import latest_report, latest_report_html
@@ -82,8 +83,9 @@ def _profile(request: Request, user_id: str) -> dict[str, Any] | None:
     profiles = getattr(state, "profiles", None)
     if profiles is None or not user_id:
         return None
-    data = profiles.profile_json(user_id)
-    events = state.store.read_events(["item_id", "type", "timestamp"], user_ids=[user_id]).to_pylist()
+    key = user_key(state, user_id)
+    data = {**profiles.profile_json(key), "user_id": user_id}
+    events = state.store.read_events(["item_id", "type", "timestamp"], user_ids=[key]).to_pylist()
     cat = catalog(request)
     recent = []
     for e in reversed(events[-RECENT_EVENTS:]):
@@ -117,7 +119,7 @@ def dashboard(request: Request, user: Annotated[str | None, Query(max_length=100
     user_id = (user or "").strip() or (shopper.user_id if shopper.known else "")
     profiles = getattr(state, "profiles", None)
     notices = []
-    if profiles is not None and user_id and user_id not in profiles.states:
+    if profiles is not None and user_id and user_key(state, user_id) not in profiles.states:
         notices.append(f"No events from shopper {user_id!r} yet: showing a cold-start profile.")
     segments = (
         profiles.segments_json() if profiles is not None else {"segments": [], "note": "No profile service."}

@@ -58,8 +58,9 @@ def home(request: Request, diversity: Annotated[float | None, Query(ge=0.0, le=1
         notices.append(str(exc))
     summary = None
     profiles = getattr(request.app.state, "profiles", None)
-    if profiles is not None and shopper.user_id in profiles.states:
-        summary = profiles.profile_json(shopper.user_id).get("summary")
+    key = backend.user_key(request.app.state, shopper.user_id)
+    if profiles is not None and key in profiles.states:
+        summary = profiles.profile_json(key).get("summary")
     return render(
         request,
         "home.html",

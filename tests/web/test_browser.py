@@ -1,0 +1,193 @@
+"""End to end in headless chromium against the real app over HTTP (the sample shop, built and trained).
+
+Each test opens its own browser context (its own cookies: its own shopper). Screenshots land in
+``test-artifacts/web/``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import ADMIN_KEY, LiveApp, shoot
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture()
+def page(browser: Any, live_app: LiveApp) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP, base_url=live_app.url)
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _feed_ids(page: Any) -> list[str]:
+    return page.locator("#home-feed article.card").evaluate_all("els => els.map(e => e.dataset.itemId)")
+
+
+def _pick_shopper(page: Any, index: int) -> str:
+    """Choose the ``index``-th demo shopper in the header's picker (it submits itself on change)."""
+    page.goto("/shop")
+    option = page.locator("#shopper option").nth(index)
+    user_id = option.get_attribute("value")
+    with page.expect_navigation():
+        page.select_option("#shopper", user_id)
+    assert page.locator("#shopper").input_value() == user_id
+    return user_id
+
+
+def test_search_with_a_price_constraint_shows_only_matching_products_and_the_chip(page: Any) -> None:
+    page.goto("/shop")
+    box = page.get_by_label("Search products")
+    box.fill("tape under $10")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/shop/search"))
+    chip = page.locator(".chip", has_text="Under $10")
+    assert chip.count() == 1
+    prices = [
+        float(p)
+        for p in page.locator("#search-results .price").evaluate_all("els => els.map(e => e.dataset.price)")
+    ]
+    assert prices, "the search returned nothing"
+    assert max(prices) <= 10.0
+    reasons = page.locator("#search-results .reason").all_inner_texts()
+    assert len(reasons) == len(prices) and all(r.strip() for r in reasons)
+    shoot(page, "search-price-chip")
+    # removing the chip keeps the text and drops only the price constraint
+    chip.get_by_role("link", name="Remove filter Under $10").click()
+    page.wait_for_url(re.compile(r"qf=0"))
+    assert page.locator(".chip", has_text="Under $10").count() == 0
+    after = [
+        float(p)
+        for p in page.locator("#search-results .price").evaluate_all("els => els.map(e => e.dataset.price)")
+    ]
+    assert max(after) > 10.0
+
+
+def test_autocomplete_offers_completions_and_works_from_the_keyboard(page: Any) -> None:
+    page.goto("/shop")
+    box = page.get_by_label("Search products")
+    box.press_sequentially("therm", delay=30)
+    options = page.locator("#q-suggestions [role=option]")
+    options.first.wait_for()
+    first = options.first.inner_text()
+    assert first.lower().startswith("therm")
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert page.get_by_label("Search products").input_value() == first
+
+
+def test_clicking_a_product_then_returning_home_changes_the_feed(page: Any) -> None:
+    _pick_shopper(page, 1)
+    before = _feed_ids(page)
+    assert len(before) >= 8
+    page.goto("/shop/search?q=thermometer")
+    card = page.locator("#search-results article.card").first
+    clicked = card.get_attribute("data-item-id")
+    title = card.locator(".title").inner_text()
+    card.locator("a").click()
+    page.wait_for_url(re.compile(rf"/shop/product/{clicked}"))
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url(re.compile(r"added=true"))
+    assert page.get_by_role("status").inner_text() == "Added to your cart."
+    page.get_by_role("link", name="Shop", exact=True).click()
+    after = _feed_ids(page)
+    shoot(page, "home-after-click")
+    assert after != before
+    reasons = " ".join(page.locator("#home-feed .reason").all_inner_texts())
+    assert title[:25] in reasons, "no result explains itself by the product just clicked"
+
+
+def test_dashboard_shows_the_shoppers_profile_updated_by_a_click(page: Any) -> None:
+    user_id = _pick_shopper(page, 2)
+    page.goto("/admin")
+    events_before = int(page.locator("#profile-activity").inner_text().split()[0])
+    page.goto("/shop/search?q=glue")
+    card = page.locator("#search-results article.card").first
+    clicked = card.get_attribute("data-item-id")
+    card.locator("a").click()
+    page.wait_for_url(re.compile(rf"/shop/product/{clicked}"))
+    page.get_by_role("link", name="Dashboard").click()
+    profile = page.locator("#profile-card")
+    assert profile.get_attribute("data-user-id") == user_id
+    assert int(page.locator("#profile-activity").inner_text().split()[0]) == events_before + 1
+    assert "click" in page.locator("#profile-activity").inner_text()
+    newest = page.locator("#recent-events tbody tr").first
+    assert newest.get_attribute("data-item-id") == clicked
+    assert newest.locator("td").nth(1).inner_text() == "click"
+    shoot(page, "dashboard-profile")
+
+
+def test_an_experiments_confidence_interval_chart_renders(page: Any, live_app: LiveApp) -> None:
+    admin = {"X-API-Key": ADMIN_KEY}
+    body = {
+        "name": "feed-diversity",
+        "surface": "recommend",
+        "slots": ["home"],
+        "variants": [
+            {"name": "control", "share": 0.5, "params": {"diversity": 0.0}},
+            {"name": "diverse", "share": 0.5, "params": {"diversity": 0.8}},
+        ],
+    }
+    r = httpx.post(f"{live_app.url}/v1/experiments", json=body, headers=admin, timeout=30)
+    assert r.status_code in (200, 201), r.text
+    # traffic: demo shoppers open the home feed and click its first item (real HTTP, real events)
+    page.goto("/shop")
+    users = [u for u in page.locator("#shopper option").evaluate_all("els => els.map(e => e.value)") if u]
+    for user in users:
+        with httpx.Client(base_url=live_app.url, cookies={"sw_shopper": user}, timeout=60) as c:
+            html = c.get("/shop").text
+            link = re.search(r'href="(/shop/product/[^"]+slot=home[^"]*)"', html)
+            assert link is not None
+            c.get(link.group(1).replace("&amp;", "&"))
+    time.sleep(2.5)  # impressions are flushed to the store every second
+    page.goto("/admin")
+    panel = page.locator('#experiments article[data-experiment="feed-diversity"]')
+    charts = panel.locator("svg.interval-chart")
+    assert charts.count() >= 3
+    ctr = panel.locator("svg.interval-chart", has_text="CTR")
+    assert ctr.locator("circle.point").count() == 2
+    assert ctr.locator("line.ci").count() >= 3  # at least one arm has a whisker (3 lines: bar + 2 caps)
+    desc = ctr.locator("desc").text_content()
+    assert "control:" in desc and "diverse:" in desc
+    panel.scroll_into_view_if_needed()
+    shoot(page, "dashboard-experiment", full_page=True)
+
+
+def test_pages_fit_a_phone_and_work_from_the_keyboard(browser: Any, live_app: LiveApp) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=live_app.url, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        for path in ("/shop", "/shop/search?q=tape", "/admin"):
+            page.goto(path)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{path} scrolls sideways on a phone ({overflow}px)"
+        page.goto("/shop")
+        shoot(page, "phone-home", full_page=False)
+        page.keyboard.press("Tab")  # the skip link comes first
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.classList.contains('product-link')"):
+                break
+        else:
+            pytest.fail("no product card is reachable with the Tab key")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "/shop/product/" in page.url
+    finally:
+        context.close()

@@ -1,0 +1,86 @@
+"""The pages over HTTP on a store that is ingested but not built or trained: they say what to run, never 5xx,
+and the form endpoints refuse what they must refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shelfwise.api import create_app
+from shelfwise.config import load_settings
+from shelfwise.demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    path = tmp_path_factory.mktemp("pages") / "raw"
+    run_demo(path)
+    app = create_app(load_settings(environ={}), store_path=path, background_load=False)
+    with TestClient(app) as c:
+        yield c
+
+
+def test_front_page_redirects_to_the_storefront(client: TestClient) -> None:
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code in (302, 307) and r.headers["location"] == "/shop"
+
+
+def test_home_without_a_trained_recommender_says_what_to_run(client: TestClient) -> None:
+    r = client.get("/shop")
+    assert r.status_code == 200
+    assert "shelfwise train" in r.text
+    assert 'name="viewport"' in r.text and 'lang="en"' in r.text
+
+
+def test_search_without_indexes_says_what_to_run(client: TestClient) -> None:
+    r = client.get("/shop/search", params={"q": "glue under $20"})
+    assert r.status_code == 200 and "shelfwise build" in r.text
+
+
+def test_a_new_visitor_gets_a_visitor_cookie_and_keeps_it(client: TestClient) -> None:
+    client.cookies.clear()
+    first = client.get("/shop")
+    visitor = first.cookies.get("sw_visitor")
+    assert visitor and visitor.startswith("visitor-")
+    assert client.get("/shop").cookies.get("sw_visitor") is None  # already set: not re-issued
+
+
+def test_picking_a_shopper_sets_the_cookie_and_stays_on_this_site(client: TestClient) -> None:
+    r = client.post(
+        "/shop/shopper", data={"user_id": "u0001", "next": "/shop/search?q=tape"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/shop/search?q=tape"
+    assert r.cookies.get("sw_shopper") == "u0001"
+    evil = client.post(
+        "/shop/shopper", data={"user_id": "", "next": "//evil.example/x"}, follow_redirects=False
+    )
+    assert evil.headers["location"] == "/shop"
+
+
+def test_unknown_product_is_404_and_cart_refuses_unknown_items(client: TestClient) -> None:
+    assert client.get("/shop/product/NOPE").status_code == 404
+    assert client.post("/shop/cart", data={"item_id": "NOPE"}).status_code == 400
+
+
+def test_dashboard_renders_stats_segments_and_a_profile(client: TestClient) -> None:
+    r = client.get("/admin", params={"user": "u0001"})
+    assert r.status_code == 200
+    assert "1,200" in r.text  # products
+    assert 'id="segments"' in r.text and "shoppers" in r.text
+    assert 'data-user-id="u0001"' in r.text
+    assert "No evaluation report" in r.text
+
+
+def test_static_files_ship_in_the_package_and_nothing_else_is_served(client: TestClient) -> None:
+    assert client.get("/web/static/shelfwise.css").headers["content-type"].startswith("text/css")
+    assert client.get("/web/static/shelfwise.js").status_code == 200
+    assert client.get("/web/static/..%2Fdashboard.py").status_code == 404
+    page = client.get("/shop").text
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+
+
+def test_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith(("/shop", "/admin", "/web"))]
