@@ -103,7 +103,11 @@ COLD_RUNS: dict[str, dict[str, Any]] = {
         "valid_max_users": None,
     },
     "last-item text cosine (no training)": {"reference": True},
+    "frozen_text (two-tower, frozen MiniLM; warm: 2000-user sample)": {"source": "frozen_text"},
+    "lora_text (two-tower, MiniLM + LoRA; warm: 2000-user sample)": {"source": "lora_text"},
 }
+#: Two-tower text sources score a seeded sample of the warm-target users (a MiniLM pass per history).
+WARM_SAMPLE = 2000
 SCI_RUNS: dict[str, dict[str, Any]] = {
     "sasrec-ce (id, baseline)": BASELINE,
     "text+id + repeat bias": {"text_neighbours": 0},
@@ -300,6 +304,24 @@ def cold_split(split: Split, data: RankingData, share: float, seed: int) -> tupl
     return new, cold
 
 
+def fit_source(name: str, split: Split, data: RankingData) -> Any:
+    """A registered candidate source (``lora_text``, ``frozen_text``...) fitted as ``shelfwise evaluate`` fits
+    it, on train + valid of ``split``; catalogue rows come from the Beauty dataset."""
+    import pyarrow as pa
+
+    from shelfwise.config import load_settings
+    from shelfwise.evaluation.data import RecommendData
+    from shelfwise.retrieval.sources_registry import SourceModel, build_source
+
+    ds = load_dataset("amazon-beauty", DATA)
+    assert ds.items is not None
+    ids = [str(i) for i in data.items.ids]
+    rows = [{**r, "item_id": i} for r, i in zip(items_in_order(ds.items, ids), ids, strict=True)]
+    model = SourceModel(build_source(name, load_settings(environ={})), name)
+    model.fit(RecommendData(split, data, pa.Table.from_pylist(rows)), "train_valid")
+    return model
+
+
 def part_cold(
     runs: dict[str, dict[str, Any]], split: Split, data: RankingData, vectors: np.ndarray, quick: bool
 ) -> tuple[dict[str, Any], PerUser]:
@@ -318,12 +340,23 @@ def part_cold(
 
     rows, per_user = [], {}
     for label, overrides in runs.items():
+        sample = None
         if overrides.get("reference"):
             model, row = last_item_text, {"label": label}
+        elif overrides.get("source"):
+            wall0, cpu0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
+            model = fit_source(overrides["source"], csplit, cdata)
+            row = {"label": label, "params": model.params(), "fit_wall_s": time.perf_counter() - wall0}
+            row.update({"fit_cpu_s": time.process_time() - cpu0, "load_avg_1m": [load0, os.getloadavg()[0]]})
+            warm = np.flatnonzero(~is_cold)
+            sample = np.zeros_like(is_cold)
+            sample[np.random.default_rng(0).choice(warm, min(WARM_SAMPLE, warm.size), replace=False)] = True
         else:
             model, row = train(label, overrides, csplit, cdata, vectors, quick)
         per_user[label] = {}
         for g, mask in groups.items():
+            if sample is not None and g == "warm-target users":
+                mask = mask & sample
             u, t, h = cdata.test_users[mask], cdata.test_targets[mask], hist_all[mask]
             row[g], per_user[label][g] = measure(model, u, t, h, K_METRICS, False)
         log.info("cold %s: %s", label, {g: row[g] for g in groups})
@@ -394,7 +427,7 @@ def merge_and_save(
         for g in [k for k in row if isinstance(row[k], dict) and "ndcg@10" in row[k]]:
             a = store / f"{part}-{slug(row['label'])}-{slug(g)}.npy"
             b = store / f"{part}-{slug(first)}-{slug(g)}.npy"
-            if a.exists() and b.exists():
+            if a.exists() and b.exists() and np.load(a).shape == np.load(b).shape:
                 row[f"ratio_ci_{g}"] = paired_ratio_ci(np.load(a), np.load(b))
     report["parts"][part] = {**old, **result, "rows": merged}
     report["runs"][part] = {
@@ -422,6 +455,9 @@ def _ratio(row: dict[str, Any], first: dict[str, Any], group: str) -> str:
 def _fit(row: dict[str, Any]) -> str:
     if "fit_wall_s" not in row:
         return "- | - | -"
+    if "best_epoch" not in row:  # a candidate source: no epochs
+        load = row["load_avg_1m"]
+        return f"- | {row['fit_wall_s']:.0f} / {row['fit_cpu_s']:.0f} | {load[0]:.1f}, {load[1]:.1f}"
     load = row["load_avg_1m"]
     return (
         f"{row['best_epoch']} / {row['epochs_run']} | {row['fit_wall_s']:.0f} / {row['fit_cpu_s']:.0f} "
