@@ -164,3 +164,17 @@ def test_top_k_items_orders_scores_and_breaks_ties_randomly() -> None:
     # masked history comes back as padding when the list cannot be filled
     hist = sp.csr_matrix(np.array([[1, 1, 1, 1, 1, 0]], dtype=np.float32))
     assert top_k_items(scores, np.array([0]), k=2, history=hist, exclude_history=True).tolist() == [[5, -1]]
+
+
+def test_top_k_items_can_return_the_scores_of_the_listed_items() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(7, 30)).astype(np.float32)
+    history = sp.csr_matrix((np.ones(7), (np.arange(7), np.arange(7))), shape=(7, 30))
+    out = np.full((7, 5), np.nan, dtype=np.float32)
+    top = top_k_items(
+        scores, np.arange(7), 5, history=history, exclude_history=True, scores_out=out, batch_size=3
+    )
+    np.testing.assert_array_equal(out, np.take_along_axis(scores, top, axis=1))
+    np.testing.assert_array_equal(
+        top, top_k_items(scores, np.arange(7), 5, history=history, exclude_history=True)
+    )

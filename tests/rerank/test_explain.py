@@ -15,6 +15,7 @@ import pytest
 from shelfwise.rerank import (
     CandidateList,
     ExplorationConfig,
+    ExposureCounter,
     QueryFilter,
     RankedList,
     RerankConfig,
@@ -107,17 +108,26 @@ def clauses(reason: str) -> list[str]:
     return [c.strip() for c in (reason[:1].lower() + reason[1:]).split(";")]
 
 
-@pytest.mark.parametrize("method", ["mmr", "dpp", "calibrated", "xquad"])
+@pytest.mark.parametrize("method", ["mmr", "dpp", "calibrated", "xquad", "coverage"])
 @pytest.mark.parametrize("seed", range(6))
 def test_every_reason_is_true_and_variety_matches_an_independent_run(method: str, seed: int) -> None:
+    # odd seeds add the exposure term, seeds 0 and 3 rank-scaled relevance: same truth rules apply
+    exposure = ExposureCounter(CATALOG.n_items)
+    exposure.counts[:] = np.random.default_rng(seed).integers(0, 20, CATALOG.n_items)
     cands = rich_request(seed)
     pin_item = int(np.setdiff1d(np.arange(CATALOG.n_items), np.r_[cands.items, cands.user.history])[0])
     rules = [
         RuleConfig(action="boost", brands=[1, 2]),
         RuleConfig(action="pin", items=[pin_item], position=3),
     ]
-    cfg = RerankConfig(method=method, diversity=0.8, rules=rules)
-    ranked = RerankPipeline(cfg).rerank(cands)
+    cfg = RerankConfig(
+        method=method,
+        diversity=0.8,
+        rules=rules,
+        coverage=0.5 if seed % 2 else 0.0,
+        relevance="rank" if seed % 3 == 0 else "minmax",
+    )
+    ranked = RerankPipeline(cfg, exposure=exposure).rerank(cands)
     plain = set(RerankPipeline(cfg.with_knob(method="none")).rerank(cands).indices().tolist())
     seen_kinds: set[str] = set()
     for r in ranked:
@@ -130,7 +140,7 @@ def test_every_reason_is_true_and_variety_matches_an_independent_run(method: str
             assert "for variety" in r.breakdown["diversity"]["note"]  # a move, recorded, not claimed
     if seed == 0:
         assert {"filter", "similar_to", "promoted by the shop", "featured by the shop"} <= seen_kinds
-    if method in ("mmr", "dpp"):  # at diversity 0.8 these always bring in new items here
+    if method in ("mmr", "dpp", "coverage"):  # at diversity 0.8 these always bring in new items here
         assert "variety" in seen_kinds
 
 

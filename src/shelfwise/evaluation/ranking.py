@@ -292,6 +292,7 @@ def top_k_items(
     exclude_history: bool = False,
     tie_break_seed: int = 0,
     batch_size: int = 1024,
+    scores_out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Top-``k`` item lists (the input of list metrics), ties broken randomly with a fixed seed.
 
@@ -307,6 +308,8 @@ def top_k_items(
         exclude_history: drop history items from the lists.
         tie_break_seed: seed of the tie-break (per user, independent of the batch size).
         batch_size: users scored at once.
+        scores_out: optional float32 ``(n, k)`` array filled with the scores of the returned items (0 at
+            ``-1`` padding), so callers needing both do not score twice.
 
     Returns:
         int32 ``(n, k)`` item indices in rank order, ``-1`` padded.
@@ -338,4 +341,7 @@ def top_k_items(
         best = np.take_along_axis(part, order, axis=1)
         best_keys = np.take_along_axis(part_keys, order, axis=1)
         out[start:stop, :kk] = np.where(np.isneginf(best_keys), -1, best)
+        if scores_out is not None:
+            picked = np.take_along_axis(scores, best, axis=1)
+            scores_out[start:stop, :kk] = np.where(np.isneginf(best_keys), 0.0, picked)
     return out

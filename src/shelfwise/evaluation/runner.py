@@ -226,6 +226,7 @@ def rerank_inputs(model: EvalRecommender, data: RecommendData, settings: Setting
     ranking = data.ranking
     users, history = ranking.test_users, ranking.train_valid[ranking.test_users]
     t0 = time.perf_counter()
+    scores = np.zeros((users.size, settings.rerank.candidates), dtype=np.float32)
     top = top_k_items(
         model.score,
         users,
@@ -233,12 +234,8 @@ def rerank_inputs(model: EvalRecommender, data: RecommendData, settings: Setting
         history=history,
         exclude_history=ev.exclude_history,
         tie_break_seed=ev.tie_break_seed,
+        scores_out=scores,
     )
-    scores = np.zeros(top.shape, dtype=np.float32)
-    for start in range(0, users.size, 1024):
-        block = model.score(users[start : start + 1024], history[start : start + 1024])
-        rows = top[start : start + 1024]
-        scores[start : start + 1024] = np.take_along_axis(block, np.maximum(rows, 0), axis=1)
     return RerankInputs(top, scores, ranking.test_targets, history, time.perf_counter() - t0)
 
 
