@@ -146,7 +146,8 @@ def train_tower(
     report = TrainReport(train_users=int(sampler.train_users.size))
     t0 = time.perf_counter()
     best_state = [p.detach().clone() for p in params]
-    bad, losses = 0, []
+    bad = 0
+    losses: list[float] = []
 
     def evaluate(step: int) -> bool:
         """Validate; keep the best adapters; True when patience ran out."""
