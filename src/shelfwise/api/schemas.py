@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shelfwise.experiments.config import NAME_PATTERN, Variant
 
-Id = Field(min_length=1, max_length=256)
+#: Unix seconds between 1970 and the year 3000 (anything else is a unit mistake, e.g. milliseconds).
+UnixSeconds = Annotated[float, Field(ge=0, le=32_503_680_000)]
 
 
 class _In(BaseModel):
@@ -126,9 +127,11 @@ class EventIn(_In):
     user_id: str = Field(min_length=1, max_length=256)
     item_id: str | None = Field(None, min_length=1, max_length=256)
     type: str = Field(min_length=1, max_length=32, description="view, click, add_to_cart, purchase, ...")
-    value: float | None = Field(None, description="rating, quantity or price paid")
+    value: float | None = Field(None, ge=-1e9, le=1e9, description="rating, quantity or price paid")
     query: str | None = Field(None, max_length=512)
-    timestamp: datetime | float | None = Field(None, description="ISO 8601 or Unix seconds (default: now)")
+    timestamp: datetime | UnixSeconds | None = Field(
+        None, description="ISO 8601 or Unix seconds (default: now)"
+    )
     session_id: str | None = Field(None, max_length=128)
     request_id: str | None = Field(None, max_length=128)
 
@@ -159,7 +162,7 @@ class ItemIn(_In):
     description: str | None = Field(None, max_length=20_000)
     category: str | None = Field(None, max_length=1000, description="a path: 'Beauty > Makeup > Nails'")
     brand: str | None = Field(None, max_length=256)
-    price: float | None = Field(None, ge=0)
+    price: float | None = Field(None, ge=0, le=1e9)
     currency: str | None = Field(None, min_length=3, max_length=3)
     attributes: dict[str, Any] | None = None
     image: str | None = Field(None, max_length=2000)

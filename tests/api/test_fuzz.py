@@ -1,0 +1,72 @@
+"""Schemathesis fuzzing of the OpenAPI document against the running app: no input may cause a 5xx.
+
+Every operation of ``/openapi.json`` gets ``SHELFWISE_FUZZ_EXAMPLES`` generated requests (default 25; the
+examples are derandomised, so a run is reproducible) sent over HTTP with an admin key. It runs on its own copy
+of the sample shop (fuzzed requests create keys, experiments and items) with rate limits off, so that every
+request reaches its handler. Errors must be the documented JSON shape.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import ADMIN_KEY, start_live
+
+EXAMPLES = int(os.environ.get("SHELFWISE_FUZZ_EXAMPLES", "25"))
+
+
+def test_no_input_causes_a_server_error(api_store: Path, tmp_path: Path) -> None:
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    copy = tmp_path / "shop"
+    shutil.copytree(api_store, copy)
+    old = os.environ.get("SHELFWISE_ADMIN_KEY")
+    server, _ = start_live(
+        copy,
+        [
+            "api.rate_limit.read_per_second=0",
+            "api.rate_limit.admin_per_second=0",
+            "api.rate_limit.events_per_second=0",
+        ],
+    )
+    failures: list[str] = []
+    calls: dict[str, int] = {}
+    try:
+        schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+        for result in schema.get_all_operations():
+            op = result.ok()
+            label = f"{op.method.upper()} {op.path}"
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=op.as_strategy())
+            def run(case: Any, label: str = label) -> None:
+                response = case.call(headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
+                calls[label] = calls.get(label, 0) + 1
+                if response.status_code >= 500:
+                    failures.append(f"{label} -> {response.status_code}: {response.text[:300]}")
+                elif response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
+                    body = response.json()
+                    if not (body.get("error", {}).get("message") and body.get("request_id")):
+                        failures.append(f"{label} -> {response.status_code} without the error shape: {body}")
+
+            run()
+    finally:
+        server.stop()
+        if old is None:
+            os.environ.pop("SHELFWISE_ADMIN_KEY", None)
+        else:
+            os.environ["SHELFWISE_ADMIN_KEY"] = old
+    assert len(calls) >= 18 and sum(calls.values()) >= 18 * 3, calls
+    assert not failures, "\n".join(failures[:10])
