@@ -20,9 +20,35 @@ from tests.api.conftest import ADMIN_KEY, start_live
 EXAMPLES = int(os.environ.get("SHELFWISE_FUZZ_EXAMPLES", "25"))
 
 
+def _fuzz(op: Any, failures: list[str], calls: dict[str, int]) -> Any:
+    """A hypothesis test of one operation: every generated request, no 5xx, errors in the JSON shape."""
+    from hypothesis import HealthCheck, given, settings
+
+    label = f"{op.method.upper()} {op.path}"
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=op.as_strategy())
+    def run(case: Any) -> None:
+        response = case.call(headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
+        calls[label] = calls.get(label, 0) + 1
+        if response.status_code >= 500:
+            failures.append(f"{label} -> {response.status_code}: {response.text[:300]}")
+        elif response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
+            body = response.json()
+            if not (body.get("error", {}).get("message") and body.get("request_id")):
+                failures.append(f"{label} -> {response.status_code} without the error shape: {body}")
+
+    return run
+
+
 def test_no_input_causes_a_server_error(api_store: Path, tmp_path: Path) -> None:
     schemathesis = pytest.importorskip("schemathesis")
-    from hypothesis import HealthCheck, given, settings
 
     copy = tmp_path / "shop"
     shutil.copytree(api_store, copy)
@@ -40,28 +66,7 @@ def test_no_input_causes_a_server_error(api_store: Path, tmp_path: Path) -> None
     try:
         schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
         for result in schema.get_all_operations():
-            op = result.ok()
-            label = f"{op.method.upper()} {op.path}"
-
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=op.as_strategy())
-            def run(case: Any, label: str = label) -> None:
-                response = case.call(headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
-                calls[label] = calls.get(label, 0) + 1
-                if response.status_code >= 500:
-                    failures.append(f"{label} -> {response.status_code}: {response.text[:300]}")
-                elif response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
-                    body = response.json()
-                    if not (body.get("error", {}).get("message") and body.get("request_id")):
-                        failures.append(f"{label} -> {response.status_code} without the error shape: {body}")
-
-            run()
+            _fuzz(result.ok(), failures, calls)()
     finally:
         server.stop()
         if old is None:
