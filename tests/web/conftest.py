@@ -25,6 +25,17 @@ ARTIFACTS = REPO / "test-artifacts" / "web"
 #: Encoder exports and encodings are cached across runs (shared with the search tests).
 ENCODER_CACHE = Path.home() / ".cache" / "shelfwise"
 ADMIN_KEY = "web-tests-admin-key"
+#: The demo's settings, with a smaller ALS and fewer candidates per source so training takes a third of
+#: the time (the pipeline is the same).
+TEST_SETTINGS = """[search.encoder]
+cache_dir = "{cache}"
+
+[models.als]
+factors = 32
+
+[recommend]
+k_per_source = 50
+"""
 
 
 def chromium_path() -> str | None:
@@ -44,7 +55,8 @@ class LiveApp:
 
 
 def build_demo_store(path: Path) -> Path:
-    """The sample shop as ``shelfwise demo`` loads it, with indexes built and the recommender trained."""
+    """The sample shop as ``shelfwise demo`` loads it, with indexes built and the recommender trained
+    (``TEST_SETTINGS``: smaller ALS, fewer candidates; shared encoder cache)."""
     from shelfwise.build import build_item_artifacts
     from shelfwise.config import load_settings
     from shelfwise.demo import run_demo
@@ -52,7 +64,7 @@ def build_demo_store(path: Path) -> Path:
     from shelfwise.storage import open_store
 
     run_demo(path)
-    (path / "shelfwise.toml").write_text(f'[search.encoder]\ncache_dir = "{ENCODER_CACHE}"\n')
+    (path / "shelfwise.toml").write_text(TEST_SETTINGS.format(cache=ENCODER_CACHE))
     settings = load_settings(path / "shelfwise.toml", environ={})
     with open_store(path, create=False) as st:
         build_item_artifacts(st, settings)

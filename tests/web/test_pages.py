@@ -4,6 +4,7 @@ and the form endpoints refuse what they must refuse."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -70,7 +71,23 @@ def test_dashboard_renders_stats_segments_and_a_profile(client: TestClient) -> N
     assert "1,200" in r.text  # products
     assert 'id="segments"' in r.text and "shoppers" in r.text
     assert 'data-user-id="u0001"' in r.text
-    assert "No evaluation report" in r.text
+
+
+def test_dashboard_shows_the_latest_evaluation_report_with_its_plots(client: TestClient) -> None:
+    from shelfwise.evaluation.report import write_reports
+    from shelfwise.evaluation.runner import run_recommend
+
+    assert "No evaluation report" in client.get("/admin").text
+    state = client.app.state
+    result = run_recommend(state.store, ["popularity"], state.settings)
+    write_reports(result, Path(state.store.folder) / "reports" / "recommend")
+    page = client.get("/admin").text
+    section = page[page.index('id="evaluation"') :]
+    assert "<td>popularity</td>" in section
+    assert f"{result.table()['popularity']['ndcg@10']:.4f}" in section
+    assert 'src="data:image/png;base64,' in section
+    full = client.get("/admin/report")
+    assert full.status_code == 200 and 'id="comparison"' in full.text
 
 
 def test_static_files_ship_in_the_package_and_nothing_else_is_served(client: TestClient) -> None:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from shelfwise.web.backend import user_key
+from shelfwise.web.charts import Bar, bar_chart
 from shelfwise.web.experiments_view import experiments_view
 from shelfwise.web.pages import catalog, render
 from shelfwise.web.reports import latest_report, latest_report_html
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-RECENT_EVENTS = 10
+RECENT_EVENTS = 8
 
 
 def _stats(request: Request) -> list[dict[str, str]]:
@@ -67,14 +68,16 @@ def _service(request: Request) -> dict[str, Any]:
     )
     if not rows:
         note = "No requests measured yet."
-    return {"rows": rows, "note": note}
+    bars = [Bar(r["route"], r["p95_ms"]) for r in rows[:8] if r["p95_ms"] is not None]
+    chart = bar_chart("p95 latency by route", bars, unit=" ms") if bars else None
+    return {"rows": rows, "note": note, "chart": chart}
 
 
 def _when(ts: Any) -> str:
     if isinstance(ts, datetime):
-        return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     if isinstance(ts, int | float):
-        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
     return str(ts or "")
 
 

@@ -28,7 +28,20 @@ def report_dirs(store: Any) -> list[Path]:
     return sorted(found, key=lambda d: (d / "report.json").stat().st_mtime, reverse=True)
 
 
-def _cell(value: Any) -> str:
+def _columns(models: dict[str, dict[str, Any]], limit: int = 9) -> list[str]:
+    """The metrics worth a dashboard column: those at cut-off 10 when there are any (else all), then the
+    timings; at most ``limit``. The full report has every column."""
+    names: list[str] = []
+    for vals in models.values():
+        names += [k for k in vals if k not in _SKIP and k not in names]
+    at10 = [n for n in names if n.endswith("@10")]
+    chosen = at10 or [n for n in names if "seconds" not in n and "memory" not in n]
+    return (chosen[: limit - 2] + [n for n in ("train_seconds", "inference_seconds") if n in names])[:limit]
+
+
+def _cell(name: str, value: Any) -> str:
+    if isinstance(value, float) and name.endswith("_seconds"):
+        return f"{value:.1f}"
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
     return str(value)
@@ -43,9 +56,7 @@ def latest_report(store: Any) -> dict[str, Any] | None:
             log.warning("unreadable report %s: %s", folder, exc)
             continue
         models: dict[str, dict[str, Any]] = data.get("models") or {}
-        metrics: list[str] = []
-        for vals in models.values():
-            metrics += [k for k in vals if k not in _SKIP and k not in metrics]
+        metrics = _columns(models)
         html_path = folder / "report.html"
         page = html_path.read_text() if html_path.exists() else ""
         p = data.get("protocol") or {}
@@ -53,8 +64,8 @@ def latest_report(store: Any) -> dict[str, Any] | None:
             "task": data.get("task", ""),
             "started": data.get("started", ""),
             "protocol": ", ".join(f"{k} {v}" for k, v in p.items() if not isinstance(v, dict | list)),
-            "columns": ["model", *metrics],
-            "rows": [[name, *(_cell(vals.get(m, "")) for m in metrics)] for name, vals in models.items()],
+            "columns": ["model", *(m.replace("_seconds", " s") for m in metrics)],
+            "rows": [[name, *(_cell(m, vals.get(m, "")) for m in metrics)] for name, vals in models.items()],
             "figures": [{"title": t, "src": src} for t, src in _FIGURE.findall(page)],
             "folder": str(folder),
         }

@@ -42,7 +42,8 @@ def _ms(seconds: float | None) -> str:
 
 
 def service_rows(metrics: Any, limit: int = 12) -> tuple[list[dict[str, Any]], float | None]:
-    """Rows ``{route, count, rate, p50, p95, p99, errors}`` busiest first, and the uptime in seconds."""
+    """Rows ``{route, count, rate, p50, p95, p99, errors}`` (formatted; ``p95_ms`` as a number) busiest
+    first, and the uptime in seconds."""
     buckets: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[str, float] = defaultdict(float)
     errors: dict[str, float] = defaultdict(float)
@@ -61,13 +62,15 @@ def service_rows(metrics: Any, limit: int = 12) -> tuple[list[dict[str, Any]], f
     rows = []
     for route, n in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]:
         b = sorted(buckets[route].items())
+        p95 = bucket_quantile(0.95, b)
         rows.append(
             {
+                "p95_ms": None if p95 is None else p95 * 1000,
                 "route": route,
                 "count": f"{n:,.0f}",
                 "rate": f"{n / uptime:.2f}" if uptime else "–",
                 "p50": _ms(bucket_quantile(0.5, b)),
-                "p95": _ms(bucket_quantile(0.95, b)),
+                "p95": _ms(p95),
                 "p99": _ms(bucket_quantile(0.99, b)),
                 "errors": f"{errors.get(route, 0):,.0f}",
             }
