@@ -20,6 +20,7 @@ from shelfwise.evaluation.registry import Part, register_recommender
 from shelfwise.ranking.attributes import ItemAttributes
 from shelfwise.recommend.fit import fit_pipeline
 from shelfwise.recommend.pipeline import (
+    Ranked,
     ShelfwisePipeline,
     harness_rows,
     make_context,
@@ -42,12 +43,14 @@ class ShelfwiseEvalModel:
         self._sequences: list[np.ndarray] = []
         self._n_items = 0
         self._catalog: ItemCatalog | None = None
+        self._ranked: dict[int, Ranked] = {}
 
     def fit(self, data: RecommendData, part: Part) -> None:
         """Fit on the split (ranker on the validation period, sources refitted on train + valid)."""
         if part != "train_valid":
             raise NotImplementedError("the ranker learns from the validation labels: evaluate on test only")
         self.pipeline, self.report = fit_pipeline(data, self.settings)
+        self._ranked = {}
         self._sequences = data.train_valid_sequences
         self._n_items = data.n_items
         if rerank_active(self.settings.rerank):
@@ -60,7 +63,10 @@ class ShelfwiseEvalModel:
         cfg = self.settings.recommend
         users = np.asarray(user_indices, dtype=np.int64)
         contexts = [make_context(int(u), self._sequences[int(u)], cfg.max_history) for u in users]
-        ranked = self.pipeline.rank_many(contexts)
+        missing = [k for k, u in enumerate(users) if int(u) not in self._ranked]
+        for k, r in zip(missing, self.pipeline.rank_many([contexts[k] for k in missing]), strict=True):
+            self._ranked[int(users[k])] = r  # the runner scores each user twice (metrics, then lists)
+        ranked = [self._ranked[int(u)] for u in users]
         rerank = RerankPipeline(self.settings.rerank) if self._catalog is not None else None
         return harness_rows(
             ranked,
