@@ -187,3 +187,6 @@ class HybridSearcher:
 register_searcher("bm25")(LexicalSearcher)
 register_searcher("dense")(DenseSearcher)
 register_searcher("hybrid")(HybridSearcher)
+
+# the full pipeline registers itself on import (kept last: it imports register_searcher from here)
+from shelfwise.evaluation import search_shelfwise as _search_shelfwise  # noqa: E402, F401

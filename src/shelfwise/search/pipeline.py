@@ -137,6 +137,7 @@ class SearchPipeline:
         self.profiles = profiles
         self.ranker = ranker
         self.item_template = item_template
+        self.matcher: Any = None  # TextMatcher, built when a ranker needs text-match features
         self._lock = threading.Lock()
 
     # -- construction --------------------------------------------------------------------------------
@@ -159,7 +160,8 @@ class SearchPipeline:
         retriever = HybridRetriever(
             art.lexical_index, art.vector_index, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k
         )
-        catalog = SearchCatalog.from_items(store.read_items(_ITEM_COLUMNS).to_pylist())
+        rows = store.read_items(_ITEM_COLUMNS).to_pylist()
+        catalog = SearchCatalog.from_items(rows)
         events = store.read_events(["item_id", "type"])
         if events.num_rows:
             counts: Counter[str] = Counter()
@@ -194,6 +196,8 @@ class SearchPipeline:
             ranker=ranker,
             item_template=ItemTextTemplate(settings.search.item_text),
         )
+        if ranker is not None:
+            pipe.build_matcher(rows, settings)
         log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
         return pipe
 
@@ -229,7 +233,15 @@ class SearchPipeline:
         cfg = settings.search.pipeline
         retriever = HybridRetriever(lindex, vindex, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k)
         vocab = CatalogueVocabulary.build(list(items))
-        return cls(SearchCatalog.from_items(items), retriever, vocab, cfg, item_template=template)
+        pipe = cls(SearchCatalog.from_items(items), retriever, vocab, cfg, item_template=template)
+        pipe.build_matcher(items, settings)
+        return pipe
+
+    def build_matcher(self, items: Sequence[Mapping[str, Any]], settings: Settings) -> None:
+        """Build the text-match statistics the learned ranker's features read."""
+        from shelfwise.search.features import TextMatcher
+
+        self.matcher = TextMatcher.build(items, settings.search.lexical.tokenizer)
 
     # -- searching -----------------------------------------------------------------------------------
     def parse(self, query: str) -> ParsedQuery:
@@ -478,6 +490,8 @@ class SearchPipeline:
             self.retriever.vector_index.add([str(r["item_id"]) for r in rows], vectors, rows)
             self.retriever.lexical_index.add(rows)
             self.catalog.upsert(rows)
+            if self.matcher is not None:
+                self.matcher.upsert(rows)
         return len(rows)
 
     def delete_items(self, item_ids: Sequence[str]) -> int:
@@ -486,4 +500,6 @@ class SearchPipeline:
         with self._lock:
             self.retriever.vector_index.delete(ids)
             self.retriever.lexical_index.delete(ids)
+            if self.matcher is not None:
+                self.matcher.delete(ids)
             return self.catalog.delete(ids)

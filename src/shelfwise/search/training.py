@@ -1,0 +1,148 @@
+"""Training the search re-ranker from graded judgements: candidates, cross-fitted cross-encoders, LightGBM.
+
+For each training query the rows are its judged items plus its best ``train_negatives`` unjudged hybrid
+candidates (gain 0, as the retrieval protocol counts them). With a cross-encoder, the training queries are
+dealt into ``cross_fit_folds`` parts; one cross-encoder is fine-tuned per part on the *other* parts and
+scores that part's rows, so LightGBM learns from cross-encoder scores of pairs the cross-encoder never
+saw (as at request time). The part models are kept and averaged at request time.
+
+Example:
+    >>> ranker = train_ranker(pipe, {"red shoe": {"sku-1": 3.0, "sku-2": 0.0}})  # doctest: +SKIP
+    >>> pipe.ranker = ranker  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from shelfwise.search.config import CrossEncoderConfig, RankerConfig
+from shelfwise.search.ranker import SearchRanker
+from shelfwise.search.retrieve import Candidates
+
+log = logging.getLogger(__name__)
+
+#: Gains of the judgements run 0..MAX_GAIN (CrowdFlower: relevance 1..4 -> 0..3).
+MAX_GAIN = 3.0
+
+
+def candidates_for(pipe: Any, text: str, item_ids: Sequence[str] | None = None, extra: int = 0) -> Candidates:
+    """Retrieval evidence of ``item_ids`` for ``text`` (plus the ``extra`` best other candidates).
+
+    Items outside both retrieval lists get lexical score 0 and an absent rank; their dense cosine comes
+    from the stored vectors. ``item_ids=None`` returns the fused candidate list itself.
+    """
+    run = pipe.retriever.candidates(text)
+    if item_ids is None:
+        return run
+    wanted = list(dict.fromkeys(str(i) for i in item_ids if str(i) in pipe.catalog))
+    if extra:
+        seen = set(wanted)
+        wanted += [run.ids[i] for i in run.order() if run.ids[i] not in seen][:extra]
+    pos = {i: n for n, i in enumerate(run.ids)}
+    depth = pipe.retriever.depth
+    lexical = np.zeros(len(wanted), np.float32)
+    lex_rank = np.zeros(len(wanted), np.int64)
+    dense_rank = np.zeros(len(wanted), np.int64)
+    for n, item in enumerate(wanted):
+        if (p := pos.get(item)) is not None:
+            lexical[n] = run.lexical[p]
+            lex_rank[n] = run.lexical_rank[p] if run.lexical_rank[p] <= depth else 0
+            dense_rank[n] = run.dense_rank[p] if run.dense_rank[p] <= depth else 0
+    qv = pipe.retriever.encode([text])[0]
+    dense = pipe.retriever.vector_index.get_vectors(wanted) @ qv if wanted else np.zeros(0, np.float32)
+    out = Candidates.build(
+        wanted, lexical, lex_rank, dense, dense_rank, depth=depth, rrf_k=pipe.retriever.rrf_k
+    )
+    if pipe.retriever.fusion is not None:
+        out.fused = pipe.retriever.fusion.score(out)
+    return out
+
+
+def _ce_pairs(
+    pipe: Any, texts: Sequence[str], groups: Sequence[tuple[Candidates, np.ndarray]], negatives: int
+) -> list[tuple[str, str, float]]:
+    """(query, title, gain / MAX_GAIN): every judged row plus the best ``negatives`` unjudged rows."""
+    pairs = []
+    for text, (cands, gains) in zip(texts, groups, strict=True):
+        judged = np.isfinite(gains)
+        order = cands.order()
+        neg = [i for i in order if not judged[i]][:negatives]
+        for i in [*np.flatnonzero(judged), *neg]:
+            g = gains[i] if judged[i] else 0.0
+            pairs.append((text, pipe.catalog.title(cands.ids[i]), float(np.clip(g / MAX_GAIN, 0.0, 1.0))))
+    return pairs
+
+
+def train_ranker(
+    pipe: Any,
+    judged: Mapping[str, Mapping[str, float]],
+    config: RankerConfig | None = None,
+    ce_config: CrossEncoderConfig | None = None,
+    *,
+    use_cross_encoder: bool = True,
+) -> SearchRanker:
+    """Fit a :class:`SearchRanker` for ``pipe`` on ``{query: {item_id: gain}}`` judgements.
+
+    Args:
+        pipe: the search pipeline (its retriever, catalogue and text matcher).
+        judged: graded judgements of the training queries (gain 0..3).
+        config: ranker settings (default: the pipeline's).
+        ce_config: cross-encoder settings (default: the pipeline's).
+        use_cross_encoder: fine-tune cross-encoders (else LightGBM over the cheap features only).
+    """
+    config = config or pipe.config.ranker
+    ce_config = ce_config or pipe.config.cross_encoder
+    t0 = time.perf_counter()
+    queries = sorted(judged)
+    texts = [pipe.retrieval_text(q, pipe.parse(q)) for q in queries]
+    groups: list[tuple[Candidates, np.ndarray]] = []
+    for q, text in tqdm(list(zip(queries, texts, strict=True)), desc="ranker candidates", mininterval=5):
+        cands = candidates_for(pipe, text, list(judged[q]), extra=config.train_negatives)
+        gains = np.array([judged[q].get(i, np.nan) for i in cands.ids], np.float64)
+        groups.append((cands, gains))
+    ces: list[Any] = []
+    ce_scores: list[np.ndarray | None] = [None] * len(groups)
+    scorer = SearchRanker(config, ce_config)
+    if use_cross_encoder and ce_config.enabled:
+        from shelfwise.search.cross_encoder import CrossEncoder
+
+        k = max(2, config.cross_fit_folds)
+        part = np.random.default_rng(config.seed).permutation(len(groups)) % k
+        for p in range(k):
+            train_idx = np.flatnonzero(part != p)
+            pairs = _ce_pairs(
+                pipe,
+                [texts[i] for i in train_idx],
+                [groups[i] for i in train_idx],
+                ce_config.negatives_per_query,
+            )
+            log.info("cross-encoder %d/%d: %d training pairs", p + 1, k, len(pairs))
+            ce = CrossEncoder.pretrained(ce_config).fit(pairs)
+            if ce_config.quantize:
+                ce.quantize()
+            for i in tqdm(np.flatnonzero(part == p), desc=f"cross-encoder {p + 1} scores", mininterval=5):
+                ce_scores[i] = scorer.cross_scores(pipe, texts[i], groups[i][0], [ce])
+            ces.append(ce)
+    rows = []
+    for i, (cands, gains) in enumerate(groups):
+        parsed = pipe.parse(queries[i])
+        x = scorer.features(
+            pipe, texts[i], parsed, cands, np.zeros((len(cands), 3), np.float32), ce_scores[i]
+        )
+        rows.append((x, np.nan_to_num(gains, nan=0.0)))
+    ranker = SearchRanker(config, ce_config, cross_encoders=ces).fit(rows)
+    log.info(
+        "search ranker: %d queries, %d rows, %d cross-encoders, %.0fs; top features %s",
+        len(rows),
+        sum(len(r[0]) for r in rows),
+        len(ces),
+        time.perf_counter() - t0,
+        list(ranker.importance())[:6],
+    )
+    return ranker
