@@ -80,7 +80,7 @@ class ShelfwiseSearcher:
             scores = cands.fused.astype(np.float64)
         else:
             scores, _ = self.pipe.ranker.score(
-                self.pipe, text, parsed, cands, np.zeros((len(cands), 3), np.float32)
+                self.pipe, text, parsed, cands, np.zeros((len(cands), 3), np.float32), ce_depth=None
             )
         by_id = dict(zip(cands.ids, scores.tolist(), strict=True))
         low = min(by_id.values(), default=0.0) - 1.0

@@ -18,14 +18,14 @@ class CrossEncoderConfig(Section):
     enabled: bool = Field(True, description="use the cross-encoder when a trained one is loaded")
     max_length: int = Field(64, description="tokens of query + item text per pair")
     layers: int = Field(
-        6, ge=1, le=6, description="transformer layers of MiniLM kept (fewer = faster, on a CPU budget)"
+        4, ge=1, le=6, description="transformer layers of MiniLM kept (fewer = faster, on a CPU budget)"
     )
     trainable_layers: int | None = Field(
         2, description="full fine-tuning updates only the top N layers and the head (None = every weight)"
     )
     quantize: bool = Field(True, description="dynamic int8 linear layers for scoring (2-3x faster on CPU)")
     max_judged_per_query: int | None = Field(
-        10, description="judged pairs per training query used for fine-tuning, sampled (None = all)"
+        8, description="judged pairs per training query used for fine-tuning, sampled (None = all)"
     )
     epochs: float = Field(1.0, description="passes over the training pairs")
     batch_size: int = Field(16, description="pairs per optimisation step")
@@ -33,7 +33,7 @@ class CrossEncoderConfig(Section):
     lora: bool = Field(False, description="train LoRA adapters (peft) instead of every weight")
     lora_rank: int = Field(8, description="LoRA rank")
     negatives_per_query: int = Field(
-        4, description="unjudged top hybrid candidates per training query added with gain 0"
+        3, description="unjudged top hybrid candidates per training query added with gain 0"
     )
     depth: int = Field(30, description="candidates per query scored by the cross-encoder")
     threads: int = Field(1, description="torch threads for training and scoring")
@@ -52,7 +52,7 @@ class RankerConfig(Section):
     threads: int = Field(1, description="LightGBM threads")
     early_stopping_rounds: int = Field(40, description="stop when the held-out NDCG@10 stalls this long")
     train_negatives: int = Field(
-        60, description="top unjudged hybrid candidates per training query, labelled gain 0"
+        20, description="top unjudged hybrid candidates per training query, labelled gain 0"
     )
     valid_fraction: float = Field(
         0.0, ge=0, lt=1, description="share of training queries held out for early stopping (0 = none)"

@@ -79,13 +79,20 @@ class SearchRanker:
 
     # -- features --------------------------------------------------------------------------------------
     def cross_scores(
-        self, pipe: Any, text: str, cands: Any, encoders: Sequence[Any] | None = None
+        self,
+        pipe: Any,
+        text: str,
+        cands: Any,
+        encoders: Sequence[Any] | None = None,
+        depth: int | None = -1,
     ) -> np.ndarray | None:
-        """Mean cross-encoder score of the best ``ce_config.depth`` candidates (by fused score)."""
+        """Mean cross-encoder score of the best ``depth`` candidates by fused score (default
+        ``ce_config.depth``; ``None`` = every candidate); the others get the lowest score seen."""
         encoders = self.cross_encoders if encoders is None else encoders
         if not encoders or not self.ce_config.enabled or not len(cands):
             return None
-        top = cands.order()[: self.ce_config.depth]
+        depth = self.ce_config.depth if depth == -1 else depth
+        top = cands.order()[:depth] if depth is not None else np.arange(len(cands))
         titles = [pipe.catalog.title(cands.ids[i]) for i in top]
         scored = np.mean([ce.score(text, titles) for ce in encoders], axis=0)
         out = np.full(len(cands), float(scored.min()) if len(scored) else 0.0, np.float32)
@@ -104,10 +111,13 @@ class SearchRanker:
         return feature_matrix(cands, matched, constraint_matches(pipe, parsed, cands.ids), pop, affinity, ce)
 
     def score(
-        self, pipe: Any, text: str, parsed: Any, cands: Any, affinity: np.ndarray
+        self, pipe: Any, text: str, parsed: Any, cands: Any, affinity: np.ndarray, ce_depth: int | None = -1
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Scores of the candidates (higher = better) and the parts shown in the breakdown."""
-        ce = self.cross_scores(pipe, text, cands)
+        """Scores of the candidates (higher = better) and the parts shown in the breakdown.
+
+        ``ce_depth``: candidates the cross-encoder reads (default ``ce_config.depth``, ``None`` = all).
+        """
+        ce = self.cross_scores(pipe, text, cands, depth=ce_depth)
         x = self.features(pipe, text, parsed, cands, affinity, ce)
         scores = self.predict(x) if self.model is not None else cands.fused.astype(np.float32)
         extra = {"ranker": scores}

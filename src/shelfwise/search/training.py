@@ -65,15 +65,24 @@ def candidates_for(pipe: Any, text: str, item_ids: Sequence[str] | None = None, 
 
 
 def _ce_pairs(
-    pipe: Any, texts: Sequence[str], groups: Sequence[tuple[Candidates, np.ndarray]], negatives: int
+    pipe: Any,
+    texts: Sequence[str],
+    groups: Sequence[tuple[Candidates, np.ndarray]],
+    negatives: int,
+    max_judged: int | None = None,
+    seed: int = 0,
 ) -> list[tuple[str, str, float]]:
-    """(query, title, gain / MAX_GAIN): every judged row plus the best ``negatives`` unjudged rows."""
+    """(query, title, gain / MAX_GAIN): the judged rows (at most ``max_judged`` per query, sampled) plus
+    the best ``negatives`` unjudged rows."""
+    rng = np.random.default_rng(seed)
     pairs = []
     for text, (cands, gains) in zip(texts, groups, strict=True):
         judged = np.isfinite(gains)
-        order = cands.order()
-        neg = [i for i in order if not judged[i]][:negatives]
-        for i in [*np.flatnonzero(judged), *neg]:
+        neg = [i for i in cands.order() if not judged[i]][:negatives]
+        pos = np.flatnonzero(judged)
+        if max_judged is not None and len(pos) > max_judged:
+            pos = np.sort(rng.choice(pos, max_judged, replace=False))
+        for i in [*pos, *neg]:
             g = gains[i] if judged[i] else 0.0
             pairs.append((text, pipe.catalog.title(cands.ids[i]), float(np.clip(g / MAX_GAIN, 0.0, 1.0))))
     return pairs
@@ -121,13 +130,15 @@ def train_ranker(
                 [texts[i] for i in train_idx],
                 [groups[i] for i in train_idx],
                 ce_config.negatives_per_query,
+                ce_config.max_judged_per_query,
+                ce_config.seed + p,
             )
             log.info("cross-encoder %d/%d: %d training pairs", p + 1, k, len(pairs))
             ce = CrossEncoder.pretrained(ce_config).fit(pairs)
             if ce_config.quantize:
                 ce.quantize()
             for i in tqdm(np.flatnonzero(part == p), desc=f"cross-encoder {p + 1} scores", mininterval=5):
-                ce_scores[i] = scorer.cross_scores(pipe, texts[i], groups[i][0], [ce])
+                ce_scores[i] = scorer.cross_scores(pipe, texts[i], groups[i][0], [ce], depth=None)
             ces.append(ce)
     rows = []
     for i, (cands, gains) in enumerate(groups):
