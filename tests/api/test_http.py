@@ -161,6 +161,18 @@ def test_catalogue_changes_reach_search_without_restart(live: Live) -> None:
     assert live.admin.delete("/v1/items/NEW-ZX81-missing").status_code == 404
 
 
+def test_a_stock_change_reaches_the_next_list(live: Live, shoppers: list[str]) -> None:
+    anchor = _recommend(live, shoppers[6])["items"][0]["item_id"]
+    similar = _recommend(live, None, slot="similar", item_id=anchor)
+    gone = similar["items"][0]["item_id"]
+    row = live.app.state.store.read_items().to_pylist()
+    item = next(r for r in row if r["item_id"] == gone)
+    update = {k: item[k] for k in ("item_id", "title", "brand", "category", "price")} | {"available": False}
+    assert live.admin.post("/v1/items", json={"items": [update]}).json()["accepted"] == 1
+    after = _recommend(live, None, slot="similar", item_id=anchor)
+    assert not after["cached"] and gone not in _ids(after)
+
+
 def test_deleting_a_user_removes_everything_and_nothing_of_theirs_is_served(
     live: Live, shoppers: list[str]
 ) -> None:

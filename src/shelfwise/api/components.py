@@ -61,6 +61,16 @@ class ArmPipelines:
                 self._by_arm[key] = _load_pipeline(kind, self.state.store, settings)
             return self._by_arm[key]
 
+    def preload(self, experiments: ExperimentRegistry) -> None:
+        """Load the pipelines of every running arm that has settings overrides (errors are logged)."""
+        for exp in experiments.list():
+            for variant in exp.variants if exp.status == "running" and variant_overrides(exp) else ():
+                if variant.overrides:
+                    try:
+                        self.get(exp.surface, Arm(exp, variant))
+                    except Exception:
+                        log.exception("loading the pipeline of arm %s:%s failed", exp.name, variant.name)
+
     def loaded(self) -> list[Any]:
         with self._lock:
             return list(self._by_arm.values())
@@ -68,6 +78,11 @@ class ArmPipelines:
     def clear(self) -> None:
         with self._lock:
             self._by_arm.clear()
+
+
+def variant_overrides(experiment: Any) -> bool:
+    """True when some arm of ``experiment`` changes settings (and so needs its own pipelines)."""
+    return any(v.overrides for v in experiment.variants)
 
 
 def _load_pipeline(kind: str, store: Any, settings: Settings) -> Any:
@@ -107,6 +122,10 @@ def attach(state: Any, settings: Settings, store: Any) -> None:
     def on_experiments_change() -> None:
         state.caches.invalidate_all()
         state.arm_pipelines.clear()
+        if state.ready:  # load arms with settings overrides now rather than on their first request
+            threading.Thread(
+                target=state.arm_pipelines.preload, args=(state.experiments,), daemon=True
+            ).start()
 
     state.experiments = ExperimentRegistry(store, on_change=on_experiments_change)
 
