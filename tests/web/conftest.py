@@ -40,7 +40,7 @@ k_per_source = 50
 
 def chromium_path() -> str | None:
     """The chromium binary to drive: ``$SHELFWISE_CHROMIUM``, else ``chromium`` on PATH, else None."""
-    for candidate in (os.environ.get("SHELFWISE_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+    for candidate in (os.environ.get("SHELFWISE_CHROMIUM"), shutil.which("chromium")):
         if candidate and Path(candidate).exists():
             return candidate
     return None
