@@ -497,6 +497,35 @@ def search(
     _emit(result, as_json, table)
 
 
+@app.command("train-search")
+def train_search(
+    cross_encoder: Annotated[
+        bool, typer.Option("--cross-encoder/--no-cross-encoder", help="Fine-tune the cross-encoder too.")
+    ] = True,
+    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Train the learned search re-ranker on the store's relevance judgements (after `shelfwise build`)."""
+    _setup_logging(verbose)
+    from shelfwise.search.training import train_search_ranker
+
+    with _errors():
+        settings = _settings(store, config, set_)
+        with open_store(store, create=False) as st:
+            try:
+                report = train_search_ranker(st, settings, use_cross_encoder=cross_encoder)
+            except LookupError as exc:
+                raise CliError(str(exc)) from None
+    _emit(
+        report,
+        as_json,
+        f"trained {report['artifact']} on {report['queries']} queries in {report['seconds']}s",
+    )
+
+
 @app.command()
 def evaluate(
     task: Annotated[str, typer.Option("--task", help="recommend | search")] = "recommend",

@@ -145,3 +145,29 @@ def test_cli_search_json(demo_store: Path) -> None:
     assert data["parsed"]["normalized"] == "gorilla glue"
     assert data["parsed"]["filters"]["brand"] == ["Gorilla"]
     assert data["parsed"]["intent"] in {"navigational_brand", "specific_product"}
+
+
+def test_train_search_then_search_uses_the_ranker(demo_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from shelfwise.data.ingest import Ingestor
+
+    store = tmp_path / "copy"
+    shutil.copytree(demo_store, store)
+    with open_store(store, create=False) as st:
+        pipe = SearchPipeline.load(st, _settings())
+        rows = ["query,item_id,relevance"]
+        for q in ("glue", "tape", "safety glasses", "filament", "gloves", "multimeter"):
+            for hit in pipe.search(SearchRequest(q, k=12, use_query_filters=False)).results:
+                rel = 4 if q.split()[-1].rstrip("s") in hit.title.lower() else 1
+                rows.append(f'"{q}",{hit.item_id},{rel}')
+        (tmp_path / "j.csv").write_text("\n".join(rows) + "\n")
+        with Ingestor(st, _settings()) as ing:
+            ing.ingest_path(tmp_path / "j.csv", "judgements")
+    runner = CliRunner()
+    out = runner.invoke(app, ["train-search", "--no-cross-encoder", "--store", str(store), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["queries"] == 6
+    out = runner.invoke(app, ["search", "duct tape", "--store", str(store), "--k", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    assert "ranker" in json.loads(out.stdout)["results"][0]["breakdown"]

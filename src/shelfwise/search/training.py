@@ -157,3 +157,41 @@ def train_ranker(
         list(ranker.importance())[:6],
     )
     return ranker
+
+
+def train_search_ranker(
+    store: Any, settings: Any, *, use_cross_encoder: bool | None = None
+) -> dict[str, Any]:
+    """Train the re-ranker on every judgement in ``store`` and save it as the ``search-ranker`` artifact.
+
+    Needs ``shelfwise build`` first (the pipeline it re-ranks for). Returns a JSON-ready report.
+
+    Raises:
+        ValueError: the store has no search judgements.
+    """
+    from shelfwise.evaluation.search_runner import merged_judgements
+    from shelfwise.search.pipeline import SEARCH_RANKER, SearchPipeline
+
+    t0 = time.perf_counter()
+    table = merged_judgements(store)
+    judged: dict[str, dict[str, float]] = {}
+    for q, i, g in zip(*(table.column(c).to_pylist() for c in ("query", "item_id", "gain")), strict=True):
+        judged.setdefault(q, {})[str(i)] = float(g)
+    pipe = SearchPipeline.load(store, settings)
+    if pipe.matcher is None:
+        pipe.build_matcher(store.read_items(["item_id", "title", "description"]).to_pylist(), settings)
+    cfg = settings.search.pipeline
+    use_ce = cfg.cross_encoder.enabled if use_cross_encoder is None else use_cross_encoder
+    ranker = train_ranker(pipe, judged, use_cross_encoder=use_ce)
+    with store.artifacts.writer(
+        SEARCH_RANKER, config=cfg.model_dump(mode="json"), queries=len(judged), judgements=table.num_rows
+    ) as d:
+        ranker.save(d)
+    return {
+        "artifact": SEARCH_RANKER,
+        "queries": len(judged),
+        "judgements": table.num_rows,
+        "cross_encoders": len(ranker.cross_encoders),
+        "top_features": list(ranker.importance())[:8],
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
