@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from shelfwise.evaluation import Miscalibration
-from shelfwise.rerank import DPP, MMR, CalibratedGreedy, XQuAD, kl_miscalibration
+from shelfwise.rerank import DPP, MMR, CalibratedGreedy, XQuAD, build_diversifier, kl_miscalibration
 from shelfwise.rerank.greedy import SelectionProblem
 
 from .conftest import random_problem
@@ -143,3 +143,26 @@ def test_xquad_covers_the_users_categories_in_order_of_their_share() -> None:
     assert XQuAD(0.0).select(p, 3).order.tolist() == [0, 1, 2]
     # lam = 0.8: after item 0, item 3 gains 0.2*0.5 + 0.8*0.3 = 0.34 > item 1's 0.2*0.95 = 0.19
     assert XQuAD(0.8).select(p, 3).order.tolist() == [0, 3, 5]
+
+
+def test_mmr_mean_redundancy_is_greedy_max_sum_by_brute_force() -> None:
+    from dataclasses import replace
+
+    p = replace(random_problem(n=30, seed=7), mmr_redundancy="mean")
+    sel = build_diversifier("mmr", 0.6).select(p, 8)
+    v = p.vectors.astype(np.float64)
+    picked: list[int] = []
+    for j, gain in zip(sel.order.tolist(), sel.gains.tolist(), strict=True):
+        best, best_gain = -1, -np.inf
+        for i in range(p.n):
+            if i in picked:
+                continue
+            red = float(np.mean(v[picked] @ v[i])) if picked else 0.0
+            g = 0.4 * float(p.relevance[i]) - 0.6 * red
+            if g > best_gain + 1e-9:
+                best, best_gain = i, g
+        assert j == best and gain == pytest.approx(best_gain, abs=1e-6)
+        picked.append(j)
+    assert "mean_similarity" in sel.terms[1]
+    classic = build_diversifier("mmr", 0.6).select(replace(p, mmr_redundancy="max"), 8).order
+    assert classic.tolist() != sel.order.tolist()  # a different objective here

@@ -7,7 +7,8 @@ method's own trade-off parameter, linearly, so that 0 always reproduces the rele
 method     objective of the greedy step          mapping of ``diversity = d``
 ========== ==================================== =====================================================
 none       ``rel(i)``                            ignored
-mmr        ``lam rel(i) - (1 - lam) max_j sim``   ``lam = 1 - d`` (Carbonell & Goldstein 1998)
+mmr        ``lam rel(i) - (1 - lam) max_j sim``   ``lam = 1 - d`` (Carbonell & Goldstein 1998; ``mean_j``
+                                                 with ``mmr_redundancy="mean"``)
 dpp        ``theta rel(i) + (1 - theta) log d_i^2`` ``theta = 1 - d`` (Chen et al. 2018, kernel
                                                  ``L = Diag(exp(alpha r)) S Diag(exp(alpha r))`` with
                                                  ``alpha = theta / (2 (1 - theta))``)
@@ -144,6 +145,9 @@ class RerankConfig(Section):
     candidates: int = Field(200, ge=1, description="candidates the harness hands the re-ranker per user")
     relevance: Relevance = Field("minmax", description="relevance scaling: minmax (scores) or rank")
     relevance_power: float = Field(1.0, gt=0.0, description="relevance='rank': rel = rank ** -power")
+    mmr_redundancy: Literal["max", "mean"] = Field(
+        "max", description="MMR redundancy: max (classic) or mean similarity to the list (max-sum)"
+    )
     coverage: float = Field(
         0.0, ge=0.0, description="weight of the exposure (catalogue coverage) term, times the knob"
     )

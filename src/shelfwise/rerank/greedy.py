@@ -49,6 +49,7 @@ class SelectionProblem:
         exposure_bonus: float64 ``(n,)`` ``1 / (1 + exposure)`` per candidate (see
             :mod:`shelfwise.rerank.exposure`), or ``None`` when exposure is not tracked.
         exposure_weight: added to every method's gain as ``exposure_weight * exposure_bonus``.
+        mmr_redundancy: MMR's redundancy: ``max`` (classic) or ``mean`` similarity to the selected items.
     """
 
     relevance: np.ndarray
@@ -59,6 +60,7 @@ class SelectionProblem:
     dpp_epsilon: float = 1e-6
     exposure_bonus: np.ndarray | None = None
     exposure_weight: float = 0.0
+    mmr_redundancy: str = "max"
 
     def __post_init__(self) -> None:
         rel = np.asarray(self.relevance, dtype=np.float32)

@@ -5,6 +5,11 @@ candidates, with ``lam = 1 - diversity`` (the redundancy term is 0 while ``S`` i
 pick is the most relevant item). The running maximum similarity is updated with one ``(n, d)`` product per
 pick: ``O(n k d)`` for ``k`` picks among ``n`` candidates.
 
+With ``mmr_redundancy="mean"`` (a setting of :class:`~shelfwise.rerank.config.RerankConfig`) the
+redundancy is the *mean* similarity to the selected items instead of the maximum: each step then adds the
+item that raises the list's sum of pairwise distances most per unit of relevance, i.e. greedy max-sum
+diversification, which is what intra-list diversity (the mean pairwise distance) measures.
+
 Example:
     >>> import numpy as np
     >>> from shelfwise.rerank.greedy import SelectionProblem
@@ -28,7 +33,10 @@ class _MMRState(GreedyState):
         self.lam = lam
         self.rel = problem.relevance.astype(np.float64)
         self.vectors = problem.similarity_vectors()
-        self.max_sim = np.zeros(problem.n, dtype=np.float64)
+        self.mean = problem.mmr_redundancy == "mean"
+        self.max_sim = np.zeros(problem.n, dtype=np.float64)  # max (or mean) similarity to the selected
+        self.sum_sim = np.zeros(problem.n, dtype=np.float64)
+        self.n_selected = 0
         self.any_selected = False
 
     def gains(self) -> np.ndarray:
@@ -40,15 +48,17 @@ class _MMRState(GreedyState):
         if self.lam >= 1.0:
             return
         sim = (self.vectors @ self.vectors[j]).astype(np.float64)
-        self.max_sim = sim if not self.any_selected else np.maximum(self.max_sim, sim)
+        self.n_selected += 1
+        if self.mean:
+            self.sum_sim += sim
+            self.max_sim = self.sum_sim / self.n_selected
+        else:
+            self.max_sim = sim if not self.any_selected else np.maximum(self.max_sim, sim)
         self.any_selected = True
 
     def terms(self, j: int, gains: np.ndarray) -> dict[str, float]:
-        return {
-            "relevance": float(self.rel[j]),
-            "max_similarity": float(self.max_sim[j]),
-            "gain": float(gains[j]),
-        }
+        key = "mean_similarity" if self.mean else "max_similarity"
+        return {"relevance": float(self.rel[j]), key: float(self.max_sim[j]), "gain": float(gains[j])}
 
 
 class MMR(Diversifier):

@@ -158,6 +158,7 @@ class RerankPipeline(Reranker):
             user_mix=mix,
             calibration_alpha=cfg.calibration_alpha,
             dpp_epsilon=cfg.dpp_epsilon,
+            mmr_redundancy=cfg.mmr_redundancy,
             **self._exposure_terms(cfg, exposure or self.exposure, items),
         )
         diversifier = build_diversifier(cfg.method, cfg.diversity)
