@@ -25,6 +25,7 @@ Per-request work is bounded: each source proposes ``k_per_source`` items, the ra
 from __future__ import annotations
 
 import logging
+import numbers
 import threading
 import zlib
 from collections.abc import Iterable
@@ -56,7 +57,7 @@ def _seconds(value: Any) -> float:
     """Unix seconds of a timestamp given as a number, a string or a datetime."""
     if value is None:
         return float(pd.Timestamp.now(tz="UTC").timestamp())
-    if isinstance(value, int | float):
+    if isinstance(value, numbers.Real):
         return float(value)
     ts = pd.Timestamp(value)
     return float((ts if ts.tzinfo else ts.tz_localize("UTC")).timestamp())
