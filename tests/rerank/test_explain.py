@@ -111,7 +111,8 @@ def clauses(reason: str) -> list[str]:
 @pytest.mark.parametrize("method", ["mmr", "dpp", "calibrated", "xquad", "coverage"])
 @pytest.mark.parametrize("seed", range(6))
 def test_every_reason_is_true_and_variety_matches_an_independent_run(method: str, seed: int) -> None:
-    # odd seeds add the exposure term, seeds 0 and 3 rank-scaled relevance: same truth rules apply
+    # odd seeds add the exposure term, seeds 0 and 3 rank-scaled relevance, seeds 4 and 5 show the
+    # diversified set in relevance order: the same truth rules apply
     exposure = ExposureCounter(CATALOG.n_items)
     exposure.counts[:] = np.random.default_rng(seed).integers(0, 20, CATALOG.n_items)
     cands = rich_request(seed)
@@ -126,6 +127,7 @@ def test_every_reason_is_true_and_variety_matches_an_independent_run(method: str
         rules=rules,
         coverage=0.5 if seed % 2 else 0.0,
         relevance="rank" if seed % 3 == 0 else "minmax",
+        order="relevance" if seed >= 4 else "selection",
     )
     ranked = RerankPipeline(cfg, exposure=exposure).rerank(cands)
     plain = set(RerankPipeline(cfg.with_knob(method="none")).rerank(cands).indices().tolist())

@@ -135,3 +135,16 @@ def test_catalog_normalises_embeddings_and_builds_the_user_mix() -> None:
     mix = UserContext(history=np.array([0, 1, 1]), history_weights=np.array([2.0, 1.0, 1.0])).mix(cat)
     assert mix is not None
     np.testing.assert_allclose(mix, [0.5, 0.0, 0.5])
+
+
+@pytest.mark.parametrize("method", ["mmr", "dpp", "calibrated", "xquad"])
+def test_relevance_order_shows_the_same_diversified_set_most_relevant_first(method: str) -> None:
+    cat = make_catalog(seed=5)
+    cands = candidates_for(cat, n=60, seed=5, user=UserContext(history=np.arange(8)))
+    cfg = RerankConfig(method=method, diversity=0.7)
+    chosen = RerankPipeline(cfg).rerank(cands, explain=False)
+    shown = RerankPipeline(cfg.with_knob(order="relevance")).rerank(cands, explain=False)
+    assert set(shown.indices().tolist()) == set(chosen.indices().tolist())
+    scores = [r.score for r in shown]
+    assert scores == sorted(scores, reverse=True)
+    assert [r.score for r in chosen] != scores  # at 0.7 the methods do reorder here

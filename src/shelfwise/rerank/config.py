@@ -145,6 +145,9 @@ class RerankConfig(Section):
     candidates: int = Field(200, ge=1, description="candidates the harness hands the re-ranker per user")
     relevance: Relevance = Field("minmax", description="relevance scaling: minmax (scores) or rank")
     relevance_power: float = Field(1.0, gt=0.0, description="relevance='rank': rel = rank ** -power")
+    order: Literal["selection", "relevance"] = Field(
+        "selection", description="order of the diversified items: as selected, or most relevant first"
+    )
     mmr_redundancy: Literal["max", "mean"] = Field(
         "max", description="MMR redundancy: max (classic) or mean similarity to the list (max-sum)"
     )

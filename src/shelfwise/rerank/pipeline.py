@@ -8,7 +8,10 @@ candidates, the configuration and the request seed. Steps:
    in the session (and, with ``exclude_history``, history items) are removed.
 2. Rules (:mod:`.rules`): exclude, boost, bury, pin.
 3. Slots: pinned positions are fixed; exploration positions are reserved; the diversity method fills
-   the rest greedily under the caps / quotas, with pins counted as already selected.
+   the rest greedily under the caps / quotas, with pins counted as already selected. With
+   ``order="relevance"`` the items it chose fill those positions most relevant first (the set is the
+   method's, the order relevance's: set metrics such as ILD, coverage and calibration are unchanged,
+   and the most likely items are shown first).
 4. Exploration (:mod:`.exploration`) fills its slots; a slot nobody qualifies for goes to the next
    diversity pick.
 5. With ``explain=True``, every result gets a breakdown and a reason (:mod:`.explain`). "Variety" is
@@ -300,7 +303,10 @@ class RerankPipeline(Reranker):
                 in_list[j] = True
                 if check is not None:
                     check.take(j)
-        free_positions = (p for p in range(1, k + 1) if p not in slots)
+        free_positions = [p for p in range(1, k + 1) if p not in slots]
+        fill = fill[: len(free_positions)]
+        if cfg.order == "relevance":  # the diversified set, shown most relevant first
+            fill.sort(key=lambda j: -float(ro.relevance[j]))
         for pos, j in zip(free_positions, fill, strict=False):
             slots[pos] = (j, "fill")
         compact = {new: slots[old] for new, old in enumerate(sorted(slots), start=1)}
