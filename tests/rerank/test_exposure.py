@@ -36,6 +36,12 @@ def test_rank_relevance_keeps_order_shares_ties_and_ignores_scale() -> None:
     same = scale_relevance(1000.0 * scores + 7.0, RerankConfig(relevance="rank", relevance_power=2.0))
     np.testing.assert_allclose(rel, same)
     np.testing.assert_allclose(scale_relevance(scores, RerankConfig()), [8 / 12, 1.0, 8 / 12, 0.0])
+    soft = scale_relevance(scores, RerankConfig(relevance="softmax", relevance_temperature=2.0))
+    np.testing.assert_allclose(soft, np.exp((scores - 9.0) / 2.0))
+    np.testing.assert_allclose(
+        soft, scale_relevance(scores + 50.0, RerankConfig(relevance="softmax", relevance_temperature=2.0))
+    )
+    assert scale_relevance(np.zeros(0), RerankConfig(relevance="rank")).size == 0
 
 
 def _identical_lists(n_users: int = 60, n_cand: int = 50) -> tuple[np.ndarray, np.ndarray, ItemCatalog]:

@@ -19,7 +19,8 @@ coverage   ``(1 - lam) rel(i) + lam / (1 + x_i)``    ``lam = d`` (``x_i`` = the 
 
 ``rel`` is the candidates' relevance scaled to ``[0, 1]`` (``relevance="minmax"``: min-max of the scores;
 ``"rank"``: ``rank ** -relevance_power``, which keeps the head of the list far above the tail whatever
-the scores' scale) plus rule boosts. With ``coverage > 0`` every method except ``none`` also gains
+the scores' scale; ``"softmax"``: ``exp((s - max s) / relevance_temperature)``, the probability of each
+candidate relative to the best when the scores are log-odds, e.g. a learned ranker's) plus rule boosts. With ``coverage > 0`` every method except ``none`` also gains
 ``diversity * coverage / (1 + x_i)``: an exposure term that favours items shown to few shoppers so far
 (catalogue coverage; the exposure counts are kept by the caller, see :mod:`shelfwise.rerank.exposure`).
 Scales differ between methods (a max cosine, a log volume, a KL in nats), so equal knob values are not equal
@@ -42,7 +43,7 @@ from shelfwise.config_base import Section
 __all__ = ["CapsConfig", "ExplorationConfig", "Method", "RerankConfig", "RuleConfig"]
 
 Method = Literal["none", "mmr", "dpp", "calibrated", "xquad", "coverage"]
-Relevance = Literal["minmax", "rank"]
+Relevance = Literal["minmax", "rank", "softmax"]
 
 
 class RuleConfig(Section):
@@ -143,8 +144,11 @@ class RerankConfig(Section):
     diversity: float = Field(0.0, ge=0.0, le=1.0, description="0 = pure relevance, 1 = maximal diversity")
     k: int = Field(10, ge=1, description="list length")
     candidates: int = Field(200, ge=1, description="candidates the harness hands the re-ranker per user")
-    relevance: Relevance = Field("minmax", description="relevance scaling: minmax (scores) or rank")
+    relevance: Relevance = Field("minmax", description="relevance scaling: minmax, rank or softmax")
     relevance_power: float = Field(1.0, gt=0.0, description="relevance='rank': rel = rank ** -power")
+    relevance_temperature: float = Field(
+        1.0, gt=0.0, description="relevance='softmax': rel = exp((score - max score) / temperature)"
+    )
     order: Literal["selection", "relevance"] = Field(
         "selection", description="order of the diversified items: as selected, or most relevant first"
     )

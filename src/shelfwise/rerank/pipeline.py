@@ -69,7 +69,8 @@ def scale_relevance(scores: np.ndarray, config: RerankConfig) -> np.ndarray:
 
     ``minmax``: :func:`normalise_scores`. ``rank``: ``r ** -config.relevance_power`` with ``r`` the 1-based
     rank by score (tied scores share the best rank), so the top item is 1 and the tail is near 0 whatever
-    the scores' scale.
+    the scores' scale. ``softmax``: ``exp((s - max s) / config.relevance_temperature)``: with log-odds
+    scores (a learned ranker's), each candidate's probability relative to the best one, per request.
 
     Example:
         >>> scale_relevance(np.array([0.3, 0.9, 0.3]), RerankConfig(relevance="rank")).tolist()
@@ -78,6 +79,10 @@ def scale_relevance(scores: np.ndarray, config: RerankConfig) -> np.ndarray:
     if config.relevance == "minmax":
         return normalise_scores(scores)
     s = np.asarray(scores, dtype=np.float64)
+    if s.size == 0:
+        return s
+    if config.relevance == "softmax":
+        return np.asarray(np.exp((s - s.max()) / config.relevance_temperature), dtype=np.float64)
     desc = np.sort(-s)
     rank = np.searchsorted(desc, -s, side="left") + 1.0
     return np.asarray(rank**-config.relevance_power, dtype=np.float64)
