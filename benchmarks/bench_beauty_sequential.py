@@ -94,6 +94,9 @@ AUG_RUNS: dict[str, dict[str, Any]] = {
     "reorder 0.3": {"augment": {"reorder": 0.3}},
 }
 COLD_RUNS: dict[str, dict[str, Any]] = {
+    # 8-epoch rows: what fitted the time left on a machine loaded ~20 (24 epochs took > 2 h per model there)
+    "sasrec-ce (id, baseline), 8 epochs": {**BASELINE, "epochs": 8},
+    "text+id + repeat + text neighbours (default), 8 epochs": {"epochs": 8},
     "sasrec-ce (id, baseline)": BASELINE,
     "text+id + repeat bias": {"text_neighbours": 0},
     "text+id + repeat + text neighbours (default)": {},
