@@ -130,6 +130,21 @@ def test_dashboard_shows_the_shoppers_profile_updated_by_a_click(page: Any) -> N
     shoot(page, "dashboard-profile")
 
 
+def test_the_diversity_slider_widens_the_feed_from_the_keyboard(page: Any) -> None:
+    _pick_shopper(page, 3)
+    page.goto("/shop?diversity=0")
+    narrow = page.locator("#home-feed article.card").evaluate_all("els => els.map(e => e.dataset.category)")
+    slider = page.get_by_label("Diversity")
+    slider.focus()
+    with page.expect_navigation():
+        slider.press("End")  # to 1.0; the slider submits itself on change
+    assert "diversity=1" in page.url
+    assert page.locator("#diversity-value").inner_text() == "1.0"
+    wide = page.locator("#home-feed article.card").evaluate_all("els => els.map(e => e.dataset.category)")
+    assert len(wide) == len(narrow)
+    assert len(set(wide)) > len(set(narrow)), "a diversity of 1 should show more categories than 0"
+
+
 def test_an_experiments_confidence_interval_chart_renders(page: Any, live_app: LiveApp) -> None:
     admin = {"X-API-Key": ADMIN_KEY}
     body = {
@@ -143,6 +158,13 @@ def test_an_experiments_confidence_interval_chart_renders(page: Any, live_app: L
     }
     r = httpx.post(f"{live_app.url}/v1/experiments", json=body, headers=admin, timeout=30)
     assert r.status_code in (200, 201), r.text
+    try:
+        _experiment_traffic_and_chart(page, live_app)
+    finally:
+        httpx.post(f"{live_app.url}/v1/experiments/feed-diversity/stop", headers=admin, timeout=30)
+
+
+def _experiment_traffic_and_chart(page: Any, live_app: LiveApp) -> None:
     # traffic: demo shoppers open the home feed and click its first item (real HTTP, real events)
     page.goto("/shop")
     users = [u for u in page.locator("#shopper option").evaluate_all("els => els.map(e => e.value)") if u]

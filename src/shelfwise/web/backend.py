@@ -36,6 +36,7 @@ class Listing:
     rows: list[tuple[str, float, str]]
     request_id: str | None
     note: str | None = None
+    arm: str | None = None
 
 
 def _need(state: Any, name: str, what: str) -> Any:
@@ -53,11 +54,19 @@ def recommend(
     *,
     item_id: str | None = None,
     diversity: float | None = None,
+    method: str | None = None,
 ) -> Listing:
     """A recommendation list for a slot (``home``, ``similar``, ``bought_together``, ``cart``)."""
     from shelfwise.recommend import RecommendRequest
 
-    req = RecommendRequest(user_id=user_id, slot=slot, k=k, item_id=item_id, diversity=diversity)  # type: ignore[arg-type]
+    req = RecommendRequest(
+        user_id=user_id,
+        slot=slot,
+        k=k,
+        item_id=item_id,
+        diversity=diversity,
+        method=method,
+    )
     serving = getattr(state, "serving", None)
     with _not_loaded():
         if serving is not None and hasattr(serving, "recommend"):
@@ -69,7 +78,7 @@ def recommend(
     note = None
     if getattr(response, "fallback", None) == "popular":
         note = "No history yet: showing what is popular. Click something and this changes."
-    return Listing(rows, request_id, note)
+    return Listing(rows, request_id, note, getattr(resp, "arm", None))
 
 
 def search(state: Any, request: Any) -> tuple[Any, str | None]:

@@ -66,7 +66,8 @@ def experiment_panel(name: str, status: str, result: Mapping[str, Any] | None) -
     """Template values of one experiment: per-arm table, one interval chart per metric, a summary line."""
     arms: Mapping[str, Mapping[str, Any]] = (result or {}).get("arms") or {}
     metrics = [m for m in METRIC_LABELS if any(m in (a.get("metrics") or {}) for a in arms.values())]
-    rows, per_metric = [], {m: [] for m in metrics}
+    rows: list[dict[str, Any]] = []
+    per_metric: dict[str, list[Interval]] = {m: [] for m in metrics}
     for arm_name, arm in arms.items():
         cells = [f"{arm.get(c, 0):,}" for c in COUNT_COLUMNS]
         for m in metrics:

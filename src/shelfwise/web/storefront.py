@@ -30,10 +30,21 @@ FEED_SIZE = 24
 RELATED_SIZE = 8
 
 
-def _default_diversity(request: Request) -> float:
-    settings = getattr(request.app.state, "settings", None)
-    value = getattr(getattr(settings, "rerank", None), "diversity", 0.3)
-    return round(float(value), 1)
+#: The re-ranking method the diversity slider turns on when the settings name none (``rerank.method =
+#: "none"`` ignores the diversity knob).
+SLIDER_METHOD = "mmr"
+
+
+def _rerank_settings(request: Request) -> tuple[float, str]:
+    """The configured ``(diversity, method)``."""
+    rerank = getattr(getattr(request.app.state, "settings", None), "rerank", None)
+    return round(float(getattr(rerank, "diversity", 0.0)), 1), str(getattr(rerank, "method", "none"))
+
+
+def _slider_method(configured: str) -> str | None:
+    """The method to ask for with the slider: the configured one, else MMR (diversity 0 = relevance order;
+    an experiment arm that sets only ``diversity`` then takes effect too)."""
+    return SLIDER_METHOD if configured == "none" else None
 
 
 @router.get("/", name="web_root")
@@ -46,14 +57,27 @@ def root(request: Request) -> RedirectResponse:
 def home(request: Request, diversity: Annotated[float | None, Query(ge=0.0, le=1.0)] = None) -> HTMLResponse:
     """The home feed of the current shopper, with the diversity slider."""
     shopper = current_shopper(request)
-    div = _default_diversity(request) if diversity is None else round(diversity, 2)
+    default, method = _rerank_settings(request)
+    div = default if diversity is None else round(diversity, 2)
     notices: list[str] = []
     items: list[dict[str, Any]] = []
     rid = None
     try:
-        listing = backend.recommend(request.app.state, shopper.user_id, "home", FEED_SIZE, diversity=div)
+        listing = backend.recommend(
+            request.app.state,
+            shopper.user_id,
+            "home",
+            FEED_SIZE,
+            diversity=div,
+            method=_slider_method(method),
+        )
         items, rid = cards(request, listing.rows, "home", listing.request_id), listing.request_id
         notices.append(listing.note or "")
+        if listing.arm:
+            notices.append(
+                f"This feed is served under experiment arm {listing.arm}: "
+                "the experiment may set its diversity instead of the slider."
+            )
     except Unavailable as exc:
         notices.append(str(exc))
     summary = None
