@@ -42,7 +42,7 @@ GOALS_MS = {"recommend": 50.0, "search": 80.0}
 ADMIN_KEY = "bench-" + os.urandom(12).hex()
 
 
-def start_server(store: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(store: Path, port: int, log: Path, extra: list[str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SHELFWISE_ADMIN_KEY": ADMIN_KEY}
     cmd = [
         str(ROOT / ".venv" / "bin" / "shelfwise"),
@@ -167,6 +167,47 @@ async def run_step(
     return out
 
 
+def warm_up(url: str, work: Workload, n: int) -> None:
+    """``n`` requests one after another (closed loop), so no backlog is left for the first step."""
+    import httpx
+
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60) as c:
+        for _ in range(n):
+            _, path, body = work.next()
+            c.post(path, json=body)
+
+
+def pipeline_baseline(store: Path, work: Workload, n: int, overrides: list[str]) -> dict[str, Any]:
+    """The same pipelines called in this process, one request at a time, no HTTP: what the service adds on
+    top is the difference (measured in the same run, on the same loaded machine)."""
+    from shelfwise.config import load_settings
+    from shelfwise.recommend import Recommender, RecommendRequest
+    from shelfwise.search import SearchPipeline, SearchRequest
+    from shelfwise.storage import open_store
+
+    settings = load_settings(environ={}, overrides=["search.encoder.num_threads=1", *overrides])
+    with open_store(store, read_only=True) as st:
+        rec, search = Recommender.load(st, settings), SearchPipeline.load(st, settings)
+    times: dict[str, list[float]] = {"recommend": [], "search": []}
+    for i in range(n + 10):
+        kind, _, body = work.next()
+        t = time.perf_counter()
+        if kind == "recommend":
+            rec.recommend(RecommendRequest(**body))
+        else:
+            search.search(SearchRequest(**body))
+        if i >= 10:
+            times[kind].append((time.perf_counter() - t) * 1000)
+    return {
+        k: {
+            "n": len(v),
+            "p50_ms": round(float(np.percentile(v, 50)), 1),
+            "p99_ms": round(float(np.percentile(v, 99)), 1),
+        }
+        for k, v in times.items()
+    }
+
+
 class MemorySampler:
     """Resident memory of a process every second, in a thread."""
 
@@ -217,11 +258,14 @@ def server_metrics(url: str) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", type=Path, default=Path("/tmp/api-beauty"))
-    ap.add_argument("--rates", default="10,20,30,40,60,80,100,120,150")
+    ap.add_argument("--rates", default="2,4,6,8,10,12,15,20,25,30,40,50,60,80,100")
     ap.add_argument("--step-seconds", type=float, default=20.0)
     ap.add_argument("--soak-seconds", type=float, default=300.0)
-    ap.add_argument("--warmup", type=int, default=200, help="requests sent before measuring")
+    ap.add_argument("--warmup", type=int, default=50, help="requests sent one by one before measuring")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--set", action="append", default=[], help="settings override for the server (repeatable)"
+    )
     args = ap.parse_args()
 
     from shelfwise.api.server import free_port
@@ -230,11 +274,13 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     log = Path("/tmp") / f"bench-serving-{port}.log"
     work = Workload(args.store, args.seed)
-    proc = start_server(args.store, port, log)
+    baseline = pipeline_baseline(args.store, work, args.baseline, args.set) if args.baseline else None
+    print("in-process pipelines, one at a time:", baseline, flush=True)
+    proc = start_server(args.store, port, log, [x for kv in args.set for x in ("--set", kv)])
     try:
         load_s = wait_ready(url, proc)
         print(f"server ready in {load_s:.0f}s (log {log})", flush=True)
-        asyncio.run(run_step(url, work, rate=20, seconds=args.warmup / 20))
+        warm_up(url, work, args.warmup)
         ladder = []
         best = None
         for rate in [float(r) for r in args.rates.split(",")]:
@@ -291,7 +337,8 @@ def main() -> None:
         "with zero errors. Latency is measured by the client from each request's scheduled send time (open loop), "
         "client and server share this 2-core machine with other work (load_avg column). "
         f"Highest passing rate: {best} req/s (half recommendations, half searches). "
-        f"Server memory (RSS) during the soak: {memory}. Cache lookups: {cache}. Server ready after {load_s:.0f}s."
+        f"Server memory (RSS) during the soak: {memory}. Cache lookups: {cache}. Server ready after {load_s:.0f}s. "
+        f"Same pipelines in process, one request at a time, no HTTP (same run): {baseline}."
     )
     write_results(
         "serving_load",

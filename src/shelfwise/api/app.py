@@ -77,11 +77,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
         loader = threading.Thread(target=load, args=(app.state,), name="shelfwise-load", daemon=True)
         loader.start()
         if not background_load:
-            import anyio
-
             await anyio.to_thread.run_sync(loader.join)
         try:
             yield

@@ -181,10 +181,29 @@ def load(state: Any) -> None:
         except Exception as exc:
             log.error("%s failed to load: %s", attr, exc)
             state.components[attr] = f"failed: {exc}"
+    warm_up(state)
     state.feedback.start(settings.api.impression_flush_seconds)
     state.ready = all(v in ("ok", "missing") for v in state.components.values())
     state.metrics.ready.set(1 if state.ready else 0)
     log.info("service loaded in %.1fs: %s", time.perf_counter() - started, state.components)
+
+
+def warm_up(state: Any) -> None:
+    """One throw-away request per pipeline (first calls load lazy parts, e.g. the query encoder's session),
+    so the first shopper does not pay for it. Nothing is logged or cached."""
+    started = time.perf_counter()
+    try:
+        if state.recommender is not None:
+            from shelfwise.recommend import RecommendRequest
+
+            state.recommender.recommend(RecommendRequest(user_id=None, k=10))
+        if state.search is not None:
+            from shelfwise.search import SearchRequest
+
+            state.search.search(SearchRequest(query="warm up query", k=10))
+    except Exception as exc:  # a warm-up failure is not fatal; the real request will report it
+        log.warning("warm-up request failed: %s", exc)
+    log.info("warm-up requests took %.2fs", time.perf_counter() - started)
 
 
 def _has_loader(module: str, kind: str) -> bool:

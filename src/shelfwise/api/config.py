@@ -36,6 +36,9 @@ class ApiSettings(Section):
         description="environment variable whose value is accepted as an admin key (local use; never stored)",
     )
     metrics_public: bool = Field(True, description="serve /metrics without a key (for a local scraper)")
+    threads: int = Field(
+        8, ge=1, le=256, description="requests computed at once (threads); more only contend on 2 cores"
+    )
     max_k: int = Field(100, ge=1, description="largest k a request may ask for")
     max_batch: int = Field(10_000, ge=1, description="largest number of rows in one events / items request")
     impression_flush_seconds: float = Field(
