@@ -52,6 +52,7 @@ class ShelfwiseSearcher:
             self.pipe = SearchPipeline.from_items(items, self.settings, encoder=encoder)
             self._key = key
         self.pipe.ranker = None
+        self.pipe.retriever.fusion = None
         if train is None or train.num_rows == 0:
             return
         judged: dict[str, dict[str, float]] = {}

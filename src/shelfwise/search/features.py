@@ -72,39 +72,44 @@ _K1, _B = 1.2, 0.75
 
 
 class _FieldStats:
-    """Token lists, document frequencies and mean length of one text field."""
+    """Term frequencies, lengths, document frequencies and mean length of one text field."""
 
     def __init__(self) -> None:
-        self.tokens: dict[str, list[str]] = {}
+        self.tf: dict[str, dict[str, int]] = {}
+        self.length: dict[str, int] = {}
         self.df: Counter[str] = Counter()
         self.total_len = 0
 
     def put(self, item_id: str, tokens: list[str]) -> None:
         self.drop(item_id)
-        self.tokens[item_id] = tokens
-        self.df.update(set(tokens))
+        tf = Counter(tokens)
+        self.tf[item_id] = dict(tf)
+        self.length[item_id] = len(tokens)
+        self.df.update(tf.keys())
         self.total_len += len(tokens)
 
     def drop(self, item_id: str) -> None:
-        old = self.tokens.pop(item_id, None)
+        old = self.tf.pop(item_id, None)
         if old is not None:
-            self.df.subtract(set(old))
-            self.total_len -= len(old)
+            self.df.subtract(old.keys())
+            self.total_len -= self.length.pop(item_id, 0)
 
-    def bm25(self, terms: Sequence[str], item_id: str) -> float:
-        toks = self.tokens.get(item_id)
-        if not toks or not terms:
+    def idf(self, terms: Sequence[str]) -> list[float]:
+        """BM25 idf of each term over this field."""
+        n = max(len(self.tf), 1)
+        return [math.log(1.0 + (n - self.df.get(t, 0) + 0.5) / (self.df.get(t, 0) + 0.5)) for t in terms]
+
+    def bm25(self, terms: Sequence[str], idf: Sequence[float], item_id: str) -> float:
+        tf = self.tf.get(item_id)
+        if not tf or not terms:
             return 0.0
-        n = max(len(self.tokens), 1)
-        avg = max(self.total_len / n, 1e-9)
-        tf = Counter(toks)
+        avg = max(self.total_len / max(len(self.tf), 1), 1e-9)
+        norm = _K1 * (1 - _B + _B * self.length[item_id] / avg)
         score = 0.0
-        for t in set(terms):
+        for t, w in zip(terms, idf, strict=True):
             f = tf.get(t, 0)
             if f:
-                df = self.df.get(t, 0)
-                idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-                score += idf * f * (_K1 + 1) / (f + _K1 * (1 - _B + _B * len(toks) / avg))
+                score += w * f * (_K1 + 1) / (f + norm)
         return score
 
 
@@ -157,11 +162,12 @@ class TextMatcher:
         numbers = set(_NUMBER.findall(query))
         n = len(item_ids)
         out = {k: np.zeros(n, np.float32) for k in TEXT_FEATURES}
+        idf_title, idf_desc = self.title.idf(terms), self.desc.idf(terms)
         for j, item_id in enumerate(item_ids):
-            tt = set(self.title.tokens.get(item_id, ()))
-            dt = set(self.desc.tokens.get(item_id, ()))
-            out["bm25_title"][j] = self.title.bm25(terms, item_id)
-            out["bm25_desc"][j] = self.desc.bm25(terms, item_id)
+            tt = self.title.tf.get(item_id, {})
+            dt = self.desc.tf.get(item_id, {})
+            out["bm25_title"][j] = self.title.bm25(terms, idf_title, item_id)
+            out["bm25_desc"][j] = self.desc.bm25(terms, idf_desc, item_id)
             if terms:
                 hit_t = sum(t in tt for t in terms)
                 out["title_coverage"][j] = hit_t / len(terms)
@@ -171,7 +177,7 @@ class TextMatcher:
             out["title_phrase"][j] = float(len(phrase) > 2 and phrase in text)
             if numbers:
                 out["number_match"][j] = len(numbers & set(_NUMBER.findall(text))) / len(numbers)
-            out["title_terms"][j] = len(self.title.tokens.get(item_id, ()))
+            out["title_terms"][j] = self.title.length.get(item_id, 0)
             out["query_terms"][j] = len(terms)
         return out
 

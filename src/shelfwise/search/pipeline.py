@@ -39,7 +39,7 @@ from shelfwise.search.config import SearchPipelineConfig
 from shelfwise.search.facets import facet_counts
 from shelfwise.search.personal import UserAffinity, affinity_parts, personalised_order
 from shelfwise.search.query import CatalogueVocabulary, ParsedQuery, QueryParser
-from shelfwise.search.retrieve import Candidates, HybridRetriever, index_filter
+from shelfwise.search.retrieve import Candidates, HybridRetriever, LinearFusion, index_filter
 from shelfwise.search.suggest import Suggester
 from shelfwise.search.types import SearchHit, SearchRequest, SearchResponse
 
@@ -178,6 +178,8 @@ class SearchPipeline:
             from shelfwise.search.ranker import SearchRanker
 
             ranker = SearchRanker.load(ranker_dir)
+            if ranker.fusion_weights is not None:
+                retriever.fusion = LinearFusion(ranker.fusion_weights, settings.search.rrf_k)
         profiles = None
         try:
             from shelfwise.profiles.pipeline import profile_catalog
@@ -346,11 +348,12 @@ class SearchPipeline:
         scores = cands.fused.astype(np.float64).copy()
         parts: dict[str, np.ndarray] = {}
         affinity = self._affinity(request.user_id) if request.personalise else None
-        if self.ranker is not None and request.rerank and text.strip() and len(cands):
-            top = order[: self.ranker.config.depth]
+        ranker = self.ranker if self.ranker is not None and self.ranker.model is not None else None
+        if ranker is not None and request.rerank and text.strip() and len(cands):
+            top = order[: ranker.config.depth]
             sub = cands.subset(top)
             aff = self._affinity_parts(affinity, sub)
-            learned, extra = self.ranker.score(self, text, parsed, sub, aff)
+            learned, extra = ranker.score(self, text, parsed, sub, aff)
             scores = np.full(len(cands), -np.inf)
             scores[top] = learned
             low = float(learned.min()) if len(learned) else 0.0

@@ -57,6 +57,7 @@ class SearchRanker:
         ce_config: cross-encoder settings (``depth``, ``enabled``).
         model: a fitted LightGBM booster, or ``None`` (fused order).
         cross_encoders: fine-tuned cross-encoders (averaged), possibly none.
+        fusion_weights: learned linear fusion weights of the retrieval scores (``None`` = RRF).
     """
 
     def __init__(
@@ -65,11 +66,13 @@ class SearchRanker:
         ce_config: CrossEncoderConfig | None = None,
         model: Any = None,
         cross_encoders: Sequence[Any] = (),
+        fusion_weights: Sequence[float] | None = None,
     ) -> None:
         self.config = config or RankerConfig()
         self.ce_config = ce_config or CrossEncoderConfig()
         self.model = model
         self.cross_encoders = list(cross_encoders)
+        self.fusion_weights = list(fusion_weights) if fusion_weights is not None else None
         self.best_iteration = 0
 
     @property
@@ -219,6 +222,7 @@ class SearchRanker:
             "cross_encoders": len(self.cross_encoders),
             "features": list(FEATURES),
             "best_iteration": self.best_iteration,
+            "fusion_weights": self.fusion_weights,
         }
         (d / "ranker.json").write_text(json.dumps(meta, indent=2))
 
@@ -237,6 +241,12 @@ class SearchRanker:
             from shelfwise.search.cross_encoder import CrossEncoder
 
             ces = [CrossEncoder.load(d / f"ce-{n}") for n in range(meta["cross_encoders"])]
-        out = cls(RankerConfig(**meta["config"]), CrossEncoderConfig(**meta["cross_encoder"]), model, ces)
+        out = cls(
+            RankerConfig(**meta["config"]),
+            CrossEncoderConfig(**meta["cross_encoder"]),
+            model,
+            ces,
+            meta.get("fusion_weights"),
+        )
         out.best_iteration = int(meta.get("best_iteration", 0))
         return out

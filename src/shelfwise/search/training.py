@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from shelfwise.search.config import CrossEncoderConfig, RankerConfig
 from shelfwise.search.ranker import SearchRanker
-from shelfwise.search.retrieve import Candidates
+from shelfwise.search.retrieve import Candidates, LinearFusion
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,17 @@ def train_ranker(
         cands = candidates_for(pipe, text, list(judged[q]), extra=config.train_negatives)
         gains = np.array([judged[q].get(i, np.nan) for i in cands.ids], np.float64)
         groups.append((cands, gains))
+    fusion_weights = None
+    if pipe.config.fusion == "linear":
+        fusion = LinearFusion(rrf_k=pipe.retriever.rrf_k).fit(
+            [(c, np.nan_to_num(g, nan=0.0)) for c, g in groups]
+        )
+        pipe.retriever.fusion = fusion
+        for cands, _ in groups:
+            cands.fused = fusion.score(cands)
+        fusion_weights = fusion.weights.tolist()
+    if not config.enabled:
+        return SearchRanker(config, ce_config, fusion_weights=fusion_weights)
     ces: list[Any] = []
     ce_scores: list[np.ndarray | None] = [None] * len(groups)
     scorer = SearchRanker(config, ce_config)
