@@ -162,6 +162,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base, base_user, base_lists, _ = measure(RerankConfig())
     assert (base_lists == inputs.items[:, :10]).all(), "method none must return the candidates' top 10"
     rows: list[dict[str, Any]] = [{"setting": "none", "method": "none", "diversity": 0.0, **base}]
+    rows[0].update(relative(base, base))
+    rows[0].update({"d_ndcg_ci95%": 0.0, "d_ild_ci95%": 0.0, "d_coverage_ci95%": 0.0, "d_miscal_ci95%": 0.0})
+    rows[0].update(goals(rows[0]) | {"ms_per_user": 0.0})
     kept: list[tuple[dict[str, Any], np.ndarray]] = []
     log.info("none: %s", {k: round(v, 4) for k, v in base.items() if "@10" in k})
     for spec in args.sweep:

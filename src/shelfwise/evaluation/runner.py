@@ -262,8 +262,8 @@ def reranked_metrics(
     ev, cfg = settings.evaluation, settings.rerank
     lists = rerank_top_items(
         RerankPipeline(cfg),
-        inputs.items,
-        inputs.scores,
+        inputs.items[:, : cfg.candidates],  # inputs computed for more candidates serve fewer too
+        inputs.scores[:, : cfg.candidates],
         catalog,
         inputs.history,
         k=cfg.k,
