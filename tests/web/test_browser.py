@@ -74,6 +74,17 @@ def test_search_with_a_price_constraint_shows_only_matching_products_and_the_chi
     assert max(after) > 10.0
 
 
+def test_a_brand_facet_filters_the_results_and_becomes_a_chip(page: Any) -> None:
+    page.goto("/shop/search?q=tape")
+    facet = page.locator(".facets details", has_text="Brand").locator("a").first
+    brand = facet.inner_text()
+    facet.click()
+    page.wait_for_url(re.compile(r"brand="))
+    assert page.locator(".chip", has_text=f"Brand: {brand}").count() == 1
+    brands = page.locator("#search-results .meta").all_inner_texts()
+    assert brands and set(brands) == {brand}
+
+
 def test_autocomplete_offers_completions_and_works_from_the_keyboard(page: Any) -> None:
     page.goto("/shop")
     box = page.get_by_label("Search products")
