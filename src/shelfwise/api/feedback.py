@@ -185,7 +185,9 @@ class FeedbackLoop:
             self._capture.batch = None
             report = self.ingestor.ingest_table(_items_table(rows), "items", source="api")
             batch = self._capture.batch
-            changed = batch.rows.drop_columns(["_ord"]).to_pylist() if batch is not None else []
+            changed: list[dict[str, Any]] = (
+                batch.rows.drop_columns(["_ord"]).to_pylist() if batch is not None else []
+            )
             if changed:
                 for pipeline in self.pipelines():
                     if hasattr(pipeline, "upsert_items"):

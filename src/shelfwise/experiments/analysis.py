@@ -146,7 +146,7 @@ def collect(
         notes.append(f"{switched} impressions of users seen in two arms were left out (definition changed?)")
     clicks: Counter[str] = Counter()
     converted: set[str] = set()
-    revenue: Counter[str] = Counter()
+    revenue: dict[str, float] = {}
     for ev in attributed.select(["user_id", "item_id", "type", "value"]).to_pylist():
         u = ev["user_id"]
         if u not in per_user:
@@ -156,7 +156,7 @@ def collect(
         elif ev["type"] in PURCHASE_TYPES:
             converted.add(u)
             value = ev["value"] if ev["value"] is not None else price_of.get(ev["item_id"], 0.0)
-            revenue[u] += float(value)
+            revenue[u] = revenue.get(u, 0.0) + float(value)
 
     out: dict[str, ArmData] = {}
     for variant in experiment.variants:
@@ -173,7 +173,7 @@ def collect(
             impressions=np.array([per_user[u]["imp"] for u in users], dtype=float),
             clicks=np.array([clicks[u] for u in users], dtype=float),
             converted=np.array([u in converted for u in users], dtype=float),
-            revenue=np.array([revenue[u] for u in users], dtype=float),
+            revenue=np.array([revenue.get(u, 0.0) for u in users], dtype=float),
             diversity=np.array([float(np.mean(per_user[u]["div"])) for u in users], dtype=float),
             brand_exposure=matrix,
         )
