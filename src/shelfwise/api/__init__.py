@@ -31,7 +31,10 @@ Objects kept on ``app.state`` (stable names; the web pages of :mod:`shelfwise.we
 ``app.state.keys``         :class:`shelfwise.api.auth.KeyRing` — hashed API keys with scopes
 ``app.state.metrics``      :class:`shelfwise.api.metrics.Metrics` — Prometheus collectors of this app
 ``app.state.ready``        ``bool`` — true once the lifespan has loaded everything
+``app.state.components``   ``dict`` — each component's load status (``ok``, ``missing``, ``failed: ...``)
 ========================  ===================================================================================
+
+Other attributes (``limiter``, ``write_lock``, ``item_facts``, ``arm_pipelines``) are internal.
 
 Web pages: when the package :mod:`shelfwise.web` exists, :func:`create_app` calls ``shelfwise.web.install(app)``
 if it defines it (to mount static files and routers), else includes ``shelfwise.web.router`` (an
