@@ -101,3 +101,16 @@ def test_static_files_ship_in_the_package_and_nothing_else_is_served(client: Tes
 def test_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith(("/shop", "/admin", "/web"))]
+
+
+def test_an_anonymous_visitors_view_is_a_real_event_and_the_dashboard_shows_their_profile(
+    client: TestClient,
+) -> None:
+    client.cookies.clear()
+    first = client.get("/admin")
+    assert 'id="profile-card"' not in first.text  # no events yet: no profile offered
+    visitor = first.cookies["sw_visitor"]
+    assert client.get("/shop/product/B0000223UV").status_code == 200
+    page = client.get("/admin").text
+    assert f'data-user-id="{visitor}"' in page
+    assert 'data-item-id="B0000223UV"><td class="nowrap">' in page and "<td>view</td>" in page

@@ -116,11 +116,13 @@ def _profile(request: Request, user_id: str) -> dict[str, Any] | None:
 
 @router.get("/admin", name="web_dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, user: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
-    """The dashboard; ``?user=ID`` shows that shopper's profile (default: the shopper this browser shops as)."""
+    """The dashboard; ``?user=ID`` shows that shopper's profile (default: the shopper this browser shops as,
+    a picked demo shopper or an anonymous visitor once they have events)."""
     shopper = current_shopper(request)
     state = request.app.state
-    user_id = (user or "").strip() or (shopper.user_id if shopper.known else "")
     profiles = getattr(state, "profiles", None)
+    own = shopper.known or (profiles is not None and user_key(state, shopper.user_id) in profiles.states)
+    user_id = (user or "").strip() or (shopper.user_id if own else "")
     notices = []
     if profiles is not None and user_id and user_key(state, user_id) not in profiles.states:
         notices.append(f"No events from shopper {user_id!r} yet: showing a cold-start profile.")
