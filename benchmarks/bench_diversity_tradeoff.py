@@ -20,7 +20,9 @@ A sweep is ``METHOD[,key=value...]`` (any ``rerank.*`` field), run at every ``--
     .venv/bin/python benchmarks/bench_diversity_tradeoff.py --store /tmp/stores/amazon-beauty \\
         --sweep mmr --sweep mmr,relevance=rank --sweep coverage,relevance=rank --cache /tmp/cands
 
-Writes ``benchmarks/results/<name>.json`` / ``.md`` (+ ``.png``, the trade-off curves).
+Writes ``benchmarks/results/<name>.json`` / ``.md`` (+ ``.png``, the trade-off curves). Sweeps split over
+several processes (same store, model and cache, hence the same candidates and baseline) are merged into
+one table and plot with ``--combine NAME1 NAME2 --name OUT``.
 """
 
 from __future__ import annotations
@@ -210,6 +212,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "model": args.model,
         "data": {"users_evaluated": int(inputs.items.shape[0]), "items": data.n_items},
         "candidates_seconds": inputs.seconds,
+        "coverage_ceiling": float(np.unique(inputs.items[inputs.items >= 0]).size / data.n_items),
         "params": {k: v for k, v in vars(args).items()},
         "seconds": time.perf_counter() - t_start,
         "rows": rows,
@@ -260,6 +263,75 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> bool:
     return True
 
 
+KEEP = (
+    "setting",
+    "diversity",
+    "ndcg@10",
+    "d_ndcg%",
+    "d_ndcg_ci95%",
+    "ild@10",
+    "d_ild%",
+    "d_ild_ci95%",
+    "coverage@10",
+    "d_coverage%",
+    "d_coverage_ci95%",
+    "miscalibration@10",
+    "d_miscal%",
+    "d_miscal_ci95%",
+    "d_ild_category%",
+    "ms_per_user",
+    "goal_diversity",
+    "goal_calibration",
+)
+
+
+def write(name: str, payload: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
+    """The results files of one (possibly combined) sweep: JSON, markdown table and plot."""
+    title = f"Amazon Beauty, {payload['model']} top-{payload['params']['candidates']} re-ranked to 10"
+    drawn = plot(rows, RESULTS / f"{name}.png", title)
+    table = [{c: r.get(c) for c in KEEP if c in r} for r in rows]
+    ceiling = payload.get("coverage_ceiling")
+    notes = (
+        f"{payload['protocol']}. Store {payload['store']}; ild@10 over the store's item text vectors (MiniLM); "
+        "coverage@10 = catalogue coverage; miscalibration@10 / ild_category@10 over the category proxy "
+        "(shelfwise.evaluation.categories). d_* = relative change vs `none` in %; *_ci95% = half-width of the "
+        "95% CI of that change (paired over users for NDCG / ILD, bootstrap over users for coverage / "
+        "miscalibration), in percentage points. Goals (BENCHMARKS.md section 4): diversity = ILD +20% and "
+        "coverage +30% at <= 2% NDCG loss; calibration = miscalibration -40% at <= 2% NDCG loss (point "
+        "estimates). Settings were chosen on this test split: a goal met here is met by a setting tuned on test. "
+        + (
+            f"Coverage ceiling: the union of all candidate lists covers {ceiling:.4f} of the catalogue, so no "
+            f"re-ranking of these candidates can raise coverage@10 by more than "
+            f"{100 * (ceiling / rows[0]['coverage@10'] - 1):.1f}%. "
+            if ceiling
+            else ""
+        )
+        + (f"Plot: {name}.png." if drawn else "matplotlib not installed: no plot.")
+    )
+    return write_results(name, payload | {"rows": rows}, table, notes)
+
+
+def combine(names: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Merge sweeps run on the same candidates: one baseline row, every setting's rows."""
+    parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in names]
+    base = parts[0]["rows"][0]
+    for part in parts[1:]:
+        if part["rows"][0]["ndcg@10"] != base["ndcg@10"] or part["model"] != parts[0]["model"]:
+            raise SystemExit(f"{names}: not the same model / candidates, cannot combine")
+    rows = [base] + [r for part in parts for r in part["rows"][1:]]
+    keep = ("benchmark", "protocol", "store", "model", "data", "params", "coverage_ceiling")
+    payload = {k: parts[0][k] for k in keep if k in parts[0]}
+    cached = Path(payload["params"].get("cache") or "/nonexistent") / (
+        f"{payload['model']}_{payload['params']['candidates']}.npz"
+    )
+    if "coverage_ceiling" not in payload and cached.exists():  # sweeps run before the ceiling was recorded
+        items = np.load(cached)["items"]
+        payload["coverage_ceiling"] = float(np.unique(items[items >= 0]).size / payload["data"]["items"])
+    payload["combined_from"] = {n: p["command"] for n, p in zip(names, parts, strict=True)}
+    payload["seconds"] = sum(p["seconds"] for p in parts)
+    return payload, rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", default="/tmp/stores/amazon-beauty")
@@ -269,47 +341,17 @@ def main() -> None:
     ap.add_argument("--sweep", action="append", default=[], help="METHOD[,key=value...] (repeatable)")
     ap.add_argument("--grid", nargs="+", type=float, default=list(GRID))
     ap.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples for coverage CIs")
+    ap.add_argument("--combine", nargs="+", default=[], help="merge these result names instead of running")
     ap.add_argument("--name", default="diversity_tradeoff")
     args = ap.parse_args()
     args.sweep = args.sweep or list(SWEEPS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    payload = run(args)
-    rows = payload.pop("rows")
-    title = f"Amazon Beauty, {args.model} top-{args.candidates} re-ranked to 10"
-    drawn = plot(rows, RESULTS / f"{args.name}.png", title)
-    keep = (
-        "setting",
-        "diversity",
-        "ndcg@10",
-        "d_ndcg%",
-        "d_ndcg_ci95%",
-        "ild@10",
-        "d_ild%",
-        "d_ild_ci95%",
-        "coverage@10",
-        "d_coverage%",
-        "d_coverage_ci95%",
-        "miscalibration@10",
-        "d_miscal%",
-        "d_miscal_ci95%",
-        "d_ild_category%",
-        "ms_per_user",
-        "goal_diversity",
-        "goal_calibration",
-    )
-    table = [{c: r.get(c) for c in keep if c in r} for r in rows]
-    notes = (
-        f"{payload['protocol']}. Store {args.store}; ild@10 over the store's item text vectors (MiniLM titles); "
-        "coverage@10 = catalogue coverage; miscalibration@10 / ild_category@10 over the category proxy "
-        "(shelfwise.evaluation.categories). d_* = relative change vs `none` in %; *_ci95% = half-width of the "
-        "95% CI of that change (paired over users for NDCG / ILD, bootstrap over users for coverage / "
-        "miscalibration), in percentage points. Goals (BENCHMARKS.md section 4): diversity = ILD +20% and "
-        "coverage +30% at <= 2% NDCG loss; calibration = miscalibration -40% at <= 2% NDCG loss (point "
-        "estimates). Settings were chosen on this test split: a goal met here is met by a setting tuned on test. "
-        + (f"Plot: {args.name}.png." if drawn else "matplotlib not installed: no plot.")
-    )
-    path = write_results(args.name, payload | {"rows": rows}, table, notes)
-    print(path.read_text())
+    if args.combine:
+        payload, rows = combine(args.combine)
+    else:
+        payload = run(args)
+        rows = payload.pop("rows")
+    print(write(args.name, payload, rows).read_text())
 
 
 if __name__ == "__main__":

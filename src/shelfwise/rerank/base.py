@@ -197,8 +197,8 @@ class RankedItem:
 
     Attributes:
         item: dense item index.
-        score: relevance after business rules (min-max normalised over the candidates, plus rule
-            boosts); the order is the re-ranker's, so scores need not decrease down the list.
+        score: relevance after business rules (scaled to ``[0, 1]`` over the candidates as
+            ``rerank.relevance`` says, plus rule boosts); the order is the re-ranker's, so scores need not decrease down the list.
         position: 1-based position in the list.
         reason: a plain-language reason, true of how the item was produced (see :mod:`.explain`).
         breakdown: the structured record the reason was built from: ``sources``, ``score_parts``,

@@ -3,9 +3,9 @@
 One :class:`RerankPipeline` per configuration; ``rerank(candidates)`` is a pure function of the
 candidates, the configuration and the request seed. Steps:
 
-1. Relevance is scaled to ``[0, 1]`` over the candidates (:func:`scale_relevance`: min-max of the scores, or
-   ``rank ** -power`` with ``relevance="rank"``). Items already shown
-   in the session (and, with ``exclude_history``, history items) are removed.
+1. Relevance is scaled to ``[0, 1]`` over the candidates (:func:`scale_relevance`: min-max of the scores,
+   ``rank ** -power`` or ``exp((s - max) / T)``). Items already shown in the session (and, with
+   ``exclude_history``, history items) are removed.
 2. Rules (:mod:`.rules`): exclude, boost, bury, pin.
 3. Slots: pinned positions are fixed; exploration positions are reserved; the diversity method fills
    the rest greedily under the caps / quotas, with pins counted as already selected. With

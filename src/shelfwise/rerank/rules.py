@@ -1,7 +1,7 @@
 """Business rules: boost, bury, pin (to a position) and exclude, by item / category / brand.
 
 Rules run after relevance and before diversity, in the order configured, on the candidates' relevance
-min-max normalised to ``[0, 1]``: ``boost`` adds ``amount`` (default 0.2), ``bury`` subtracts it
+scaled to ``[0, 1]`` (min-max by default, see ``rerank.relevance``): ``boost`` adds ``amount`` (default 0.2), ``bury`` subtracts it
 (default 1.0: below every unburied item), ``exclude`` removes every match, ``pin`` fixes one item at a
 position (inserting it when no source retrieved it). Every rule's effect on every candidate is recorded.
 Exclusions win over pins (an excluded or already-shown item is never shown); two pins on one position
