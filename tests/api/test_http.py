@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -295,3 +297,38 @@ def test_metrics_and_logs_carry_no_ids(
     text = live.client().get("/metrics").text
     assert 'route="/v1/users/{user_id}/profile"' in text and "shelfwise_request_seconds_bucket" in text
     assert secret_user not in text and "process_resident_memory_bytes" in text
+
+
+def test_experiment_report_command(live: Live, shoppers: list[str], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shelfwise.cli import app as cli_app
+
+    exp = {"name": "report-me", "variants": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]}
+    assert live.admin.post("/v1/experiments", json=exp).status_code == 201
+    try:
+        for user in shoppers[30:50]:
+            _recommend(live, user)
+        live.app.state.feedback.flush()
+        folder = str(live.app.state.store.folder)
+        res = CliRunner().invoke(
+            cli_app,
+            [
+                "experiment",
+                "report",
+                "report-me",
+                "--store",
+                folder,
+                "--json",
+                "--output",
+                str(tmp_path / "rep"),
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        assert sum(a["users"] for a in out["arms"].values()) == 20 and "srm" in out
+        assert "Sample ratio" in (tmp_path / "rep" / "report.md").read_text()
+        missing = CliRunner().invoke(cli_app, ["experiment", "report", "nope", "--store", folder])
+        assert missing.exit_code == 2
+    finally:
+        live.admin.delete("/v1/experiments/report-me")

@@ -100,3 +100,22 @@ def test_scorecard_detects_an_injected_ctr_difference_and_measures_diversity() -
     assert result["srm"]["passed"] and result["arms"]["a"]["users"] == 300
     assert not cmp["conversion"]["significant"]  # nobody bought anything in either arm
     assert "x" in render_markdown(result) and "passed" in render_markdown(result)
+
+
+def test_metrics_the_catalogue_cannot_support_are_reported_as_such() -> None:
+    exp = Experiment(name="x", variants=[Variant(name="a", share=0.5), Variant(name="b", share=0.5)])
+    items = pa.table(
+        {
+            "item_id": ["i1", "i2"],
+            "brand": pa.array([None, None], pa.string()),
+            "category": pa.array([None, None], pa.string()),
+            "price": [1.0, 2.0],
+        }
+    )
+    imps = _imp([("r1", "u1", T0, ["i1", "i2"], "x:a"), ("r2", "u2", T0, ["i2", "i1"], "x:b")])
+    events = _events([("e1", "u1", "i1", "click", None, T0 + timedelta(seconds=1), "r1")])
+    result = analyse_tables(exp, imps, events, items, ExperimentSettings()).to_dict()
+    assert {c["metric"] for c in result["comparisons"]} == {"ctr", "conversion", "revenue_per_user"}
+    assert result["arms"]["a"]["metrics"]["brand_fairness"]["value"] is None
+    assert any("no item has a brand" in n for n in result["notes"])
+    assert "n/a" in render_markdown(result)

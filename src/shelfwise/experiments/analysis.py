@@ -189,6 +189,20 @@ def _fairness(data: ArmData, alpha: float, seed: int) -> Estimate:
     return bootstrap_estimate(stat, len(data.users), alpha=alpha, seed=seed)
 
 
+_NAN = Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
+
+
+def _unmeasurable(items: pa.Table, settings: ExperimentSettings) -> dict[str, str]:
+    """Metrics the catalogue cannot support (no value of the field on any item), with the reason."""
+    out = {}
+    field_name = settings.diversity_field
+    if items.num_rows and items.column(field_name).null_count == items.num_rows:
+        out["diversity"] = f"no item has a {field_name}"
+    if items.num_rows and items.column("brand").null_count == items.num_rows:
+        out["brand_fairness"] = "no item has a brand"
+    return out
+
+
 def analyse_tables(
     experiment: Experiment,
     impressions: pa.Table,
@@ -199,6 +213,8 @@ def analyse_tables(
 ) -> ExperimentResult:
     """The scorecard from impression, event and item tables."""
     data, attributed, notes = collect(experiment, impressions, events, items, settings)
+    unmeasurable = _unmeasurable(items, settings)
+    notes += [f"{metric}: not measurable, {why}" for metric, why in unmeasurable.items()]
     a = settings.alpha
     estimates: dict[str, dict[str, Estimate]] = {}
     arms: dict[str, dict[str, Any]] = {}
@@ -212,6 +228,8 @@ def analyse_tables(
             "diversity": mean_estimate(d.diversity, a),
             "brand_fairness": _fairness(d, a, seed),
         }
+        for metric in unmeasurable:
+            est[metric] = _NAN
         estimates[variant.name] = est
         arms[variant.name] = {
             "share": variant.share,
@@ -241,6 +259,7 @@ def analyse_tables(
                 a,
             ),
         ]
+        pair = [cmp for cmp in pair if cmp.metric not in unmeasurable]
         if len(experiment.variants) > 2:
             pair = [replace(cmp, metric=f"{cmp.metric} ({variant.name} vs {control})") for cmp in pair]
         comparisons += pair
@@ -275,7 +294,7 @@ def render_markdown(result: dict[str, Any]) -> str:
     ]
 
     def fmt(m: dict[str, Any]) -> str:
-        if m["value"] is None or (isinstance(m["value"], float) and math.isnan(m["value"])):
+        if m["value"] is None or m["low"] is None:
             return "n/a"
         return f"{m['value']:.4f} [{m['low']:.4f}, {m['high']:.4f}]"
 
@@ -293,11 +312,16 @@ def render_markdown(result: dict[str, Any]) -> str:
         "| metric | control | treatment | diff | rel | CI | p | significant |",
         "|---|---|---|---|---|---|---|---|",
     ]
+
+    def num(v: Any, spec: str) -> str:
+        return "n/a" if v is None else format(v, spec)
+
     for c in result["comparisons"]:
-        rel = f"{100 * c['rel_diff']:+.1f}%" if c["rel_diff"] is not None else "n/a"
+        rel = f"{num(None if c['rel_diff'] is None else 100 * c['rel_diff'], '+.1f')}%"
         lines.append(
-            f"| {c['metric']} | {c['control']:.4f} | {c['treatment']:.4f} | {c['diff']:+.4f} | {rel} | "
-            f"[{c['low']:+.4f}, {c['high']:+.4f}] | {c['p_value']:.4f} | {'**yes**' if c['significant'] else 'no'} |"
+            f"| {c['metric']} | {num(c['control'], '.4f')} | {num(c['treatment'], '.4f')} | {num(c['diff'], '+.4f')} "
+            f"| {rel} | [{num(c['low'], '+.4f')}, {num(c['high'], '+.4f')}] | {num(c['p_value'], '.4f')} | "
+            f"{'**yes**' if c['significant'] else 'no'} |"
         )
     srm = result["srm"]
     lines += [

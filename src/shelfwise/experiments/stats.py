@@ -43,8 +43,14 @@ class Estimate:
     n: int
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, rounded."""
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        """JSON-ready, rounded; a value that cannot be computed is None."""
+        return {k: _json_float(v) for k, v in asdict(self).items()}
+
+
+def _json_float(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 6) if math.isfinite(v) else None
+    return v
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded."""
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return {k: _json_float(v) for k, v in asdict(self).items()}
 
 
 def _estimate(value: float, se: float, n: int, alpha: float) -> Estimate:
