@@ -10,7 +10,9 @@ purchases sent back through the feedback loop with the request id, then the anal
 Runs: ``aa`` (identical arms, no lift: nothing should be significant, SRM should pass), ``lift`` (arm b's
 click probabilities x (1 + ``--lift``): CTR, conversion and revenue should differ), ``diversity`` (arm b asks
 for ``diversity=0.6``: a real configuration change, no injected effect; list diversity should rise).
-Writes ``benchmarks/results/ab_simulator.{json,md}``.
+Writes ``benchmarks/results/ab_simulator.{json,md}`` (``--results NAME`` for another name). Beauty items have
+no brand or category, so list diversity and brand fairness are not measurable there; the ``diversity`` run is
+meant for a catalogue that has them (e.g. the sample shop: ``--store`` a built demo store).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def main() -> None:
     ap.add_argument("--lift", type=float, default=0.25)
     ap.add_argument("--runs", default="aa,lift,diversity")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--results", default="ab_simulator", help="results file name (benchmarks/results/NAME.json)")
     args = ap.parse_args()
     settings = load_settings(environ={})
     plans = {

@@ -101,7 +101,7 @@ def create_app(
     )
     attach(app.state, settings, store)
     install_error_handlers(app)
-    app.add_middleware(ServiceMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ServiceMiddleware, metrics=app.state.metrics, access_log=settings.api.access_log)
     include_all(app)
     if web:
         _install_web(app)

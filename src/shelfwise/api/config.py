@@ -35,6 +35,9 @@ class ApiSettings(Section):
         "SHELFWISE_ADMIN_KEY",
         description="environment variable whose value is accepted as an admin key (local use; never stored)",
     )
+    access_log: bool = Field(
+        True, description="log one line per request (method, route template, status, ms, request id; no ids)"
+    )
     metrics_public: bool = Field(True, description="serve /metrics without a key (for a local scraper)")
     threads: int = Field(
         8, ge=1, le=256, description="requests computed at once (threads); more only contend on 2 cores"

@@ -32,9 +32,10 @@ def route_template(scope: Scope) -> str:
 class ServiceMiddleware:
     """Adds ``X-Request-ID`` to every response and records metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,5 +94,5 @@ class ServiceMiddleware:
         method = scope.get("method", "")
         self.metrics.requests.labels(route, method, str(code)).inc()
         self.metrics.latency.labels(route, method).observe(seconds)
-        if access_log.isEnabledFor(logging.INFO):
+        if self.access_log and access_log.isEnabledFor(logging.INFO):
             access_log.info("%s %s %s %.1fms %s", method, route, code, seconds * 1000, request_id)
