@@ -35,6 +35,11 @@ def test_home_without_a_trained_recommender_says_what_to_run(client: TestClient)
     assert 'name="viewport"' in r.text and 'lang="en"' in r.text
 
 
+def test_out_of_range_diversity_is_clamped_not_an_error(client: TestClient) -> None:
+    r = client.get("/shop", params={"diversity": 7})
+    assert r.status_code == 200 and 'value="1.0"' in r.text
+
+
 def test_search_without_indexes_says_what_to_run(client: TestClient) -> None:
     r = client.get("/shop/search", params={"q": "glue under $20"})
     assert r.status_code == 200 and "shelfwise build" in r.text

@@ -54,11 +54,11 @@ def root(request: Request) -> RedirectResponse:
 
 
 @router.get("/shop", name="web_home", response_class=HTMLResponse)
-def home(request: Request, diversity: Annotated[float | None, Query(ge=0.0, le=1.0)] = None) -> HTMLResponse:
-    """The home feed of the current shopper, with the diversity slider."""
+def home(request: Request, diversity: float | None = None) -> HTMLResponse:
+    """The home feed of the current shopper, with the diversity slider (``diversity`` clamped to [0, 1])."""
     shopper = current_shopper(request)
     default, method = _rerank_settings(request)
-    div = default if diversity is None else round(diversity, 2)
+    div = default if diversity is None else round(min(1.0, max(0.0, diversity)), 2)
     notices: list[str] = []
     items: list[dict[str, Any]] = []
     rid = None
@@ -99,7 +99,7 @@ def home(request: Request, diversity: Annotated[float | None, Query(ge=0.0, le=1
 
 
 @router.get("/shop/search", name="web_search", response_class=HTMLResponse)
-def search(request: Request, q: str = "") -> HTMLResponse:
+def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     """Search results with the filters read from the query as removable chips, and facets."""
     shopper = current_shopper(request)
     state = SearchState.from_params(q, request.query_params)
