@@ -227,3 +227,30 @@ def test_pages_fit_a_phone_and_work_from_the_keyboard(browser: Any, live_app: Li
         assert "/shop/product/" in page.url
     finally:
         context.close()
+
+
+#: Controls without an accessible name, images without alt text, SVG figures without a label (as a list).
+A11Y_PROBLEMS = """() => {
+  const problems = [];
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label')
+      || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!labelled) problems.push(`unlabelled ${el.tagName.toLowerCase()} ${el.name || el.id}`);
+  }
+  for (const el of document.querySelectorAll('button, a[href]')) {
+    if (!(el.innerText.trim() || el.getAttribute('aria-label'))) problems.push(`nameless ${el.outerHTML.slice(0, 60)}`);
+  }
+  for (const el of document.querySelectorAll('img')) if (!el.hasAttribute('alt')) problems.push(`img without alt ${el.src.slice(0, 40)}`);
+  for (const el of document.querySelectorAll('svg[role=img]')) {
+    if (!(el.getAttribute('aria-label') || el.querySelector('title'))) problems.push('svg figure without a label');
+  }
+  if (!document.documentElement.lang) problems.push('no lang on <html>');
+  if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one h1');
+  return problems;
+}"""
+
+
+def test_every_page_labels_its_controls_and_figures(page: Any) -> None:
+    for path in ("/shop", "/shop/search?q=glue+under+$20", "/shop/product/B0000223UV", "/admin?user=u0001"):
+        page.goto(path)
+        assert page.evaluate(A11Y_PROBLEMS) == [], path
