@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,55 +146,62 @@ class SearchCatalog:
                 item.popularity += float(value)
 
     # -- constraints ----------------------------------------------------------------------------------
-    @staticmethod
-    def _has_phrase(item: CatalogItem, phrase: str) -> bool:
-        words = [w.lower() for w in _WORD.findall(phrase)]
-        return bool(words) and all(w in item.words or w in item.attribute_values for w in words)
-
     def brand_matches(self, item_id: str, brands: Sequence[str]) -> bool:
         """The item's brand is one of ``brands`` (or, without a brand field, its title names one)."""
-        item = self.items.get(item_id)
-        if item is None or not brands:
-            return item is not None
-        if item.brand:
-            return item.brand.lower() in {b.lower() for b in brands}
-        return any(self._has_phrase(item, b) for b in brands)
+        return item_id in self.items and self.predicate({"brand": list(brands)})(item_id)
 
     def category_matches(self, item_id: str, categories: Sequence[str]) -> bool:
         """The item's category path equals or lies under one of ``categories``."""
-        item = self.items.get(item_id)
-        if item is None:
-            return False
-        wanted = [normalize_category(c) for c in categories]
-        return any(item.category == w or item.category.startswith(w + " > ") for w in wanted)
+        return item_id in self.items and self.predicate({"category": list(categories)})(item_id)
 
     def matches(self, item_id: str, filters: Mapping[str, Any]) -> bool:
         """Whether an item satisfies every constraint in ``filters`` (keys of :class:`SearchRequest`)."""
-        item = self.items.get(item_id)
-        if item is None:
-            return False
-        brands = _as_list(filters.get("brand"))
-        if brands and not self.brand_matches(item_id, brands):
-            return False
-        cats = _as_list(filters.get("category"))
-        if cats and not self.category_matches(item_id, cats):
-            return False
-        colours = _as_list(filters.get("colour"))
-        if colours and not any(self._has_phrase(item, c) for c in colours):
-            return False
-        if any(self._has_phrase(item, c) for c in _as_list(filters.get("colour_exclude"))):
-            return False
-        sizes = _as_list(filters.get("size"))
-        if sizes and not any(self._has_phrase(item, s) for s in sizes):
-            return False
+        return self.predicate(filters)(item_id)
+
+    def predicate(self, filters: Mapping[str, Any]) -> Callable[[str], bool]:
+        """A test ``item_id -> bool`` for every constraint in ``filters``, prepared once for many items.
+
+        Brand: the item's brand field (case-insensitive), or its title words when it has no brand.
+        Category: the path equals or lies under a wanted one. Colour / size: every word of one of the
+        values is a title word or an attribute value. Price bounds exclude items without a price.
+        """
+
+        def phrases(key: str) -> list[frozenset[str]]:
+            out = [frozenset(w.lower() for w in _WORD.findall(v)) for v in _as_list(filters.get(key))]
+            return [p for p in out if p]
+
+        def has(item: CatalogItem, wanted: list[frozenset[str]]) -> bool:
+            return any(p <= item.words or p <= (item.words | item.attribute_values) for p in wanted)
+
+        brand_names = {b.lower() for b in _as_list(filters.get("brand"))}
+        brand_words = phrases("brand")
+        cats = [normalize_category(c) for c in _as_list(filters.get("category"))]
+        colours, excluded, sizes = phrases("colour"), phrases("colour_exclude"), phrases("size")
         low, high = _price(filters.get("price_min")), _price(filters.get("price_max"))
-        if (low is not None or high is not None) and item.price is None:
-            return False
-        if low is not None and item.price is not None and item.price < low:
-            return False
-        if high is not None and item.price is not None and item.price > high:
-            return False
         in_stock = filters.get("in_stock")
-        if in_stock is not None and item.available != bool(in_stock):
-            return False
-        return item_id not in set(_as_list(filters.get("exclude_ids")))
+        exclude = set(_as_list(filters.get("exclude_ids")))
+
+        def test(item_id: str) -> bool:
+            item = self.items.get(item_id)
+            if item is None or item_id in exclude:
+                return False
+            if brand_names and not (
+                item.brand.lower() in brand_names if item.brand else has(item, brand_words)
+            ):
+                return False
+            if cats and not any(item.category == w or item.category.startswith(w + " > ") for w in cats):
+                return False
+            if colours and not has(item, colours):
+                return False
+            if excluded and has(item, excluded):
+                return False
+            if sizes and not has(item, sizes):
+                return False
+            if low is not None or high is not None:
+                if item.price is None:
+                    return False
+                if (low is not None and item.price < low) or (high is not None and item.price > high):
+                    return False
+            return in_stock is None or item.available == bool(in_stock)
+
+        return test

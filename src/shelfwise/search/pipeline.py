@@ -297,7 +297,8 @@ class SearchPipeline:
     def _candidates(self, text: str, qv: np.ndarray | None, filters: Mapping[str, Any]) -> Candidates:
         post = {k: v for k, v in filters.items() if k in _POST_KEYS}
         if not text.strip():  # browse: every item passing the filters, most popular first
-            ids = [i for i, it in self.catalog.items.items() if self.catalog.matches(i, filters)]
+            test = self.catalog.predicate(filters)
+            ids = [i for i in self.catalog.items if test(i)]
             pop = np.array([self.catalog.items[i].popularity for i in ids], np.float32)
             zeros = np.zeros(len(ids))
             c = Candidates.build(ids, zeros, zeros, zeros, zeros, depth=0, rrf_k=1)
@@ -306,7 +307,8 @@ class SearchPipeline:
         depth = self.retriever.depth * (3 if post else 1)
         c = self.retriever.candidates(text, index_filter(filters), depth, qv)
         if post:
-            c = c.subset(np.array([self.catalog.matches(i, post) for i in c.ids], dtype=bool))
+            test = self.catalog.predicate(post)
+            c = c.subset(np.array([test(i) for i in c.ids], dtype=bool))
         return c
 
     def _match(

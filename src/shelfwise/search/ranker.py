@@ -45,7 +45,8 @@ def constraint_matches(pipe: Any, parsed: Any, item_ids: Sequence[str]) -> np.nd
     ]
     for col, (key, values) in enumerate(checks):
         if values:
-            out[:, col] = [float(pipe.catalog.matches(i, {key: values})) for i in item_ids]
+            test = pipe.catalog.predicate({key: values})
+            out[:, col] = [float(test(i)) for i in item_ids]
     return out
 
 
