@@ -91,24 +91,6 @@ def load_inputs(data: RecommendData, settings: Settings, model_name: str, cache:
     return inputs
 
 
-def per_user_ild(lists: np.ndarray, unit: np.ndarray) -> np.ndarray:
-    """ILD of each list (NaN for lists of fewer than two items), as the harness's ``ild@k`` averages."""
-    out = np.full(lists.shape[0], np.nan)
-    k = lists.shape[1]
-    upper = np.triu(np.ones((k, k), dtype=bool), 1)
-    for s in range(0, lists.shape[0], 4096):
-        b = lists[s : s + 4096]
-        valid = b >= 0
-        e = unit[np.where(valid, b, 0)]
-        dist = 1.0 - np.einsum("bkd,bld->bkl", e, e).astype(np.float64)
-        pairs = upper[None] & valid[:, :, None] & valid[:, None, :]
-        n = pairs.sum(axis=(1, 2))
-        out[s : s + 4096] = np.where(
-            n > 0, np.where(pairs, dist, 0.0).sum(axis=(1, 2)) / np.maximum(n, 1), np.nan
-        )
-    return out
-
-
 def paired_ci(x: np.ndarray, base: np.ndarray, base_mean: float) -> float:
     """Half-width (% of the base mean) of the normal 95% CI of the mean paired change."""
     d = x - base
@@ -145,8 +127,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     inputs = load_inputs(data, settings, args.model, Path(args.cache) if args.cache else None)
     catalog = rerank_catalog(data, "mmr")
-    assert catalog.embeddings is not None
-    unit = catalog.embeddings
     list_metrics = {m.base_name: m for m in _list_metrics(data, 10)}
     ndcg = NDCG(10)
 
@@ -157,7 +137,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         secs = time.perf_counter() - t0
         per_user = {
             "ndcg": ndcg.per_user(ranks_from_lists(lists, inputs.targets)),
-            "ild": per_user_ild(lists, unit),
+            "ild": list_metrics["ild"].per_list(lists),
         }
         return m, per_user, lists, secs
 

@@ -209,3 +209,14 @@ def test_brand_exposure_shares() -> None:
     metric = BrandExposure(["A", "A", "B", None], k=2)
     assert metric.name == "brand_exposure@2"
     assert metric.compute(np.array([[0, 2], [1, 3]])) == {"A": 0.5, "B": 0.25, "unknown": 0.25}
+
+
+def test_pairwise_diversity_per_list_matches_the_mean_and_skips_short_lists() -> None:
+    from shelfwise.evaluation import CategoryILD
+
+    metric = CategoryILD(np.array([0, 0, 1, 2]), k=3)
+    lists = np.array([[0, 1, 2], [0, 3, -1], [2, -1, -1]])
+    per = metric.per_list(lists)
+    np.testing.assert_allclose(per[:2], [2 / 3, 1.0])
+    assert np.isnan(per[2])
+    assert metric.compute(lists) == pytest.approx((2 / 3 + 1.0) / 2)

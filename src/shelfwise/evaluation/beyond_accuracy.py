@@ -67,11 +67,12 @@ class _PairwiseDiversity(ListMetric):
         """Lists per batch, bounding the ``(b, k, k)`` intermediates to a few tens of MB."""
         return max(1, 2**22 // (k * k))
 
-    def compute(self, top_items: np.ndarray, history: sp.csr_matrix | None = None) -> float:
+    def per_list(self, top_items: np.ndarray) -> np.ndarray:
+        """float64 ``(n_users,)`` mean pairwise distance of each list (NaN for lists of fewer than 2 items)."""
         top = self._lists(top_items)
         k = top.shape[1]
         upper = np.triu(np.ones((k, k), dtype=bool), 1)
-        total, n_lists = 0.0, 0
+        out = np.full(top.shape[0], np.nan)
         step = self._batch_size(k)
         for start in range(0, top.shape[0], step):
             batch = top[start : start + step]
@@ -80,10 +81,14 @@ class _PairwiseDiversity(ListMetric):
             pairs = upper[None] & valid[:, :, None] & valid[:, None, :]
             n_pairs = pairs.sum(axis=(1, 2))
             ok = n_pairs > 0
-            per_list = np.where(pairs, dist, 0.0).sum(axis=(1, 2))[ok] / n_pairs[ok]
-            total += float(per_list.sum())
-            n_lists += int(ok.sum())
-        return total / n_lists if n_lists else float("nan")
+            sums = np.where(pairs, dist, 0.0).sum(axis=(1, 2))
+            out[start : start + step][ok] = sums[ok] / n_pairs[ok]
+        return out
+
+    def compute(self, top_items: np.ndarray, history: sp.csr_matrix | None = None) -> float:
+        values = self.per_list(top_items)
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if values.size else float("nan")
 
 
 class IntraListDiversity(_PairwiseDiversity):
