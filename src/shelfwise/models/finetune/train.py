@@ -8,7 +8,7 @@ history items teach the model whether this shop's shoppers re-buy. Items are ded
 never appears as its own negative.
 
 Early stopping: validation NDCG@10 of the held-out last items (ranked among a fixed seeded pool of
-``valid_pool`` items plus the targets) at step 0 — the frozen encoder, since LoRA's ``B`` starts at zero —
+``valid_pool`` items, the targets and the validation users' history items) at step 0 — the frozen encoder, since LoRA's ``B`` starts at zero —
 and every ``eval_every`` steps; the best adapters are restored at the end, so training never returns a
 model worse than the frozen one on validation.
 """
@@ -75,16 +75,19 @@ def validation_ndcg(
     sampler: PairSampler,
     pool: np.ndarray,
 ) -> float:
-    """NDCG@10 of the held-out pairs, each target ranked among ``pool`` plus all targets (ties count
-    against the target)."""
+    """NDCG@10 of the held-out pairs, each target ranked among ``pool``, all targets and the validation
+    users' history items (ties count against the target).
+
+    History items are in: under the default protocol (history rankable) they compete with the target, and
+    a text tower is drawn to them (a history text is most similar to its own items).
+    """
     if not sampler.valid:
         return 0.0
     cfg = tower.config
     targets = np.array([t for _, _, t in sampler.valid], dtype=np.int64)
-    items = np.union1d(pool, targets)
-    users = tower.encode(
-        renderer.render_many([sampler.history(p) for p in sampler.valid]), cfg.user_max_tokens
-    )
+    histories = [sampler.history(p) for p in sampler.valid]
+    items = np.union1d(np.union1d(pool, targets), np.concatenate(histories))
+    users = tower.encode(renderer.render_many(histories), cfg.user_max_tokens)
     vectors = tower.encode([documents[i] for i in items], cfg.item_max_tokens)
     scores = users @ vectors.T
     own = scores[np.arange(targets.size), np.searchsorted(items, targets)]
