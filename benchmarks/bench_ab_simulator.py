@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_results
 from shelfwise.cli_serving import run_simulation
 from shelfwise.config import load_settings
+from shelfwise.experiments.simulator import ClickModel
 
 
 def main() -> None:
@@ -37,7 +38,12 @@ def main() -> None:
     ap.add_argument("--lift", type=float, default=0.25)
     ap.add_argument("--runs", default="aa,lift,diversity")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--results", default="ab_simulator", help="results file name (benchmarks/results/NAME.json)")
+    ap.add_argument(
+        "--base-click", type=float, default=0.05, help="click probability of an unrelated item at rank 1"
+    )
+    ap.add_argument(
+        "--results", default="ab_simulator", help="results file name (benchmarks/results/NAME.json)"
+    )
     args = ap.parse_args()
     settings = load_settings(environ={})
     plans = {
@@ -45,6 +51,7 @@ def main() -> None:
         "lift": {"lift": args.lift, "params_b": {}},
         "diversity": {"lift": 0.0, "params_b": {"diversity": 0.6}},
     }
+    model = ClickModel(base_click=args.base_click)
     runs: dict[str, Any] = {}
     table = []
     for i, name in enumerate(r for r in args.runs.split(",") if r):
@@ -56,6 +63,7 @@ def main() -> None:
             rounds=args.rounds,
             name=f"sim-{name}",
             seed=args.seed + i,
+            model=model,
             **plans[name],
         )
         runs[name] = rep
@@ -85,7 +93,7 @@ def main() -> None:
             )
     notes = (
         f"{args.users} shoppers per run, {args.rounds} requests each, home slot, k=10. Click model: held-out item "
-        "0.5, same category 0.08, other 0.02, each / log2(position + 1); purchase after a click 0.25 at the item's "
+        f"0.5, same category 0.08, other {args.base_click:g}, each / log2(position + 1); purchase after a click 0.25 at the item's "
         f"price. 'lift' multiplies arm b's click probabilities by {1 + args.lift:g}. The recommender was trained on "
         "all events, held-out ones included, so absolute CTRs are optimistic; the comparison between arms is the "
         "point. 95% CIs; CTR by the delta method over users, fairness by bootstrap over users."

@@ -3,7 +3,6 @@
 No ``from __future__ import annotations`` here: typer reads the option annotations at registration time.
 """
 
-
 import json
 import logging
 import shutil
@@ -192,6 +191,7 @@ def run_simulation(
     name: str,
     seed: int,
     work: Path | None = None,
+    model: Any = None,
 ) -> dict[str, Any]:
     """Copy ``store``, load the service objects on the copy, run :func:`simulate`; returns the report."""
     from types import SimpleNamespace
@@ -219,7 +219,9 @@ def run_simulation(
             if not state.ready:
                 raise ValueError(f"the service could not load on {store}: {state.components}")
             try:
-                report = simulate(state, exp, users=users, rounds=rounds, lift={"b": lift}, seed=seed)
+                report = simulate(
+                    state, exp, users=users, rounds=rounds, lift={"b": lift}, seed=seed, model=model
+                )
             finally:
                 state.feedback.stop()
                 state.feedback.close()
