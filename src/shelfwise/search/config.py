@@ -59,7 +59,7 @@ class RankerConfig(Section):
     threads: int = Field(1, description="LightGBM threads")
     early_stopping_rounds: int = Field(40, description="stop when the held-out NDCG@10 stalls this long")
     train_negatives: int = Field(
-        20, description="top unjudged hybrid candidates per training query, labelled gain 0"
+        60, description="top unjudged hybrid candidates per training query, labelled gain 0"
     )
     valid_fraction: float = Field(
         0.0, ge=0, lt=1, description="share of training queries held out for early stopping (0 = none)"

@@ -89,14 +89,19 @@ class SearchRanker:
         cands: Any,
         encoders: Sequence[Any] | None = None,
         depth: int | None = -1,
+        positions: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """Mean cross-encoder score of the best ``depth`` candidates by fused score (default
-        ``ce_config.depth``; ``None`` = every candidate); the others get the lowest score seen."""
+        ``ce_config.depth``; ``None`` = every candidate) or of the given ``positions``; the others get
+        the lowest score seen."""
         encoders = self.cross_encoders if encoders is None else encoders
         if not encoders or not self.ce_config.enabled or not len(cands):
             return None
         depth = self.ce_config.depth if depth == -1 else depth
-        top = cands.order()[:depth] if depth is not None else np.arange(len(cands))
+        if positions is not None:
+            top = np.asarray(positions, dtype=np.int64)
+        else:
+            top = cands.order()[:depth] if depth is not None else np.arange(len(cands))
         titles = [pipe.catalog.title(cands.ids[i]) for i in top]
         scored = np.mean([ce.score(text, titles) for ce in encoders], axis=0)
         out = np.full(len(cands), float(scored.min()) if len(scored) else 0.0, np.float32)

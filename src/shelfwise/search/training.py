@@ -149,7 +149,11 @@ def train_ranker(
             if ce_config.quantize:
                 ce.quantize()
             for i in tqdm(np.flatnonzero(part == p), desc=f"cross-encoder {p + 1} scores", mininterval=5):
-                ce_scores[i] = scorer.cross_scores(pipe, texts[i], groups[i][0], [ce], depth=None)
+                cands, gains = groups[i]  # as served: the top `depth` by fused score, plus every judged row
+                top = np.zeros(len(cands), bool)
+                top[cands.order()[: ce_config.depth]] = True
+                rows = np.flatnonzero(top | np.isfinite(gains))
+                ce_scores[i] = scorer.cross_scores(pipe, texts[i], cands, [ce], positions=rows)
             ces.append(ce)
     rows = []
     for i, (cands, gains) in enumerate(groups):
