@@ -119,3 +119,13 @@ def test_an_anonymous_visitors_view_is_a_real_event_and_the_dashboard_shows_thei
     page = client.get("/admin").text
     assert f'data-user-id="{visitor}"' in page
     assert 'data-item-id="B0000223UV"><td class="nowrap">' in page and "<td>view</td>" in page
+
+
+def test_while_the_app_loads_pages_say_so_and_reload_themselves(tmp_path: Path) -> None:
+    run_demo(tmp_path / "shop")
+    app = create_app(load_settings(environ={}), store_path=tmp_path / "shop")
+    c = TestClient(app)  # no lifespan: the state is attached, the models are not loaded yet
+    page = c.get("/shop").text
+    assert "still loading" in page and "shelfwise train" not in page
+    assert '<meta http-equiv="refresh" content="5">' in page
+    app.state.store.close()

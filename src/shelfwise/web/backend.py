@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Listing", "Unavailable", "recommend", "record_event", "search", "suggest", "user_key"]
+__all__ = ["Listing", "Unavailable", "loading", "recommend", "record_event", "search", "suggest", "user_key"]
 
 #: Exceptions of the service meaning "this pipeline is not loaded / trained" (matched by name: the API and
 #: pipeline packages are optional for this module).
@@ -68,7 +68,7 @@ def recommend(
         method=method,
     )
     serving = getattr(state, "serving", None)
-    with _not_loaded():
+    with _not_loaded(state):
         if serving is not None and hasattr(serving, "recommend"):
             resp = serving.recommend(req)
         else:
@@ -84,7 +84,7 @@ def recommend(
 def search(state: Any, request: Any) -> tuple[Any, str | None]:
     """Run a :class:`shelfwise.search.SearchRequest`; returns the response and its request id."""
     serving = getattr(state, "serving", None)
-    with _not_loaded():
+    with _not_loaded(state):
         if serving is not None and hasattr(serving, "search"):
             return _unwrap(serving.search(request))
         return _unwrap(_need(state, "search", "Search").search(request))
@@ -120,15 +120,30 @@ def user_key(state: Any, raw_user_id: str) -> str:
     return ingestor.user_key(raw_user_id) if ingestor is not None else raw_user_id
 
 
+def loading(state: Any) -> list[str]:
+    """The parts the app is still loading in the background (empty once it is ready)."""
+    if getattr(state, "ready", True):
+        return []
+    return [
+        name for name, status in (getattr(state, "components", None) or {}).items() if status == "loading"
+    ]
+
+
 @contextmanager
-def _not_loaded() -> Iterator[None]:
-    """Turn the service's "not loaded / not trained" errors into :class:`Unavailable`."""
+def _not_loaded(state: Any) -> Iterator[None]:
+    """Turn the service's "not loaded / not trained" errors into :class:`Unavailable` (saying "still
+    loading" rather than what to run while the app is loading its models)."""
     try:
         yield
     except Exception as exc:
-        if type(exc).__name__ in _NOT_LOADED:
-            raise Unavailable(str(exc)) from exc
-        raise
+        if type(exc).__name__ not in _NOT_LOADED:
+            raise
+        parts = loading(state)
+        if parts:
+            raise Unavailable(
+                f"The service is still loading ({', '.join(parts)}); this page reloads itself in a few seconds."
+            ) from exc
+        raise Unavailable(str(exc)) from exc
 
 
 def _unwrap(resp: Any) -> tuple[Any, str | None]:

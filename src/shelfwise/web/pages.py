@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from shelfwise.web.assets import templates
+from shelfwise.web.backend import loading
 from shelfwise.web.items import WebCatalog
 from shelfwise.web.shoppers import DemoShoppers, Shopper, remember
 
@@ -51,6 +52,7 @@ def render(
         "notices": [n for n in (notices or []) if n],
         "flash": context.pop("flash", None),
         "query": context.pop("query", ""),
+        "loading": bool(loading(request.app.state)),
         **context,
     }
     response = templates().TemplateResponse(request, template, values, status_code=status_code)
