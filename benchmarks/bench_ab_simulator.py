@@ -9,7 +9,7 @@ purchases sent back through the feedback loop with the request id, then the anal
 
 Runs: ``aa`` (identical arms, no lift: nothing should be significant, SRM should pass), ``lift`` (arm b's
 click probabilities x (1 + ``--lift``): CTR, conversion and revenue should differ), ``diversity`` (arm b asks
-for ``diversity=0.6``: a real configuration change, no injected effect; list diversity should rise).
+for MMR re-ranking at ``diversity=0.6`` (the default pipeline does not re-rank): a real configuration change, no injected effect; list diversity should rise).
 Writes ``benchmarks/results/ab_simulator.{json,md}`` (``--results NAME`` for another name). Beauty items have
 no brand or category, so list diversity and brand fairness are not measurable there; the ``diversity`` run is
 meant for a catalogue that has them (e.g. the sample shop: ``--store`` a built demo store).
@@ -49,7 +49,7 @@ def main() -> None:
     plans = {
         "aa": {"lift": 0.0, "params_b": {}},
         "lift": {"lift": args.lift, "params_b": {}},
-        "diversity": {"lift": 0.0, "params_b": {"diversity": 0.6}},
+        "diversity": {"lift": 0.0, "params_b": {"method": "mmr", "diversity": 0.6}},
     }
     model = ClickModel(base_click=args.base_click)
     runs: dict[str, Any] = {}

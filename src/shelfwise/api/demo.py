@@ -66,7 +66,10 @@ def ready_to_paste(url: str, key: str, user_id: str, item_id: str, query: str) -
         ("readiness", f"curl -s {url}/health/ready"),
         ("home feed of a shopper", post("/v1/recommendations", {"user_id": user_id, "slot": "home", "k": 5})),
         ("similar items", post("/v1/recommendations", {"slot": "similar", "item_id": item_id, "k": 5})),
-        ("more diverse feed", post("/v1/recommendations", {"user_id": user_id, "k": 5, "diversity": 0.8})),
+        (
+            "more diverse feed",
+            post("/v1/recommendations", {"user_id": user_id, "k": 5, "method": "mmr", "diversity": 0.8}),
+        ),
         ("search", post("/v1/search", {"query": query, "k": 5})),
         ("autocomplete", f"curl -s {auth} '{url}/v1/search/suggest?prefix={query[:3]}'"),
         (
@@ -82,7 +85,7 @@ def ready_to_paste(url: str, key: str, user_id: str, item_id: str, query: str) -
                     "name": "diversity-test",
                     "variants": [
                         {"name": "control", "share": 0.5},
-                        {"name": "diverse", "share": 0.5, "params": {"diversity": 0.6}},
+                        {"name": "diverse", "share": 0.5, "params": {"method": "mmr", "diversity": 0.6}},
                     ],
                 },
             ),
