@@ -5,7 +5,7 @@ products with their built item vectors) plus variants of them (another colour, s
 "... XL", "... 2 Pack"), each with a brand from a list, one of 24 departments and a log-normal price. A
 variant's vector is its product's vector plus 0.3 x the encoded modifier word, renormalised (encoding
 40,000 more texts would take longer than this machine allows; the ANN graph still sees 50,000 distinct
-vectors). The vector index is the default (FAISS HNSW above 20,000 items), the lexical index the default
+vectors); title vectors (a ranker feature) are made the same way from the encoded real titles. The vector index is the default (FAISS HNSW above 20,000 items), the lexical index the default
 (tantivy).
 
 Queries: the 261 CrowdFlower queries, each also with a constraint ("... under 50", "red ...", "... by
@@ -66,33 +66,39 @@ MODIFIERS = [
 ]
 
 
+def _vary(vec: np.ndarray, modifier: np.ndarray) -> np.ndarray:
+    out = vec + 0.3 * modifier
+    return out / np.linalg.norm(out)
+
+
 def synthesise(
-    items: list[dict[str, Any]], vectors: np.ndarray, n: int, encoder: Any, seed: int = 0
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """``n`` items: the real ones plus modifier variants (see the module docstring)."""
+    items: list[dict[str, Any]], vectors: np.ndarray, titles: np.ndarray, n: int, encoder: Any, seed: int = 0
+) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """``n`` items: the real ones plus modifier variants, with item and title vectors (module docstring)."""
     rng = np.random.default_rng(seed)
     mod_vecs = encoder.encode_queries([m for m, _ in MODIFIERS])
-    out_items, out_vecs = [], []
+    out_items, out_vecs, out_titles = [], [], []
     for r in range(-(-n // len(items))):
         for j, base in enumerate(items):
             if len(out_items) >= n:
                 break
             item = dict(base)
-            vec = vectors[j]
+            vec, tvec = vectors[j], titles[j]
             if r:
                 mod, where = MODIFIERS[(r - 1) % len(MODIFIERS)]
                 title = base["title"] or ""
                 item["title"] = f"{mod} {title}" if where == "prefix" else f"{title} {mod}"
                 item["item_id"] = f"{base['item_id']}-v{r}"
-                vec = vec + 0.3 * mod_vecs[(r - 1) % len(MODIFIERS)]
-                vec = vec / np.linalg.norm(vec)
+                vec = _vary(vec, mod_vecs[(r - 1) % len(MODIFIERS)])
+                tvec = _vary(tvec, mod_vecs[(r - 1) % len(MODIFIERS)])
             item["brand"] = BRANDS[int(rng.integers(len(BRANDS)))]
             item["category"] = DEPARTMENTS[int(rng.integers(len(DEPARTMENTS)))]
             item["price"] = round(float(rng.lognormal(3.3, 0.9)), 2)
             item["available"] = bool(rng.random() > 0.05)
             out_items.append(item)
             out_vecs.append(vec)
-    return out_items, np.asarray(out_vecs, np.float32)
+            out_titles.append(tvec)
+    return out_items, np.asarray(out_vecs, np.float32), np.asarray(out_titles, np.float32)
 
 
 def percentiles(times_ms: list[float]) -> dict[str, float]:
@@ -141,8 +147,9 @@ def main() -> None:
     base = [rows[i] for i in art.ids]
     encoder = build_encoder(settings.search.encoder, use_cache=False)
     t0 = time.perf_counter()
-    items, vectors = synthesise(base, art.vectors, args.items, encoder)
-    pipe = SearchPipeline.from_items(items, settings, encoder=encoder, vectors=vectors)
+    base_titles = encoder.encode_documents([r["title"] or "" for r in base], show_progress=True)
+    items, vectors, titles = synthesise(base, art.vectors, base_titles, args.items, encoder)
+    pipe = SearchPipeline.from_items(items, settings, encoder=encoder, vectors=vectors, title_vectors=titles)
     build_s = time.perf_counter() - t0
     log.info("built %d items in %.0fs", len(items), build_s)
 

@@ -3,7 +3,8 @@
 Groups (names in :data:`FEATURES`):
 
 - **retrieval evidence** from :class:`~shelfwise.search.retrieve.Candidates`: the index BM25 score and
-  rank, the dense cosine and rank, RRF, and each relative to the query's best candidate;
+  rank, the dense cosine and rank, RRF, and each relative to the query's best candidate; the cosine of
+  the query and the item's *title* vector (a title says what the product is; descriptions dilute it);
 - **text match** computed here for any item (so judged items outside the candidate lists get the same
   features): BM25 of the query over the title and over the description with this catalogue's statistics,
   the share of query terms found in the title / description, all terms in the title, the query as a phrase
@@ -43,6 +44,8 @@ FEATURES: tuple[str, ...] = (
     "dense_rel",
     "dense_rank_log",
     "rrf",
+    "dense_title",
+    "dense_title_rel",
     "bm25_title",
     "bm25_title_rel",
     "bm25_desc",
@@ -65,7 +68,7 @@ FEATURES: tuple[str, ...] = (
 )
 
 #: The columns :meth:`TextMatcher.match` returns.
-TEXT_FEATURES = tuple(f for f in FEATURES[7:17] if f != "bm25_title_rel")
+TEXT_FEATURES = tuple(f for f in FEATURES[9:19] if f != "bm25_title_rel")
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _K1, _B = 1.2, 0.75
@@ -188,6 +191,7 @@ def _rel(x: np.ndarray) -> np.ndarray:
 
 def feature_matrix(
     cands: Any,
+    title_cosine: np.ndarray,
     text: Mapping[str, np.ndarray],
     constraints: np.ndarray,
     popularity: np.ndarray,
@@ -198,6 +202,7 @@ def feature_matrix(
 
     Args:
         cands: :class:`~shelfwise.search.retrieve.Candidates`.
+        title_cosine: cosine of the query and each item's title vector.
         text: :meth:`TextMatcher.match` output for the same items.
         constraints: ``(n, 3)`` brand / colour / category match (1, 0, or 0.5 when the query has none).
         popularity: event weight per item.
@@ -215,6 +220,8 @@ def feature_matrix(
         "dense_rel": _rel(cands.dense),
         "dense_rank_log": np.log1p(cands.dense_rank),
         "rrf": cands.rrf * 60.0,
+        "dense_title": title_cosine,
+        "dense_title_rel": _rel(np.asarray(title_cosine, np.float32)),
         **{k: text[k] for k in TEXT_FEATURES},
         "bm25_title_rel": _rel(text["bm25_title"]),
         "brand_match": constraints[:, 0],

@@ -138,6 +138,7 @@ class SearchPipeline:
         self.ranker = ranker
         self.item_template = item_template
         self.matcher: Any = None  # TextMatcher, built when a ranker needs text-match features
+        self.title_index: Any = None  # title vectors (an exact index), built with the matcher
         self._lock = threading.Lock()
 
     # -- construction --------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ class SearchPipeline:
             item_template=ItemTextTemplate(settings.search.item_text),
         )
         if ranker is not None:
-            pipe.build_matcher(rows, settings)
+            pipe.build_matcher(rows, settings, encoder=build_encoder(enc_cfg))  # titles cached in the store
         log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
         return pipe
 
@@ -211,6 +212,7 @@ class SearchPipeline:
         *,
         encoder: Any = None,
         vectors: np.ndarray | None = None,
+        title_vectors: np.ndarray | None = None,
     ) -> SearchPipeline:
         """Build every index in memory from item rows (tests, evaluation, benchmarks).
 
@@ -219,6 +221,7 @@ class SearchPipeline:
             settings: the settings tree.
             encoder: the text encoder (default: the configured one).
             vectors: precomputed item vectors aligned with ``items`` (default: encode them).
+            title_vectors: precomputed title vectors (default: encode the titles).
         """
         from shelfwise.encoders import ItemTextTemplate, build_encoder
         from shelfwise.index.registry import build_lexical_index, build_vector_index
@@ -236,14 +239,29 @@ class SearchPipeline:
         retriever = HybridRetriever(lindex, vindex, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k)
         vocab = CatalogueVocabulary.build(list(items))
         pipe = cls(SearchCatalog.from_items(items), retriever, vocab, cfg, item_template=template)
-        pipe.build_matcher(items, settings)
+        pipe.build_matcher(items, settings, title_vectors)
         return pipe
 
-    def build_matcher(self, items: Sequence[Mapping[str, Any]], settings: Settings) -> None:
-        """Build the text-match statistics the learned ranker's features read."""
+    def build_matcher(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        settings: Settings,
+        title_vectors: np.ndarray | None = None,
+        encoder: Any = None,
+    ) -> None:
+        """Build what the learned ranker's features read besides the indexes: text-match statistics and
+        the title vectors (encoded with ``encoder``, default the retriever's, unless given)."""
+        from shelfwise.index.vector_exact import ExactVectorIndex
         from shelfwise.search.features import TextMatcher
 
         self.matcher = TextMatcher.build(items, settings.search.lexical.tokenizer)
+        if title_vectors is None:
+            enc = encoder or self.retriever.encoder
+            title_vectors = enc.encode_documents(
+                [str(i.get("title") or "") for i in items], show_progress=True
+            )
+        self.title_index = ExactVectorIndex(int(title_vectors.shape[1]))
+        self.title_index.add([str(i["item_id"]) for i in items], np.asarray(title_vectors, np.float32))
 
     # -- searching -----------------------------------------------------------------------------------
     def parse(self, query: str) -> ParsedQuery:
@@ -497,6 +515,11 @@ class SearchPipeline:
             self.catalog.upsert(rows)
             if self.matcher is not None:
                 self.matcher.upsert(rows)
+            if self.title_index is not None:
+                titles = [str(r.get("title") or "") for r in rows]
+                self.title_index.add(
+                    [str(r["item_id"]) for r in rows], self.retriever.encoder.encode_documents(titles)
+                )
         return len(rows)
 
     def delete_items(self, item_ids: Sequence[str]) -> int:
@@ -507,4 +530,6 @@ class SearchPipeline:
             self.retriever.lexical_index.delete(ids)
             if self.matcher is not None:
                 self.matcher.delete(ids)
+            if self.title_index is not None:
+                self.title_index.delete(ids)
             return self.catalog.delete(ids)

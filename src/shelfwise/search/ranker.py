@@ -117,7 +117,16 @@ class SearchRanker:
             [pipe.catalog.items[i].popularity if i in pipe.catalog.items else 0.0 for i in cands.ids],
             np.float32,
         )
-        return feature_matrix(cands, matched, constraint_matches(pipe, parsed, cands.ids), pop, affinity, ce)
+        title_cos = np.zeros(len(cands), np.float32)
+        if pipe.title_index is not None and len(cands):
+            known = [i in pipe.title_index for i in cands.ids]
+            ids = [i for i, k in zip(cands.ids, known, strict=True) if k]
+            if ids:
+                qv = pipe.retriever.encode([text])[0]
+                title_cos[np.flatnonzero(known)] = pipe.title_index.get_vectors(ids) @ qv
+        return feature_matrix(
+            cands, title_cos, matched, constraint_matches(pipe, parsed, cands.ids), pop, affinity, ce
+        )
 
     def score(
         self, pipe: Any, text: str, parsed: Any, cands: Any, affinity: np.ndarray, ce_depth: int | None = -1

@@ -164,10 +164,18 @@ class HybridRetriever:
         self.depth = depth
         self.rrf_k = rrf_k
         self.fusion: LinearFusion | None = None
+        self._recent: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors (unit rows)."""
-        return np.asarray(self.encoder.encode_queries(list(texts)), dtype=np.float32)
+        """Query vectors (unit rows); the last few single queries are remembered (features re-read them)."""
+        if len(texts) == 1 and texts[0] in self._recent:
+            return self._recent[texts[0]]
+        out = np.asarray(self.encoder.encode_queries(list(texts)), dtype=np.float32)
+        if len(texts) == 1:
+            if len(self._recent) >= 64:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[texts[0]] = out
+        return out
 
     def candidates(
         self,
