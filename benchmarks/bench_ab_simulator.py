@@ -18,7 +18,9 @@ meant for a catalogue that has them (e.g. the sample shop: ``--store`` a built d
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,34 @@ from _common import write_results
 from shelfwise.cli_serving import run_simulation
 from shelfwise.config import load_settings
 from shelfwise.experiments.simulator import ClickModel
+
+
+def aa_splits(store: Path, name: str, n: int, settings: Any) -> dict[str, Any]:
+    """Re-split the A/A run's users into two halves ``n`` times (new random salts) and analyse each split:
+    the share of splits where a metric comes out significant is the test's false-positive rate on this
+    traffic (it should be near alpha = 0.05)."""
+    import pyarrow as pa
+
+    from shelfwise.experiments.analysis import CLICK_TYPES, PURCHASE_TYPES, analyse_tables
+    from shelfwise.experiments.assignment import bucket
+    from shelfwise.experiments.config import Experiment, Variant
+    from shelfwise.storage import open_store
+
+    with open_store(store, create=False) as st:
+        imps = st.read_impressions()
+        cols = ["event_id", "user_id", "item_id", "type", "value", "timestamp", "request_id"]
+        events = st.read_events(cols, types=[*CLICK_TYPES, *PURCHASE_TYPES])
+        items = st.read_items(["item_id", "brand", "category", "price"])
+    users = imps.column("user_id").to_pylist()
+    exp = Experiment(name=name, variants=[Variant(name="a", share=0.5), Variant(name="b", share=0.5)])
+    hits: dict[str, int] = {}
+    for r in range(n):
+        arms = [f"{name}:{'a' if bucket(f'split-{r}', u or '') < 0.5 else 'b'}" for u in users]
+        relabelled = imps.set_column(imps.schema.get_field_index("arm"), "arm", pa.array(arms, pa.string()))
+        res = analyse_tables(exp, relabelled, events, items, settings.experiments, seed=r)
+        for c in res.comparisons:
+            hits[c.metric] = hits.get(c.metric, 0) + int(c.significant)
+    return {"splits": n, "false_positive_rate": {m: round(h / n, 3) for m, h in hits.items()}}
 
 
 def main() -> None:
@@ -44,6 +74,12 @@ def main() -> None:
     ap.add_argument(
         "--results", default="ab_simulator", help="results file name (benchmarks/results/NAME.json)"
     )
+    ap.add_argument(
+        "--aa-splits",
+        type=int,
+        default=0,
+        help="after the A/A run, re-split its users at random this many times and count significant results",
+    )
     args = ap.parse_args()
     settings = load_settings(environ={})
     plans = {
@@ -56,6 +92,7 @@ def main() -> None:
     table = []
     for i, name in enumerate(r for r in args.runs.split(",") if r):
         t0 = time.perf_counter()
+        work = Path(tempfile.mkdtemp(prefix="ab-sim-")) / "store" if name == "aa" and args.aa_splits else None
         rep = run_simulation(
             args.store,
             settings,
@@ -64,8 +101,13 @@ def main() -> None:
             name=f"sim-{name}",
             seed=args.seed + i,
             model=model,
+            work=work,
             **plans[name],
         )
+        if work is not None:
+            rep["aa_splits"] = aa_splits(work, f"sim-{name}", args.aa_splits, settings)
+            print("aa splits", rep["aa_splits"], flush=True)
+            shutil.rmtree(work.parent, ignore_errors=True)
         runs[name] = rep
         res = rep["result"]
         print(

@@ -9,7 +9,8 @@ Definitions (unit = exposed user; an impression is one list shown under the expe
 - **diversity**: Gini-Simpson index of the lists' ``experiments.diversity_field`` (category by default):
   the chance two items of a list differ, averaged per user, then over users;
 - **brand fairness**: 1 - Gini of position-discounted exposure (1 / log2(position + 1)) over every brand
-  of the catalogue; 1 = every brand equally exposed. Bootstrap CI over users.
+  of the catalogue; 1 = every brand equally exposed. Bootstrap over users, each resample of the smallest arm's
+  size (the brands reached grow with the number of users, so arms of different sizes compare fairly).
 """
 
 from __future__ import annotations
@@ -180,13 +181,15 @@ def collect(
     return out, attributed.num_rows, notes
 
 
-def _fairness(data: ArmData, alpha: float, seed: int) -> Estimate:
+def _fairness(data: ArmData, alpha: float, seed: int, draw_size: int) -> Estimate:
+    """Brand fairness of an arm, bootstrapped over ``draw_size`` users per resample (the smallest arm's size:
+    brands reached grow with the number of users, so arms are compared at equal size)."""
     m = data.brand_exposure
 
     def stat(w: np.ndarray) -> float:
         return 1.0 - gini(np.asarray(m.T @ w).ravel())
 
-    return bootstrap_estimate(stat, len(data.users), alpha=alpha, seed=seed)
+    return bootstrap_estimate(stat, len(data.users), alpha=alpha, seed=seed, draw_size=max(1, draw_size))
 
 
 _NAN = Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
@@ -219,6 +222,7 @@ def analyse_tables(
     estimates: dict[str, dict[str, Estimate]] = {}
     arms: dict[str, dict[str, Any]] = {}
     total_users = sum(len(d.users) for d in data.values())
+    smallest = min(len(d.users) for d in data.values())
     for variant in experiment.variants:
         d = data[variant.name]
         est = {
@@ -226,7 +230,7 @@ def analyse_tables(
             "conversion": mean_estimate(d.converted, a),
             "revenue_per_user": mean_estimate(d.revenue, a),
             "diversity": mean_estimate(d.diversity, a),
-            "brand_fairness": _fairness(d, a, seed),
+            "brand_fairness": _NAN if "brand_fairness" in unmeasurable else _fairness(d, a, seed, smallest),
         }
         for metric in unmeasurable:
             est[metric] = _NAN

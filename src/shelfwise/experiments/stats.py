@@ -137,22 +137,24 @@ def bootstrap_estimate(
     alpha: float = 0.05,
     resamples: int = 200,
     seed: int = 0,
+    draw_size: int | None = None,
 ) -> Estimate:
     """A statistic of weighted units and its bootstrap CI.
 
-    ``stat(weights)`` receives a weight per unit (1 for the observed sample, multinomial counts for a
-    resample) and returns the statistic.
+    ``stat(weights)`` receives a weight per unit (multinomial counts of a resample) and returns the statistic.
+    With ``draw_size``, every resample draws that many units (e.g. the smaller arm's size, so that a statistic
+    that grows with the sample, like catalogue-wide exposure, compares arms of different sizes fairly) and the
+    value is the mean over resamples; without it, resamples are of ``n_units`` and the value is ``stat`` of the
+    observed sample.
     """
     if n_units == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
     rng = np.random.default_rng(seed)
-    value = stat(np.ones(n_units))
+    m = draw_size or n_units
     draws = np.array(
-        [
-            stat(rng.multinomial(n_units, np.full(n_units, 1.0 / n_units)).astype(float))
-            for _ in range(resamples)
-        ]
+        [stat(rng.multinomial(m, np.full(n_units, 1.0 / n_units)).astype(float)) for _ in range(resamples)]
     )
+    value = float(draws.mean()) if draw_size else stat(np.ones(n_units))
     se = float(np.std(draws, ddof=1)) if resamples > 1 else float("inf")
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return Estimate(float(value), se, float(lo), float(hi), n_units)
