@@ -1,6 +1,6 @@
 """Schemathesis fuzzing of the OpenAPI document against the running app: no input may cause a 5xx.
 
-Every operation of ``/openapi.json`` gets ``SHELFWISE_FUZZ_EXAMPLES`` generated requests (default 25; the
+Every operation of ``/openapi.json`` gets ``SHELFWISE_FUZZ_EXAMPLES`` generated requests (default 12; the
 examples are derandomised, so a run is reproducible) sent over HTTP with an admin key. It runs on its own copy
 of the sample shop (fuzzed requests create keys, experiments and items) with rate limits off, so that every
 request reaches its handler. Errors must be the documented JSON shape.
@@ -17,7 +17,7 @@ import pytest
 
 from tests.api.conftest import ADMIN_KEY, start_live
 
-EXAMPLES = int(os.environ.get("SHELFWISE_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("SHELFWISE_FUZZ_EXAMPLES", "12"))
 
 
 def _fuzz(op: Any, failures: list[str], calls: dict[str, int]) -> Any:
