@@ -194,7 +194,11 @@ def train_search_ranker(
         judged.setdefault(q, {})[str(i)] = float(g)
     pipe = SearchPipeline.load(store, settings)
     if pipe.matcher is None:
-        pipe.build_matcher(store.read_items(["item_id", "title", "description"]).to_pylist(), settings)
+        from shelfwise.build import _encoder_settings
+        from shelfwise.encoders import build_encoder
+
+        rows = store.read_items(["item_id", "title", "description"]).to_pylist()
+        pipe.build_matcher(rows, settings, encoder=build_encoder(_encoder_settings(settings, store)))
     cfg = settings.search.pipeline
     use_ce = cfg.cross_encoder.enabled if use_cross_encoder is None else use_cross_encoder
     ranker = train_ranker(pipe, judged, use_cross_encoder=use_ce)
