@@ -141,7 +141,7 @@ def main() -> None:
         "point. 95% CIs; CTR by the delta method over users, fairness by bootstrap over users."
     )
     write_results(
-        "ab_simulator",
+        args.results,
         {"runs": runs, "users": args.users, "rounds": args.rounds, "lift": args.lift},
         table,
         notes,
