@@ -43,7 +43,10 @@ ADMIN_KEY = "bench-" + os.urandom(12).hex()
 
 
 def start_server(store: Path, port: int, log: Path, extra: list[str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SHELFWISE_ADMIN_KEY": ADMIN_KEY}
+    # one intra-op thread per library: requests run in parallel threads; nested thread pools on 2 busy cores
+    # only contend with each other
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    env = {**os.environ, **threads, "SHELFWISE_ADMIN_KEY": ADMIN_KEY}
     cmd = [
         str(ROOT / ".venv" / "bin" / "shelfwise"),
         "serve",
@@ -55,6 +58,9 @@ def start_server(store: Path, port: int, log: Path, extra: list[str]) -> subproc
         str(port),
         "--set",
         "api.rate_limit.read_per_second=0",
+        "--set",
+        "search.encoder.num_threads=1",
+        *extra,
     ]
     return subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -266,6 +272,9 @@ def main() -> None:
     ap.add_argument(
         "--set", action="append", default=[], help="settings override for the server (repeatable)"
     )
+    ap.add_argument(
+        "--baseline", type=int, default=200, help="in-process pipeline calls timed first (0: skip)"
+    )
     args = ap.parse_args()
 
     from shelfwise.api.server import free_port
@@ -360,6 +369,7 @@ def main() -> None:
             "memory": memory,
             "cache": cache,
             "ready_seconds": load_s,
+            "pipeline_baseline": baseline,
             "goals_ms": GOALS_MS,
         },
         table,
