@@ -500,8 +500,12 @@ def search(
 @app.command("train-search")
 def train_search(
     cross_encoder: Annotated[
-        bool, typer.Option("--cross-encoder/--no-cross-encoder", help="Fine-tune the cross-encoder too.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--cross-encoder/--no-cross-encoder",
+            help="Fine-tune the cross-encoder too (default: search.pipeline.cross_encoder.enabled).",
+        ),
+    ] = None,
     store: StoreOpt = DEFAULT_STORE,
     config: ConfigOpt = None,
     set_: SetOpt = None,

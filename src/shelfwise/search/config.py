@@ -15,7 +15,11 @@ QUERY_CONSTRAINTS = ("brand", "category", "colour", "colour_exclude", "size", "p
 class CrossEncoderConfig(Section):
     """The cross-encoder re-ranking feature: MiniLM fine-tuned on graded (query, item) labels."""
 
-    enabled: bool = Field(True, description="use the cross-encoder when a trained one is loaded")
+    enabled: bool = Field(
+        False,
+        description="fine-tune and use the cross-encoder (off: on this CPU budget it did not improve held-out "
+        "NDCG and costs ~100 ms per query on the top 50; benchmarks/results/evaluate_crowdflower_search_shelfwise.md)",
+    )
     max_length: int = Field(64, description="tokens of query + item text per pair")
     layers: int = Field(
         4, ge=1, le=6, description="transformer layers of MiniLM kept (fewer = faster, on a CPU budget)"

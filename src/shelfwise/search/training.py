@@ -201,7 +201,8 @@ def train_search_ranker(
         pipe.build_matcher(rows, settings, encoder=build_encoder(_encoder_settings(settings, store)))
     cfg = settings.search.pipeline
     use_ce = cfg.cross_encoder.enabled if use_cross_encoder is None else use_cross_encoder
-    ranker = train_ranker(pipe, judged, use_cross_encoder=use_ce)
+    ce_config = cfg.cross_encoder.model_copy(update={"enabled": use_ce})
+    ranker = train_ranker(pipe, judged, ce_config=ce_config, use_cross_encoder=use_ce)
     with store.artifacts.writer(
         SEARCH_RANKER, config=cfg.model_dump(mode="json"), queries=len(judged), judgements=table.num_rows
     ) as d:
