@@ -70,7 +70,7 @@ def paired_ratio_ci(ours: np.ndarray, base: np.ndarray, n: int = 1000, seed: int
 
 def build(name: str, settings: Any, lora: FinetuneConfig) -> SourceModel:
     """The registered source ``name`` (``lora_text`` with the given config) behind the harness adapter."""
-    if name == "lora_text":
+    if name.startswith("lora_text"):  # lora_text, or a labelled variant such as lora_text[lr=1e-4]
         return SourceModel(TwoTowerTextSource(lora, name), name)
     return SourceModel(build_source(name, settings), name)
 
@@ -138,6 +138,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {r['model']} | {' | '.join(cells)} | {r['own_history_top1']:.3f} | {r['fit_wall_s']:.0f} / "
                 f"{r['fit_cpu_s']:.0f} | {r['score_wall_s']:.0f} | {load[0]:.1f}, {load[1]:.1f} |"
             )
+        out += ["", *[f"- {note}" for note in sec.get("notes", [])]] if sec.get("notes") else []
         training = [r for r in sec["rows"] if r["params"].get("training")]
         for r in training:
             out += ["", f"{r['model']} training: `{json.dumps(r['params']['training'])}`"]
