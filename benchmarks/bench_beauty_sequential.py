@@ -450,7 +450,9 @@ def _cell(m: dict[str, float], a: str = "ndcg@10", b: str = "hr@10") -> str:
 
 
 def _ratio(row: dict[str, Any], first: dict[str, Any], group: str) -> str:
-    ratio = row[group]["ndcg@10"] / max(first[group]["ndcg@10"], 1e-12)
+    if first[group]["ndcg@10"] < 1e-9:
+        return "- (first row scores 0)"
+    ratio = row[group]["ndcg@10"] / first[group]["ndcg@10"]
     ci = row.get(f"ratio_ci_{group}")
     return f"{ratio:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{ratio:.2f}"
 
@@ -525,6 +527,15 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {r['label']} | {_cell(r['cold-target users'])} | {_ratio(r, rows[0], 'cold-target users')} "
                 f"| {_cell(r['warm-target users'])} | {_ratio(r, rows[0], 'warm-target users')} | {_fit(r)} |"
             )
+        out += [""]
+        for r in rows:
+            t = r.get("params", {}).get("training")
+            if t:
+                out += [
+                    f"- {r['label']}: {t['steps']} LoRA steps ({t['stopped']}), best validation step "
+                    f"{t['best_step']} (0 = the frozen encoder kept), lr {r['params']['lr']}, history negatives "
+                    f"{r['params']['history_negatives']}.",
+                ]
         out += [""]
     if "scientific" in parts:
         rows = parts["scientific"]["rows"]
