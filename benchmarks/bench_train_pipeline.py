@@ -121,7 +121,10 @@ def main() -> None:
         f"{args.requests} random known users. Timings are from a shared 2-core machine (load averages beside "
         "each row); each row's command is in the JSON (`runs[].overrides`)."
     )
-    write_results(NAME, {"goal_seconds": GOAL_SECONDS, "runs": runs}, [r["row"] for r in runs], notes)
+    rows = [r["row"] for r in runs]
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    table = [{c: r.get(c) for c in columns} for r in rows]
+    write_results(NAME, {"goal_seconds": GOAL_SECONDS, "runs": runs}, table, notes)
     if args.keep is not None:
         shutil.copytree(work, args.keep, dirs_exist_ok=True)
     shutil.rmtree(work.parent, ignore_errors=True)
