@@ -7,6 +7,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,23 @@ def test_coverage_reranking_uses_the_configured_candidates_and_spreads_exposure(
     raw, reranked = result.table()["popularity"], result.table()["popularity+coverage@0.5"]
     assert next(r for r in result.runs if "+" in r.model).protocol["candidates"] == 50
     assert reranked["coverage@10"] > 2 * raw["coverage@10"]  # popularity shows everyone the same 10
+
+
+def test_models_are_built_without_reranking_when_the_runner_reranks(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shelfwise.evaluation import registry
+    from shelfwise.evaluation.baseline_models import _popularity
+
+    seen: list[str] = []
+
+    def recording(settings: Any) -> Any:
+        seen.append(settings.rerank.method)
+        return _popularity(settings)
+
+    registry._load_plugins()
+    monkeypatch.setitem(registry._RECOMMENDERS, "recording-popularity", recording)
+    overrides = ["rerank.method=calibrated", "rerank.diversity=0.5"]
+    result = run_recommend(filled, ["recording-popularity"], load_settings(overrides=overrides, environ={}))
+    assert seen == ["none"]  # a model that re-ranks internally would otherwise be re-ranked twice
+    assert set(result.table()) == {"popularity", "popularity+calibrated@0.5"}

@@ -320,10 +320,16 @@ def run_recommend(
     if data is None:
         data = load_recommend_data(store, ev.split, event_types=ev.event_types)
     runs: list[ModelRun] = []
+    # with a re-ranking method set, models are built without re-ranking (a pipeline that re-ranks
+    # internally would otherwise be re-ranked twice): their row is the pipeline without re-ranking, and
+    # the "+method@diversity" row re-ranks its top candidates by settings.rerank, in the same run
+    model_settings = settings
+    if settings.rerank.method != "none":
+        model_settings = settings.model_copy(update={"rerank": type(settings.rerank)()})
     for name in models:
         parts = ["valid", "test"] if ev.report_valid else ["test"]
         for part in parts:
-            model = build_recommender(name, settings)
+            model = build_recommender(name, model_settings)
             log.info("%s: fitting on %s", name, "train" if part == "valid" else "train + valid")
             with peak_memory() as peak:
                 t0 = time.perf_counter()
