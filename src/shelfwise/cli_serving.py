@@ -14,6 +14,8 @@ import typer
 
 log = logging.getLogger("shelfwise")
 
+OutputOpt = Annotated[Path | None, typer.Option("--output", help="Folder for report.json and report.md.")]
+
 experiment_app = typer.Typer(help="A/B experiments: list, report, simulate.", no_args_is_help=True)
 
 
@@ -95,9 +97,7 @@ def list_cmd(
 def report_cmd(
     name: Annotated[str, typer.Argument(help="The experiment's name.")],
     store: Annotated[Path, typer.Option("--store", envvar="SHELFWISE_STORE")] = Path("shelfwise-data"),
-    output: Annotated[
-        Path | None, typer.Option("--output", help="Folder for report.json and report.md.")
-    ] = None,
+    output: OutputOpt = None,
     config: Annotated[Path | None, typer.Option("--config")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -145,9 +145,7 @@ def simulate_cmd(
         Path | None,
         typer.Option("--work", help="Where the store copy goes (default: a temp folder, removed after)."),
     ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", help="Folder for report.json and report.md.")
-    ] = None,
+    output: OutputOpt = None,
     config: Annotated[Path | None, typer.Option("--config")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,17 +39,35 @@ def api_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_demo_store(tmp_path_factory.mktemp("api") / "shop")
 
 
-def start_live(store: Path, overrides: list[str] | None = None) -> tuple[Any, Any]:
-    """``create_app`` on ``store`` served on loopback; returns (server, app)."""
+NO_LIMITS = [
+    "api.rate_limit.read_per_second=0",
+    "api.rate_limit.admin_per_second=0",
+    "api.rate_limit.events_per_second=0",
+]
+
+
+@contextmanager
+def serving(store: Path, overrides: list[str] | None = None) -> Iterator[tuple[Any, Any]]:
+    """``create_app`` on ``store`` served on loopback with the tests' admin key; yields (server, app)."""
     from shelfwise.api import create_app
     from shelfwise.api.server import LiveServer
     from shelfwise.config import load_settings
 
+    old = os.environ.get("SHELFWISE_ADMIN_KEY")
     os.environ["SHELFWISE_ADMIN_KEY"] = ADMIN_KEY
-    settings = load_settings(store / "shelfwise.toml", environ={}, overrides=overrides or [])
-    app = create_app(settings, store_path=store)
-    server = LiveServer(app).start(wait_ready=600)
-    return server, app
+    try:
+        settings = load_settings(store / "shelfwise.toml", environ={}, overrides=overrides or [])
+        app = create_app(settings, store_path=store)
+        server = LiveServer(app).start(wait_ready=600)
+        try:
+            yield server, app
+        finally:
+            server.stop()
+    finally:
+        if old is None:
+            os.environ.pop("SHELFWISE_ADMIN_KEY", None)
+        else:
+            os.environ["SHELFWISE_ADMIN_KEY"] = old
 
 
 @pytest.fixture(scope="session")
@@ -56,25 +75,13 @@ def live(api_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """One served copy of the sample shop for the HTTP tests (tests use distinct shoppers)."""
     copy = tmp_path_factory.mktemp("api-live") / "shop"
     shutil.copytree(api_store, copy)
-    old = os.environ.get("SHELFWISE_ADMIN_KEY")
-    server, app = start_live(
-        copy,
-        [
-            "api.rate_limit.read_per_second=0",
-            "api.rate_limit.admin_per_second=0",
-            "api.rate_limit.events_per_second=0",
-        ],
-    )
-    admin = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
-    try:
+    with (
+        serving(copy, NO_LIMITS) as (server, app),
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60
+        ) as admin,
+    ):
         yield Live(server.url, app, admin)
-    finally:
-        admin.close()
-        server.stop()
-        if old is None:
-            os.environ.pop("SHELFWISE_ADMIN_KEY", None)
-        else:
-            os.environ["SHELFWISE_ADMIN_KEY"] = old
 
 
 @pytest.fixture(scope="session")

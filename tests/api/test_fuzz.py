@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import ADMIN_KEY, start_live
+from tests.api.conftest import ADMIN_KEY, NO_LIMITS, serving
 
 EXAMPLES = int(os.environ.get("SHELFWISE_FUZZ_EXAMPLES", "12"))
 
@@ -52,26 +52,11 @@ def test_no_input_causes_a_server_error(api_store: Path, tmp_path: Path) -> None
 
     copy = tmp_path / "shop"
     shutil.copytree(api_store, copy)
-    old = os.environ.get("SHELFWISE_ADMIN_KEY")
-    server, _ = start_live(
-        copy,
-        [
-            "api.rate_limit.read_per_second=0",
-            "api.rate_limit.admin_per_second=0",
-            "api.rate_limit.events_per_second=0",
-        ],
-    )
     failures: list[str] = []
     calls: dict[str, int] = {}
-    try:
+    with serving(copy, NO_LIMITS) as (server, _):
         schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
         for result in schema.get_all_operations():
             _fuzz(result.ok(), failures, calls)()
-    finally:
-        server.stop()
-        if old is None:
-            os.environ.pop("SHELFWISE_ADMIN_KEY", None)
-        else:
-            os.environ["SHELFWISE_ADMIN_KEY"] = old
     assert len(calls) >= 18 and sum(calls.values()) >= 18 * 3, calls
     assert not failures, "\n".join(failures[:10])
