@@ -36,12 +36,14 @@ import numpy as np
 
 from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
+from shelfwise.search.constraints import LABELS, POST_KEYS, constraint_groups, describe, merge
 from shelfwise.search.facets import facet_counts
 from shelfwise.search.personal import UserAffinity, affinity_parts, personalised_order
 from shelfwise.search.query import CatalogueVocabulary, ParsedQuery, QueryParser
+from shelfwise.search.reasons import build_hit
 from shelfwise.search.retrieve import Candidates, HybridRetriever, LinearFusion, index_filter
 from shelfwise.search.suggest import Suggester
-from shelfwise.search.types import SearchHit, SearchRequest, SearchResponse
+from shelfwise.search.types import SearchRequest, SearchResponse
 
 if TYPE_CHECKING:
     from shelfwise.config import Settings
@@ -54,51 +56,6 @@ SEARCH_RANKER = "search-ranker"
 
 #: Weight of each event type in item popularity.
 EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0, "review": 2.0}
-
-_POST_KEYS = ("brand", "colour", "colour_exclude", "size")
-_LABELS = {
-    "brand": "brand",
-    "category": "category",
-    "colour": "colour",
-    "colour_exclude": "excluded colour",
-    "size": "size",
-    "price": "price range",
-    "in_stock": "in-stock only",
-}
-
-
-def _constraint_groups(filters: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Group filter keys by the constraint they belong to (``price_min``/``price_max`` -> ``price``)."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, value in filters.items():
-        if value is None or value == [] or key == "currency":
-            continue
-        group = "price" if key in ("price_min", "price_max", "price_band") else key
-        out.setdefault(group, {})[key] = value
-    return out
-
-
-def _merge(groups: Iterable[Mapping[str, dict[str, Any]]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for g in groups:
-        for part in g.values():
-            out.update(part)
-    return out
-
-
-def _describe(values: Mapping[str, Any]) -> str:
-    """Human text of one constraint group ("Gorilla", "under 20", "10-20")."""
-    low, high = values.get("price_min"), values.get("price_max")
-    if low is not None and high is not None:
-        return f"{low:g}-{high:g}"
-    if high is not None:
-        return f"under {high:g}"
-    if low is not None:
-        return f"over {low:g}"
-    parts = []
-    for v in values.values():
-        parts.extend(str(x) for x in (v if isinstance(v, (list, tuple)) else [v]))
-    return " or ".join(parts)
 
 
 class SearchPipeline:
@@ -282,10 +239,8 @@ class SearchPipeline:
         timings["parse"] = (time.perf_counter() - t) * 1e3
         text = self.retrieval_text(request.query, parsed)
         extracted = parsed.filters() if (parsed and request.use_query_filters) else {}
-        from_query = {
-            g: v for g, v in _constraint_groups(extracted).items() if g in self.config.query_filters
-        }
-        explicit = _constraint_groups(request.filters)
+        from_query = {g: v for g, v in constraint_groups(extracted).items() if g in self.config.query_filters}
+        explicit = constraint_groups(request.filters)
         qv = None
         if text.strip():
             t = time.perf_counter()
@@ -301,7 +256,9 @@ class SearchPipeline:
         order, scores, parts = self._rank(text, parsed, cands, request, qv)
         timings["rank"] = (time.perf_counter() - t) * 1e3
         page = order[request.offset : request.offset + request.k]
-        hits = [self._hit(int(n), float(scores[n]), cands, parts, parsed, applied) for n in page]
+        hits = [
+            build_hit(self.catalog, int(n), float(scores[n]), cands, parts, parsed, applied) for n in page
+        ]
         return SearchResponse(
             results=hits,
             parsed=parsed.to_dict() if parsed else {},
@@ -313,7 +270,7 @@ class SearchPipeline:
         )
 
     def _candidates(self, text: str, qv: np.ndarray | None, filters: Mapping[str, Any]) -> Candidates:
-        post = {k: v for k, v in filters.items() if k in _POST_KEYS}
+        post = {k: v for k, v in filters.items() if k in POST_KEYS}
         if not text.strip():  # browse: every item passing the filters, most popular first
             test = self.catalog.predicate(filters)
             ids = [i for i in self.catalog.items if test(i)]
@@ -342,16 +299,16 @@ class SearchPipeline:
         steps = [("query", g) for g in order if g in from_query]
         steps += [("request", g) for g in order if g in explicit]
         while True:
-            applied = _merge([from_query, explicit])
+            applied = merge([from_query, explicit])
             cands = self._candidates(text, qv, applied)
             if len(cands) or not steps:
                 return cands, applied, relaxed
             source, group = steps.pop(0)
             pool = from_query if source == "query" else explicit
             values = pool.pop(group)
-            shown = _describe(values)
+            shown = describe(values)
             relaxed.append(
-                f"no results with {_LABELS.get(group, group)} {shown}"
+                f"no results with {LABELS.get(group, group)} {shown}"
                 f"{' (from the query)' if source == 'query' else ''}: showing results without it"
             )
 
@@ -417,47 +374,6 @@ class SearchPipeline:
         if vectors is not None and affinity.vector is not None and vectors.shape[1] != len(affinity.vector):
             vectors = None
         return affinity_parts(affinity, cands.ids, vectors, self.catalog)
-
-    def _hit(
-        self,
-        n: int,
-        score: float,
-        cands: Candidates,
-        parts: Mapping[str, np.ndarray],
-        parsed: ParsedQuery | None,
-        applied: Mapping[str, Any],
-    ) -> SearchHit:
-        item_id = cands.ids[n]
-        item = self.catalog.items.get(item_id)
-        breakdown = {
-            "lexical": round(float(cands.lexical[n]), 4),
-            "dense": round(float(cands.dense[n]), 4),
-            "fused": round(float(cands.fused[n]), 6),
-            **{k: round(float(v[n]), 4) for k, v in parts.items()},
-        }
-        reasons = []
-        words = (parsed.corrected if parsed else "").split()
-        matched = [w for w in dict.fromkeys(words) if item is not None and w in item.words]
-        if matched:
-            reasons.append("title matches " + ", ".join(f"'{w}'" for w in matched[:4]))
-        elif cands.dense[n] > 0:
-            reasons.append(f"similar in meaning to the query (cosine {cands.dense[n]:.2f})")
-        if "cross_encoder" in parts:
-            reasons.append(f"judged relevant by the re-ranker ({parts['cross_encoder'][n]:.2f})")
-        cons = [k for k in ("brand", "category", "colour", "size") if k in applied]
-        if "price_min" in applied or "price_max" in applied:
-            cons.append("price")
-        if cons:
-            reasons.append("meets " + ", ".join(cons))
-        if parts.get("personal") is not None and parts["personal"][n] > 0.05:
-            reasons.append("close to your interests")
-        return SearchHit(
-            item_id=item_id,
-            title=item.title if item else "",
-            score=round(score, 6),
-            reason="; ".join(reasons) or "browse order (popularity)",
-            breakdown=breakdown,
-        )
 
     # -- autocomplete, events, catalogue changes ------------------------------------------------------
     def suggest(self, prefix: str, k: int = 8) -> list[str]:
