@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="serving requests timed after training")
     parser.add_argument("--update", action="store_true", help="append to the existing results")
     parser.add_argument("--keep", type=Path, default=None, help="keep the trained store here")
+    parser.add_argument(
+        "--latency-only", type=Path, default=None, help="only time serving on this already trained store"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if not (args.store / "shop.duckdb").exists():
@@ -79,6 +82,15 @@ def main() -> None:
     if args.sources:
         overrides.append("recommend.sources=" + json.dumps(args.sources.split(",")))
     settings = load_settings(overrides=overrides, environ={})
+    if args.latency_only is not None:
+        load = os.getloadavg()[0]
+        latency = serving_latency(args.latency_only, settings, args.requests)
+        path = RESULTS / f"{NAME}_latency.json"
+        runs = json.loads(path.read_text()) if args.update and path.exists() else []
+        runs.append({"command": " ".join(sys.argv), "load_start_end": [load, os.getloadavg()[0]], **latency})
+        path.write_text(json.dumps(runs, indent=2))
+        print(json.dumps(runs[-1]))
+        return
     work = Path(tempfile.mkdtemp(prefix="bench-train-")) / "store"
     shutil.copytree(args.store, work, ignore=shutil.ignore_patterns("artifacts", "reports"))
     load_start = os.getloadavg()[0]

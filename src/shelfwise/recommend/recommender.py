@@ -83,9 +83,8 @@ class Recommender:
         self._new_purchases: dict[int, set[int]] = {}
         self._lock = threading.RLock()
         self._fallback = self.pipeline.source(settings.recommend.fallback)
-        self.pipeline.ranker.config.lgbm.num_threads = (
-            1  # one request = a few hundred rows: threads only wait
-        )
+        # one request = a few hundred rows: LightGBM's threads would only wait for each other
+        self.pipeline.ranker.model.config.num_threads = 1
         state = self.pipeline.ranker.state
         if state is not None:
             catalog.apply_to(state.attributes)
