@@ -158,8 +158,16 @@ class SearchPipeline:
         )
         if ranker is not None:
             pipe.build_matcher(rows, settings, encoder=build_encoder(enc_cfg))  # titles cached in the store
+        pipe.warm_up()
         log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
         return pipe
+
+    def warm_up(self) -> SearchPipeline:
+        """Build the lazy parts now (spelling index, jieba, the encoder session), so no shopper's first
+        query pays for them (~1 s). Returns ``self``."""
+        self.parser.warm_up()
+        self.retriever.encode(["warm up"])
+        return self
 
     @classmethod
     def from_items(
