@@ -108,6 +108,7 @@ COLD_RUNS: dict[str, dict[str, Any]] = {
     "last-item text cosine (no training)": {"reference": True},
     "frozen_text (two-tower, frozen MiniLM; warm: 2000-user sample)": {"source": "frozen_text"},
     "lora_text (two-tower, MiniLM + LoRA; warm: 2000-user sample)": {"source": "lora_text"},
+    "lora_text, in-batch negatives only (the default since; warm: 2000-user sample)": {"source": "lora_text"},
 }
 #: Two-tower text sources score a seeded sample of the warm-target users (a MiniLM pass per history).
 WARM_SAMPLE = 2000
