@@ -50,7 +50,9 @@ class RecommendSettings(Section):
         description="candidate sources merged before the ranker: " + ", ".join(SOURCE_CHOICES),
     )
     k_per_source: int = Field(200, ge=1, description="candidates taken from each source")
-    rerank_candidates: int = Field(100, ge=1, description="ranked candidates handed to the re-ranker")
+    rerank_candidates: int = Field(
+        200, ge=1, description="ranked candidates handed to the re-ranker (the evaluate runner re-ranks 200)"
+    )
     ranker_max_users: int | None = Field(
         None, ge=100, description="train the ranker on a seeded sample of this many users (None = all)"
     )
