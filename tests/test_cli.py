@@ -126,7 +126,19 @@ def test_profile_and_segments_on_the_demo_shop(tmp_path: Path) -> None:
 def test_build_makes_item_artifacts_and_rebuild_encodes_nothing(tmp_path: Path) -> None:
     store = str(tmp_path / "demo")
     run("demo", "--store", store, "--json")
-    args = ("build", "--store", store, "--json", "--set", "search.encoder.type=sentence-transformers")
+    shipped = json.loads(run("build", "--store", store, "--json").stdout)
+    assert shipped["texts_encoded"] == 0  # the demo store starts with the sample's shipped vectors
+    cache = f"search.encoder.cache_dir={tmp_path / 'fresh-cache'}"
+    args = (
+        "build",
+        "--store",
+        store,
+        "--json",
+        "--set",
+        "search.encoder.type=sentence-transformers",
+        "--set",
+        cache,
+    )
     first = json.loads(run(*args).stdout)
     assert first["items"] == 1_200 and first["dim"] == 384
     assert set(first["artifacts"]) >= {"item-vectors", "vector-index", "lexical-index", "query-vocabulary"}

@@ -6,6 +6,7 @@ catalogue and real shopper sequences within seconds. Later stages of the pipelin
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,11 +20,40 @@ from shelfwise.data.ingest import Ingestor
 from shelfwise.data.sample import sample_paths
 from shelfwise.storage import open_store
 
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+
+
+def seed_demo_settings(store_path: Path) -> list[str]:
+    """Give a new demo store the sample's settings and its shipped embeddings; returns what was copied.
+
+    Nothing is overwritten: a store that already has a ``shelfwise.toml`` keeps it, and cache files already
+    present stay. The shipped vectors are an ordinary content-hash cache (:mod:`shelfwise.encoders.cache`),
+    so they are only used when the encoder, its settings and the item text are exactly what produced them;
+    otherwise ``shelfwise build`` encodes as usual.
+    """
+    copied = []
+    settings = store_path / "shelfwise.toml"
+    if not settings.exists():
+        store_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SAMPLE_DIR / "shelfwise.toml", settings)
+        copied.append(str(settings))
+    cache = store_path / "cache" / "encoder" / "embeddings"
+    for version in sorted((SAMPLE_DIR / "embeddings").iterdir()):
+        if version.is_dir() and not (cache / version.name).exists():
+            shutil.copytree(version, cache / version.name)
+            copied.append(str(cache / version.name))
+    return copied
+
 
 def run_demo(store_path: Path) -> dict[str, Any]:
-    """Ingest the sample shop into ``store_path`` (idempotent) and return a JSON-ready summary."""
+    """Ingest the sample shop into ``store_path`` (idempotent) and return a JSON-ready summary.
+
+    A new store also gets the demo settings and the sample's precomputed item vectors
+    (:func:`seed_demo_settings`).
+    """
     started = time.perf_counter()
     paths = sample_paths()
+    seed_demo_settings(store_path)
     with open_store(store_path) as store, Ingestor(store, load_settings()) as ingestor:
         reports = [
             ingestor.ingest_path(paths["items"], "items"),
