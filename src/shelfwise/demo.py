@@ -38,7 +38,8 @@ def seed_demo_settings(store_path: Path) -> list[str]:
         shutil.copyfile(SAMPLE_DIR / "shelfwise.toml", settings)
         copied.append(str(settings))
     cache = store_path / "cache" / "encoder" / "embeddings"
-    for version in sorted((SAMPLE_DIR / "embeddings").iterdir()):
+    shipped = SAMPLE_DIR / "embeddings"
+    for version in sorted(shipped.iterdir()) if shipped.is_dir() else []:
         if version.is_dir() and not (cache / version.name).exists():
             shutil.copytree(version, cache / version.name)
             copied.append(str(cache / version.name))

@@ -5,8 +5,7 @@
     report = train_recommender(store, settings)          # `shelfwise train`
     rec = Recommender.load(store, settings)              # loaded once
     resp = rec.recommend(RecommendRequest(user_id="u1", slot="home", k=10))
-    for item in resp.items:
-        print(item.item_id, item.score, item.reason)
+    shown = [(item.item_id, item.score, item.reason) for item in resp.items]
 
 Names are imported lazily: the settings tree imports :mod:`shelfwise.recommend.config`, and the rest of the
 package imports the settings tree.

@@ -4,8 +4,7 @@ Typical use::
 
     pipeline = RerankPipeline(RerankConfig(method="dpp", diversity=0.3, caps=CapsConfig(max_per_brand=2)))
     ranked = pipeline.rerank(CandidateList(items, scores, catalog, UserContext(history=hist), sources))
-    for r in ranked:
-        print(r.position, r.item, r.reason)     # e.g. 'Similar to "X" you viewed; added for variety'
+    reasons = [(r.position, r.item, r.reason) for r in ranked]   # e.g. 'Similar to "X" you viewed; added for variety'
 
 The knob ``diversity`` (0 = relevance, 1 = maximal diversity) maps onto each method's own trade-off
 (see :mod:`shelfwise.rerank.config`); ``relevance="rank"`` scales relevance by rank, and ``coverage``
