@@ -9,7 +9,7 @@ import pytest
 
 from shelfwise.config import load_settings
 from shelfwise.search import SearchPipeline, SearchRequest
-from shelfwise.search.features import FEATURES, TextMatcher
+from shelfwise.search.features import FEATURES, TextMatcher, prf_cosine
 from shelfwise.search.ranker import SearchRanker
 from shelfwise.search.training import candidates_for, train_ranker
 
@@ -71,6 +71,22 @@ def test_text_matcher_features_are_hand_checkable() -> None:
     assert f["title_phrase"].tolist() == [1.0, 0.0]
     assert f["title_all_terms"].tolist() == [1.0, 0.0]
     assert f["bm25_title"][0] > f["bm25_title"][1] > 0
+
+
+def test_prf_features_favour_what_the_best_candidates_share(pipe: SearchPipeline) -> None:
+    """The centroid of the best fused candidates for "kettle" is kettle-like: a kettle scores closer to it
+    than a mug, and the features line up with :func:`prf_cosine` over the stored vectors."""
+    cands = candidates_for(pipe, "electric kettle", ["kettle-good", "mug-good", "lamp-good"], extra=5)
+    affinity = np.zeros((len(cands), 3), np.float32)
+    x = pipe_features = SearchRanker().features(pipe, "electric kettle", None, cands, affinity, None)
+    col = {f: x[:, n] for n, f in enumerate(FEATURES)}
+    pos = {i: n for n, i in enumerate(cands.ids)}
+    for part in ("prf_dense", "prf_title"):
+        assert col[part][pos["kettle-good"]] > col[part][pos["mug-good"]], part
+        assert col[f"{part}_rel"].max() == 0.0 and (col[f"{part}_rel"] <= 0).all()
+    expected = prf_cosine(pipe.retriever.vector_index.get_vectors(cands.ids), cands.order())
+    np.testing.assert_allclose(col["prf_dense"], expected, rtol=1e-5)
+    assert pipe_features.shape == (len(cands), len(FEATURES))
 
 
 def test_ranker_learns_to_put_the_product_above_its_accessories(pipe: SearchPipeline, tmp_path: Path) -> None:

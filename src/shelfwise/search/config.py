@@ -65,6 +65,11 @@ class RankerConfig(Section):
     train_negatives: int = Field(
         60, description="top unjudged hybrid candidates per training query, labelled gain 0"
     )
+    judged_groups: bool = Field(
+        True,
+        description="also train on each query's judged items alone (the graded order without the presumed "
+        "negatives)",
+    )
     valid_fraction: float = Field(
         0.0, ge=0, lt=1, description="share of training queries held out for early stopping (0 = none)"
     )

@@ -12,7 +12,11 @@ Groups (names in :data:`FEATURES`):
 - **constraints**: the item meets the brand / colour / category the parser extracted;
 - **popularity** (log of event weight);
 - **personal affinity** (vector cosine, brand share, category share; 0 for anonymous shoppers);
-- **cross-encoder** score (0 when none is used).
+- **cross-encoder** score (0 when none is used);
+- **pseudo-relevance feedback**: the cosine of each candidate's description and title vectors to the
+  centroid of the query's best :data:`PRF_TOP` candidates by fused retrieval score (the shop's own idea of
+  what the query means: a product type many good candidates share scores high even when the query's words
+  do not say it).
 
 Example:
     >>> m = TextMatcher.build([{"item_id": "a", "title": "Red running shoe", "description": "light"},
@@ -65,7 +69,14 @@ FEATURES: tuple[str, ...] = (
     "personal_category",
     "cross_encoder",
     "cross_encoder_rel",
+    "prf_dense",
+    "prf_dense_rel",
+    "prf_title",
+    "prf_title_rel",
 )
+
+#: Candidates (in fused order) whose mean vector is the pseudo-relevance-feedback centroid.
+PRF_TOP = 5
 
 #: The columns :meth:`TextMatcher.match` returns.
 TEXT_FEATURES = tuple(f for f in FEATURES[9:19] if f != "bm25_title_rel")
@@ -189,6 +200,23 @@ def _rel(x: np.ndarray) -> np.ndarray:
     return (x - x.max()).astype(np.float32) if len(x) else x.astype(np.float32)
 
 
+def prf_cosine(vectors: np.ndarray, order: np.ndarray, top: int = PRF_TOP) -> np.ndarray:
+    """Cosine of each row of ``vectors`` to the normalised mean of the rows ``order[:top]``.
+
+    Example:
+        >>> v = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], np.float32)
+        >>> [round(float(x), 3) for x in prf_cosine(v, np.array([0, 1]), top=2)]
+        [0.949, 0.949, 0.316]
+    """
+    if not len(vectors):
+        return np.zeros(0, np.float32)
+    centroid = vectors[np.asarray(order)[:top]].mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    if norm == 0.0:
+        return np.zeros(len(vectors), np.float32)
+    return (vectors @ (centroid / norm)).astype(np.float32)
+
+
 def feature_matrix(
     cands: Any,
     title_cosine: np.ndarray,
@@ -197,6 +225,7 @@ def feature_matrix(
     popularity: np.ndarray,
     affinity: np.ndarray,
     cross_encoder: np.ndarray | None,
+    prf: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``(n, len(FEATURES))`` float32 for the candidates of one query.
 
@@ -208,6 +237,8 @@ def feature_matrix(
         popularity: event weight per item.
         affinity: ``(n, 3)`` personal parts.
         cross_encoder: cross-encoder scores or ``None``.
+        prf: ``{"dense": ..., "title": ...}`` pseudo-relevance-feedback cosines (:func:`prf_cosine`);
+            missing parts are 0.
     """
     n = len(cands)
     ce = np.zeros(n, np.float32) if cross_encoder is None else np.asarray(cross_encoder, np.float32)
@@ -234,6 +265,10 @@ def feature_matrix(
         "cross_encoder": ce,
         "cross_encoder_rel": _rel(ce),
     }
+    for part in ("dense", "title"):
+        v = np.asarray((prf or {}).get(part, np.zeros(n, np.float32)), np.float32)
+        cols[f"prf_{part}"] = v
+        cols[f"prf_{part}_rel"] = _rel(v)
     return (
         np.column_stack([np.asarray(cols[f], np.float32) for f in FEATURES])
         if n

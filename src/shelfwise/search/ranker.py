@@ -21,7 +21,7 @@ import numpy as np
 
 from shelfwise._optional import require
 from shelfwise.search.config import CrossEncoderConfig, RankerConfig
-from shelfwise.search.features import FEATURES, feature_matrix
+from shelfwise.search.features import FEATURES, feature_matrix, prf_cosine
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +118,20 @@ class SearchRanker:
             np.float32,
         )
         title_cos = np.zeros(len(cands), np.float32)
-        if pipe.title_index is not None and len(cands):
-            known = [i in pipe.title_index for i in cands.ids]
-            ids = [i for i, k in zip(cands.ids, known, strict=True) if k]
-            if ids:
-                qv = pipe.retriever.encode([text])[0]
-                title_cos[np.flatnonzero(known)] = pipe.title_index.get_vectors(ids) @ qv
+        prf: dict[str, np.ndarray] = {}
+        if len(cands):
+            order = cands.order()
+            prf["dense"] = prf_cosine(pipe.retriever.vector_index.get_vectors(cands.ids), order)
+            if pipe.title_index is not None:
+                known = np.array([i in pipe.title_index for i in cands.ids], bool)
+                ids = [i for i, k in zip(cands.ids, known, strict=True) if k]
+                if ids:
+                    titles = np.zeros((len(cands), pipe.title_index.dim), np.float32)
+                    titles[known] = pipe.title_index.get_vectors(ids)
+                    title_cos = titles @ pipe.retriever.encode([text])[0]
+                    prf["title"] = prf_cosine(titles, order)
         return feature_matrix(
-            cands, title_cos, matched, constraint_matches(pipe, parsed, cands.ids), pop, affinity, ce
+            cands, title_cos, matched, constraint_matches(pipe, parsed, cands.ids), pop, affinity, ce, prf
         )
 
     def score(
