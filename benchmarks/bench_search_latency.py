@@ -188,11 +188,18 @@ def main() -> None:
     pipe.ranker = ranker
     table.append(run("lgbm", lambda q: pipe.search(req(q))))
     ce_cfg = pipe.config.cross_encoder.model_copy(
-        update={"layers": args.ce_layers, "threads": args.threads, "depth": args.ce_depth}
+        update={
+            "enabled": True,  # off by default in the settings: without this the row repeated "lgbm"
+            "layers": args.ce_layers,
+            "threads": args.threads,
+            "depth": args.ce_depth,
+        }
     )
     ce = CrossEncoder.pretrained(ce_cfg).quantize()
     pipe.ranker = SearchRanker(ranker.config, ce_cfg, ranker.model, [ce])
     pipe.ranker.best_iteration = ranker.best_iteration
+    if not pipe.ranker.uses_cross_encoder:
+        raise SystemExit("the cross-encoder row would not run the cross-encoder")
     table.append(
         run(f"lgbm+ce (top {ce_cfg.depth}, {args.ce_layers} layers, int8)", lambda q: pipe.search(req(q)))
     )
