@@ -621,15 +621,17 @@ def train(
 
 @app.command()
 def recommend(
-    user_id: Annotated[str | None, typer.Argument(help="The shopper (omit for an anonymous shopper).")] = None,
+    user_id: Annotated[
+        str | None, typer.Argument(help="The shopper (omit for an anonymous shopper).")
+    ] = None,
     k: Annotated[int, typer.Option("--k", help="Items to return.")] = 10,
-    slot: Annotated[
-        str, typer.Option("--slot", help="home | similar | bought_together | cart")
-    ] = "home",
+    slot: Annotated[str, typer.Option("--slot", help="home | similar | bought_together | cart")] = "home",
     item: Annotated[
         str | None, typer.Option("--item", help="Anchor item of the similar / bought_together slots.")
     ] = None,
-    cart: Annotated[list[str] | None, typer.Option("--cart", help="An item in the cart (repeatable).")] = None,
+    cart: Annotated[
+        list[str] | None, typer.Option("--cart", help="An item in the cart (repeatable).")
+    ] = None,
     store: StoreOpt = DEFAULT_STORE,
     config: ConfigOpt = None,
     set_: SetOpt = None,

@@ -104,6 +104,29 @@ def test_catalogue_changes_reach_both_indexes(pipe: SearchPipeline) -> None:
     assert "NEW-1" not in {h.item_id for h in after.results}
 
 
+def test_a_new_brand_is_understood_and_suggested_without_a_rebuild(pipe: SearchPipeline) -> None:
+    pipe.observe([{"user_id": "u9", "type": "search", "query": "gorilla tape heavy duty"}])
+    before = pipe.search(SearchRequest("Quorvane kettle under 30", k=5))
+    assert "brand" not in before.parsed["filters"] and not pipe.suggest("quorv")
+    new = [
+        {
+            "item_id": f"QV-{n}",
+            "title": f"Quorvane electric kettle {n}",
+            "brand": "Quorvane",
+            "category": "Kitchen > Kettles",
+            "price": 20.0 + n,
+        }
+        for n in range(2)
+    ]
+    assert pipe.upsert_items(new) == 2
+    resp = pipe.search(SearchRequest("Quorvane kettle under 30", k=5))
+    assert resp.parsed["filters"]["brand"] == ["Quorvane"] and resp.parsed["filters"]["price_max"] == 30.0
+    assert {h.item_id for h in resp.results} == {"QV-0", "QV-1"}
+    assert "quorvane" in pipe.suggest("quorv")
+    assert pipe.search(SearchRequest("quorvan kettle", k=3)).parsed["corrected"] == "quorvane kettle"
+    assert pipe.suggest("gorilla t", k=3)[0] == "gorilla tape heavy duty"  # past queries kept
+
+
 def test_suggest_prefers_past_queries_then_catalogue(pipe: SearchPipeline) -> None:
     assert any(s.startswith("gorilla") for s in pipe.suggest("gor"))
     pipe.observe([{"user_id": "u9", "type": "search", "query": "gorilla tape heavy duty"}] * 2)

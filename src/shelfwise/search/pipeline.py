@@ -423,7 +423,14 @@ class SearchPipeline:
         return n
 
     def upsert_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Add or replace items in both indexes and the catalogue (no restart); returns how many."""
+        """Add or replace items in both indexes, the catalogue and the query vocabulary (no restart);
+        returns how many.
+
+        The parser and autocomplete learn the new items' brands, categories and words (a new brand is
+        recognised in queries and suggested at once); past queries stay in the suggester. Each call
+        rebuilds the parser's spelling index (0.25-0.35 s on CrowdFlower's 9,913 items), so send
+        catalogue changes in batches.
+        """
         rows = [dict(r) for r in rows]
         if not rows:
             return 0
@@ -433,7 +440,13 @@ class SearchPipeline:
 
             template = self.item_template = ItemTextTemplate()
         vectors = self.retriever.encoder.encode_documents([template.render(r) for r in rows])
+        vocabulary = self.vocabulary.extended(rows)
+        parser = QueryParser(vocabulary, self.parser.config).warm_up()
+        suggester = Suggester.from_vocabulary(vocabulary)
         with self._lock:
+            self.vocabulary, self.parser = vocabulary, parser
+            suggester.queries = self.suggester.queries
+            self.suggester = suggester
             self.retriever.vector_index.add([str(r["item_id"]) for r in rows], vectors, rows)
             self.retriever.lexical_index.add(rows)
             self.catalog.upsert(rows)

@@ -66,6 +66,51 @@ def _attributes(raw: Any) -> dict[str, Any]:
     return {}
 
 
+class _Tally:
+    """Counts of one pass over item rows: words, category paths, colours, brand spellings, prices."""
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+        self.categories: Counter[str] = Counter()
+        self.colours: Counter[str] = Counter()
+        self.brand_names: dict[str, Counter[str]] = defaultdict(Counter)
+        self.prices: list[float] = []
+        self.currencies: Counter[str] = Counter()
+
+    @classmethod
+    def of(cls, rows: list[Mapping[str, Any]], cfg: VocabularyConfig) -> _Tally:
+        out = cls()
+        titles = [r.get("title") or "" for r in rows]
+        for text in titles + ([r.get("description") or "" for r in rows] if cfg.use_descriptions else []):
+            out.words.update(_text_words(text))
+        ignored = {phrase_key(b) for b in cfg.ignored_brands}
+        for row, title in zip(rows, titles, strict=True):
+            levels = [
+                lv.strip() for lv in (row.get("category") or "").split(CATEGORY_SEPARATOR) if lv.strip()
+            ]
+            for depth in range(1, len(levels) + 1):
+                out.categories[CATEGORY_SEPARATOR.join(levels[:depth])] += 1
+            for lv in levels:
+                out.words.update(_text_words(lv))
+            brand = (row.get("brand") or "").strip()
+            if brand and phrase_key(brand) not in ignored:
+                out.brand_names[phrase_key(brand)][brand] += 1
+                out.words.update(_text_words(brand))
+            found = {
+                COLOURS.get(phrase_key(str(v)))
+                for k, v in _attributes(row.get("attributes")).items()
+                if k.lower() in _COLOUR_KEYS and v
+            }
+            found |= {COLOURS[w] for w in phrase_key(title).split() if w in COLOURS}
+            out.colours.update(c for c in found if c)
+            price = row.get("price")
+            if isinstance(price, int | float) and price == price and price > 0:
+                out.prices.append(float(price))
+            if row.get("currency"):
+                out.currencies[str(row["currency"])] += 1
+        return out
+
+
 class CatalogueVocabulary:
     """What the catalogue calls things; the parser matches query phrases against it.
 
@@ -141,39 +186,9 @@ class CatalogueVocabulary:
         rows = _rows(items)
         titles = [r.get("title") or "" for r in rows]
         descriptions = [r.get("description") for r in rows]
-        words: Counter[str] = Counter()
-        for text in titles + ([d or "" for d in descriptions] if cfg.use_descriptions else []):
-            words.update(_text_words(text))
-        categories: Counter[str] = Counter()
-        colours: Counter[str] = Counter()
-        brand_names: dict[str, Counter[str]] = defaultdict(Counter)
-        prices: list[float] = []
-        currencies: Counter[str] = Counter()
-        ignored = {phrase_key(b) for b in cfg.ignored_brands}
-        for row, title in zip(rows, titles, strict=True):
-            levels = [
-                lv.strip() for lv in (row.get("category") or "").split(CATEGORY_SEPARATOR) if lv.strip()
-            ]
-            for depth in range(1, len(levels) + 1):
-                categories[CATEGORY_SEPARATOR.join(levels[:depth])] += 1
-            for lv in levels:
-                words.update(_text_words(lv))
-            brand = (row.get("brand") or "").strip()
-            if brand and phrase_key(brand) not in ignored:
-                brand_names[phrase_key(brand)][brand] += 1
-                words.update(_text_words(brand))
-            found = {
-                COLOURS.get(phrase_key(str(v)))
-                for k, v in _attributes(row.get("attributes")).items()
-                if k.lower() in _COLOUR_KEYS and v
-            }
-            found |= {COLOURS[w] for w in phrase_key(title).split() if w in COLOURS}
-            colours.update(c for c in found if c)
-            price = row.get("price")
-            if isinstance(price, int | float) and price == price and price > 0:
-                prices.append(float(price))
-            if row.get("currency"):
-                currencies[str(row["currency"])] += 1
+        t = _Tally.of(rows, cfg)
+        words, categories, colours, brand_names = t.words, t.categories, t.colours, t.brand_names
+        prices, currencies = t.prices, t.currencies
         types = mine_product_types(titles, cfg)
         brands = column_brands(brand_names, titles, categories)
         use_mining = cfg.mine_brands if cfg.mine_brands is not None else not brands
@@ -205,6 +220,35 @@ class CatalogueVocabulary:
             currencies.most_common(1)[0][0] if currencies else None,
             len(rows),
             cfg,
+        )
+
+    def extended(self, items: pa.Table | Iterable[Mapping[str, Any]]) -> CatalogueVocabulary:
+        """This vocabulary plus what ``items`` (new or changed items of a live catalogue) add: words,
+        category paths, colours and brands of the brand column, so a product added without a rebuild
+        can be found by its brand, category and spelling at once.
+
+        Product types, mined brands and the price terciles stay as built (they are statistics of the
+        whole catalogue; ``shelfwise build`` recomputes them). Counts of a replaced item add up.
+        """
+        rows = _rows(items)
+        t = _Tally.of(rows, self.config)
+        words, categories, colours = Counter(self.words), Counter(self.categories), Counter(self.colours)
+        words.update(t.words)
+        categories.update(t.categories)
+        colours.update(t.colours)
+        known = {k for b in self.brands for k in b.keys}
+        new_names = {k: v for k, v in t.brand_names.items() if k not in known}
+        added = column_brands(new_names, [r.get("title") or "" for r in rows], categories)
+        return CatalogueVocabulary(
+            (*self.brands, *added),
+            categories,
+            words,
+            self.product_types,
+            colours,
+            self.prices,
+            self.currency,
+            self.n_items + len(rows),
+            self.config,
         )
 
     # -- lookups -----------------------------------------------------------------------------------------
