@@ -67,6 +67,20 @@ def test_with_knob_validates_and_leaves_the_original_alone() -> None:
         cfg.with_knob(diversity=-0.1)
 
 
+def test_the_knob_alone_diversifies_and_an_explicit_none_stays_off() -> None:
+    from shelfwise.config import load_settings
+
+    assert load_settings(overrides=["rerank.diversity=0.3"], environ={}).rerank.method == "mmr"
+    assert load_settings(overrides=["rerank.diversity=0"], environ={}).rerank.method == "none"
+    assert RerankConfig().with_knob(diversity=0.5).method == "mmr"  # a request's knob on the defaults
+    assert RerankConfig(method="none").with_knob(diversity=0.5).method == "none"  # the shop turned it off
+    assert RerankConfig(method="dpp", diversity=0.4).with_knob(method="none").method == "none"
+    cands = candidates_for(CATALOG, n=50, seed=4, user=UserContext(history=np.arange(0, 200, 17)))
+    relevance = cands.items[np.argsort(-cands.scores, kind="stable")[:10]]
+    varied = RerankPipeline(RerankConfig()).rerank(cands, config=RerankConfig().with_knob(diversity=0.9))
+    assert set(varied.indices().tolist()) != set(relevance.tolist())
+
+
 @pytest.mark.parametrize("method", ["none", "mmr", "dpp", "calibrated", "xquad"])
 def test_zero_diversity_is_the_relevance_order_end_to_end(method: str) -> None:
     cands = candidates_for(CATALOG, n=50, seed=4, user=UserContext(history=np.arange(0, 200, 17)))

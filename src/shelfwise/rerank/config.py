@@ -6,7 +6,7 @@ method's own trade-off parameter, linearly, so that 0 always reproduces the rele
 ========== ==================================== =====================================================
 method     objective of the greedy step          mapping of ``diversity = d``
 ========== ==================================== =====================================================
-none       ``rel(i)``                            ignored
+none       ``rel(i)``                            ignored (``d > 0`` with no method set at all = mmr)
 mmr        ``lam rel(i) - (1 - lam) max_j sim``   ``lam = 1 - d`` (Carbonell & Goldstein 1998; ``mean_j``
                                                  with ``mmr_redundancy="mean"``)
 dpp        ``theta rel(i) + (1 - theta) log d_i^2`` ``theta = 1 - d`` (Chen et al. 2018, kernel
@@ -167,6 +167,21 @@ class RerankConfig(Section):
     )
     dpp_epsilon: float = Field(1e-6, gt=0.0, description="DPP: residual volume below which an item adds none")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _knob_implies_a_method(cls, data: Any) -> Any:
+        """``diversity > 0`` with no method given means MMR, so turning the one knob always does
+        something (``--set rerank.diversity=0.3`` alone diversifies). An explicit ``method="none"`` keeps
+        diversification off whatever the knob says (how a baseline of a diverse setting is taken)."""
+        if isinstance(data, dict) and data.get("method") is None:
+            try:
+                knob = float(data.get("diversity") or 0.0)
+            except (TypeError, ValueError):
+                return data  # the field validator reports it
+            if knob > 0:
+                return {**data, "method": "mmr"}
+        return data
+
     def trade_off(self) -> dict[str, float]:
         """The method's own trade-off parameter(s) for the current ``diversity``."""
         d = self.diversity
@@ -180,5 +195,12 @@ class RerankConfig(Section):
         return {}
 
     def with_knob(self, **changes: Any) -> RerankConfig:
-        """A validated copy with per-request changes (e.g. ``diversity=0.5, method="dpp"``)."""
-        return RerankConfig.model_validate(self.model_dump() | changes)
+        """A validated copy with per-request changes (e.g. ``diversity=0.5, method="dpp"``).
+
+        A request that turns the knob up without naming a method, on a configuration that never named
+        one either, gets MMR (the knob does not silently do nothing); a configured ``method="none"`` stays.
+        """
+        data = self.model_dump() | changes
+        if "method" not in changes and "method" not in self.model_fields_set:
+            data.pop("method")
+        return RerankConfig.model_validate(data)
