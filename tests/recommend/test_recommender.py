@@ -200,6 +200,21 @@ def test_per_request_rerank_overrides(rec: Recommender) -> None:
     assert any(i.breakdown["placed_by"] == "diversity" for i in varied.items) or n_cats[1] == n_cats[0]
 
 
+def test_method_coverage_spreads_what_serving_shows_across_requests(trained: tuple[Path, dict]) -> None:
+    """Served lists are counted per slot; with method coverage later requests favour what earlier ones
+    did not show, so 40 shoppers see more distinct items than without it (same shoppers, same models)."""
+    users: list[str] = []
+    shown: dict[str, set[str]] = {}
+    for name, extra in (("plain", ()), ("coverage", ("rerank.method=coverage", "rerank.diversity=0.5"))):
+        with open_store(trained[0]) as st:
+            rec = Recommender.load(st, _settings(*extra))
+        users = users or [u for u, k in rec.users.items() if len(rec.histories[k])][:40]
+        shown[name] = {i for u in users for i in _ids(rec.recommend(RecommendRequest(user_id=u, k=10)))}
+        counts = rec.exposure.counter("home", len(rec.catalog)).counts
+        assert counts.sum() > 0.9 * 10 * len(users)  # every served list was recorded (minus ageing)
+    assert len(shown["coverage"]) > len(shown["plain"]), {k: len(v) for k, v in shown.items()}
+
+
 def test_evaluation_scores_rank_what_serving_returns(trained: tuple[Path, dict]) -> None:
     # with the shop filters off and no re-ranking, the harness's top-k is the served list
     settings = _settings("recommend.exclude_purchased=false", "recommend.exclude_out_of_stock=false")

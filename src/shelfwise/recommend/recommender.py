@@ -42,6 +42,7 @@ from shelfwise.recommend.pipeline import ShelfwisePipeline, make_context, source
 from shelfwise.recommend.types import RecommendedItem, RecommendRequest, RecommendResponse
 from shelfwise.rerank import CandidateList, RankedList, RerankPipeline, SourceHit
 from shelfwise.rerank import UserContext as RerankContext
+from shelfwise.rerank.exposure import LiveExposure
 from shelfwise.storage import Store
 
 __all__ = ["Recommender"]
@@ -83,6 +84,7 @@ class Recommender:
         self._new_purchases: dict[int, set[int]] = {}
         self._lock = threading.RLock()
         self._fallback = self.pipeline.source(settings.recommend.fallback)
+        self.exposure = LiveExposure(settings.rerank.exposure_half_life)  # per slot, for method coverage
         # one request = a few hundred rows: LightGBM's threads would only wait for each other
         self.pipeline.ranker.model.config.num_threads = 1
         state = self.pipeline.ranker.state
@@ -220,7 +222,11 @@ class Recommender:
         seed = zlib.crc32(f"{req.user_id}|{req.slot}|{req.item_id}".encode())
         context = RerankContext(history=np.unique(base), session_shown=shown, seed=seed)
         cands = CandidateList(items, scores, self.catalog.rerank_catalog(), context, hits)
-        return RerankPipeline(cfg).rerank(cands, req.k, config=cfg)
+        n_items = len(self.catalog)
+        counter = self.exposure.counter(req.slot, n_items) if RerankPipeline.uses_exposure(cfg) else None
+        ranked = RerankPipeline(cfg).rerank(cands, req.k, config=cfg, exposure=counter)
+        self.exposure.record(req.slot, ranked.indices(), n_items)
+        return ranked
 
     def _item(self, r: Any, base: np.ndarray) -> RecommendedItem:
         bd = dict(r.breakdown)

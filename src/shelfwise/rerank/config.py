@@ -158,6 +158,11 @@ class RerankConfig(Section):
     coverage: float = Field(
         0.0, ge=0.0, description="weight of the exposure (catalogue coverage) term, times the knob"
     )
+    exposure_half_life: int = Field(
+        10_000,
+        ge=1,
+        description="serving: lists after which an item's exposure count (method coverage) halves",
+    )
     caps: CapsConfig = Field(default_factory=CapsConfig)
     exploration: ExplorationConfig = Field(default_factory=ExplorationConfig)
     rules: list[RuleConfig] = Field(default_factory=list, description="business rules, applied in order")

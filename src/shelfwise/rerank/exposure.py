@@ -5,8 +5,9 @@ Catalogue coverage is a property of *all* lists together, so no per-list method 
 each candidate an exposure bonus ``1 / (1 + x_i)`` (1 for an item never shown, 1/2 after one list, ...),
 weighted by ``diversity`` (method ``coverage``) or by ``diversity * coverage`` (added to any other
 method). Offline, :func:`~shelfwise.rerank.batch.rerank_top_items` keeps one counter for the whole
-batch of users (in row order); online, a service keeps one per surface and may :meth:`~ExposureCounter.decay`
-it so that yesterday's impressions fade.
+batch of users (in row order); online, :class:`LiveExposure` keeps one per surface (recommendation slot),
+grows it with the catalogue and halves its counts every ``half_life`` lists, so that what was shown often
+long ago may come back.
 
 Example:
     >>> c = ExposureCounter(4)
@@ -21,7 +22,7 @@ import numpy as np
 
 from shelfwise.rerank.greedy import Diversifier, GreedyState, SelectionProblem
 
-__all__ = ["CoverageGreedy", "ExposureCounter"]
+__all__ = ["CoverageGreedy", "ExposureCounter", "LiveExposure"]
 
 
 class ExposureCounter:
@@ -50,6 +51,57 @@ class ExposureCounter:
         if not 0.0 <= factor <= 1.0:
             raise ValueError("factor must be in [0, 1]")
         self.counts *= factor
+
+    def grow(self, n_items: int) -> None:
+        """Make room for items added to the catalogue (new items start unexposed)."""
+        if n_items > len(self.counts):
+            self.counts = np.concatenate([self.counts, np.zeros(n_items - len(self.counts))])
+
+
+class LiveExposure:
+    """The exposure counters of a serving process, one per surface, with a half-life in lists.
+
+    Every served list is recorded (whatever method produced it), so a request that asks for coverage
+    knows what every other request showed. Counts are multiplied by ``0.5 ** (1 / half_life)`` per
+    recorded list, applied in steps of ``half_life / 100`` lists (one pass over the counts per step).
+    Not thread-safe: the caller serialises requests (the recommender holds its lock).
+
+    Args:
+        half_life: lists after which a count has halved.
+
+    Example:
+        >>> live = LiveExposure(half_life=2)
+        >>> live.record("home", np.array([0, 1]), n_items=3)
+        >>> live.record("home", np.array([1]), n_items=3)
+        >>> live.counter("home", 3).counts.round(3).tolist()  # the first list has aged one list
+        [0.707, 1.707, 0.0]
+    """
+
+    def __init__(self, half_life: int = 10_000) -> None:
+        if half_life < 1:
+            raise ValueError("half_life must be >= 1")
+        self.half_life = half_life
+        self._step = max(1, half_life // 100)
+        self._counters: dict[str, ExposureCounter] = {}
+        self._since_decay: dict[str, int] = {}
+
+    def counter(self, surface: str, n_items: int) -> ExposureCounter:
+        """The surface's counter, sized for ``n_items``."""
+        c = self._counters.get(surface)
+        if c is None:
+            c = self._counters[surface] = ExposureCounter(n_items)
+        c.grow(n_items)
+        return c
+
+    def record(self, surface: str, items: np.ndarray, n_items: int) -> None:
+        """Count one served list of ``surface`` and age the counts."""
+        c = self.counter(surface, n_items)
+        n = self._since_decay.get(surface, 0) + 1
+        if n >= self._step:
+            c.decay(0.5 ** (n / self.half_life))
+            n = 0
+        self._since_decay[surface] = n
+        c.record(items)
 
 
 class _CoverageState(GreedyState):

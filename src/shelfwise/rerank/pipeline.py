@@ -208,12 +208,18 @@ class RerankPipeline(Reranker):
         )
 
     @staticmethod
+    def uses_exposure(cfg: RerankConfig) -> bool:
+        """Whether ``cfg`` reads exposure counts (method ``coverage``, or a ``coverage`` weight), with the
+        knob above 0."""
+        uses = cfg.method == "coverage" or (cfg.method != "none" and cfg.coverage > 0)
+        return uses and cfg.diversity > 0
+
+    @staticmethod
     def _exposure_terms(
         cfg: RerankConfig, counter: ExposureCounter | None, items: np.ndarray
     ) -> dict[str, Any]:
         """The exposure fields of the selection problem (none unless a method uses them)."""
-        uses = cfg.method == "coverage" or (cfg.method != "none" and cfg.coverage > 0)
-        if counter is None or not uses or cfg.diversity <= 0:
+        if counter is None or not RerankPipeline.uses_exposure(cfg):
             return {}
         weight = 0.0 if cfg.method == "coverage" else cfg.diversity * cfg.coverage
         return {"exposure_bonus": counter.bonus(items), "exposure_weight": weight}
