@@ -2,8 +2,9 @@
 
 Queries are shuffled with seed 0; the cross-encoder is fine-tuned on ``--train`` of them (8 sampled judged
 pairs each, gain / 3 as the target) and re-ranks the judged products of 30 other queries (positions
-200-229 of the shuffle), scored with dynamic int8 as in serving. ``--train 0`` scores the untrained
-cross-encoder (pretrained MiniLM, cosine head). Settings of
+200-229 of the shuffle; ``--test-count 61`` takes every query after the first 200), scored with dynamic
+int8 as in serving, next to the bi-encoder's query-title cosine on the same queries. ``--train 0`` scores
+the untrained cross-encoder (pretrained MiniLM, cosine head). Settings of
 :class:`~shelfwise.search.config.CrossEncoderConfig` are given as ``key=value`` (JSON values).
 
 Usage:
@@ -39,6 +40,7 @@ def main() -> None:
     ap.add_argument("--store", type=Path, required=True)
     ap.add_argument("--train", type=int, default=150, help="training queries (0 = no fine-tuning)")
     ap.add_argument("--pairs-per-query", type=int, default=8)
+    ap.add_argument("--test-count", type=int, default=30, help="held-out queries (from position 200 on)")
     ap.add_argument("settings", nargs="*", help="CrossEncoderConfig key=value")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
@@ -54,7 +56,7 @@ def main() -> None:
     queries = sorted(judged)
     rng = np.random.default_rng(0)
     rng.shuffle(queries)
-    train, test = queries[: args.train], queries[200:230]
+    train, test = queries[: min(args.train, 200)], queries[200 : 200 + args.test_count]
     pairs = []
     for q in train:
         ids = list(judged[q])
@@ -70,9 +72,19 @@ def main() -> None:
         ids = list(judged[q])
         s = ce.score(q, [titles[i] for i in ids])
         scores.append(_ndcg(list(np.argsort(-s)), [judged[q][i] for i in ids]))
+    from shelfwise.config import Settings
+    from shelfwise.encoders import build_encoder
+
+    encoder = build_encoder(Settings().search.encoder)  # the bi-encoder, side by side on the same queries
+    reference = []
+    for q in test:
+        ids = list(judged[q])
+        cos = encoder.encode_documents([titles[i] for i in ids]) @ encoder.encode_queries([q])[0]
+        reference.append(_ndcg(list(np.argsort(-cos)), [judged[q][i] for i in ids]))
     print(
         json.dumps(
             {
+                "bi_encoder_title_ndcg_rerank@10": round(float(np.mean(reference)), 4),
                 "settings": args.settings,
                 "train_queries": len(train),
                 "pairs": len(pairs),
