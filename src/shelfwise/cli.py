@@ -650,7 +650,7 @@ def recommend(
             except NotTrainedError as exc:
                 raise CliError(str(exc)) from None
             key = Ingestor(st, settings).user_key(user_id) if user_id else None
-        request = RecommendRequest(user_id=key, slot=slot, k=k, item_id=item, cart=list(cart or []))  # type: ignore[arg-type]
+        request = RecommendRequest(user_id=key, slot=slot, k=k, item_id=item, cart=list(cart or []))
         resp = rec.recommend(request)
     result = resp.to_dict()
     table = Table(title=f"{resp.model} v{resp.version}, slot {resp.slot}, fallback {resp.fallback or '-'}")

@@ -142,7 +142,10 @@ class Recommender:
         trained_base = base[base < n_trained]
         personal = req.slot in ("home", "cart") and user is not None
         context = make_context(
-            user if personal else -1, trained_base, cfg.max_history, exclude[exclude < n_trained]
+            user if personal and user is not None else -1,
+            trained_base,
+            cfg.max_history,
+            exclude[exclude < n_trained],
         )
         top = max(cfg.rerank_candidates, req.k)
         if trained_base.size:

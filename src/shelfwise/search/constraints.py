@@ -59,7 +59,7 @@ def describe(values: Mapping[str, Any]) -> str:
         return f"under {high:g}"
     if low is not None:
         return f"over {low:g}"
-    parts = []
+    parts: list[str] = []
     for v in values.values():
         parts.extend(str(x) for x in (v if isinstance(v, (list, tuple)) else [v]))
     return " or ".join(parts)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -122,7 +122,7 @@ class SearchPipeline:
         catalog = SearchCatalog.from_items(rows)
         events = store.read_events(["item_id", "type"])
         if events.num_rows:
-            counts: Counter[str] = Counter()
+            counts: defaultdict[str, float] = defaultdict(float)
             for item, kind in zip(*(events.column(c).to_pylist() for c in ("item_id", "type")), strict=True):
                 if item is not None:
                     counts[item] += EVENT_WEIGHTS.get(kind, 0.5)
@@ -396,7 +396,7 @@ class SearchPipeline:
         and ``value``.
         """
         n = 0
-        pop: Counter[str] = Counter()
+        pop: defaultdict[str, float] = defaultdict(float)
         with self._lock:
             for e in events:
                 kind = str(e.get("type", ""))

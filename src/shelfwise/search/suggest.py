@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import bisect
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from shelfwise.search.query.normalize import normalize_text
@@ -68,7 +68,7 @@ class Suggester:
         words: Mapping[str, float] | None = None,
         min_word_length: int = 3,
     ) -> None:
-        norm_phrases: Counter[str] = Counter()
+        norm_phrases: defaultdict[str, float] = defaultdict(float)
         for p, c in (phrases or {}).items():
             if key := _norm(p):
                 norm_phrases[key] += c
@@ -113,11 +113,12 @@ class Suggester:
         head, _, last = p.rpartition(" ")
         if head and last:
             done = self.queries.with_prefix(head + " ") + self.phrases.with_prefix(head + " ")
-            tails = Counter[str]()
+            tails: dict[str, float] = {}
             for table in (self.phrases, self.words):
                 for key in table.with_prefix(last):
-                    tails[key] = max(tails[key], table.weights[key])
-            take(f"{head} {t}" for t, _ in tails.most_common() if f"{head} {t}" not in done)
+                    tails[key] = max(tails.get(key, 0.0), table.weights[key])
+            ranked = sorted(tails.items(), key=lambda kv: -kv[1])  # stable: ties keep insertion order
+            take(f"{head} {t}" for t, _ in ranked if f"{head} {t}" not in done)
         elif len(out) < k:
             take(sorted(self.words.with_prefix(p), key=lambda w: (-self.words.weights[w], w)))
         return out[:k]
