@@ -439,24 +439,23 @@ class SearchPipeline:
             from shelfwise.encoders import ItemTextTemplate
 
             template = self.item_template = ItemTextTemplate()
-        vectors = self.retriever.encoder.encode_documents([template.render(r) for r in rows])
-        vocabulary = self.vocabulary.extended(rows)
-        parser = QueryParser(vocabulary, self.parser.config).warm_up()
-        suggester = Suggester.from_vocabulary(vocabulary)
-        with self._lock:
-            self.vocabulary, self.parser = vocabulary, parser
+        ids = [str(r["item_id"]) for r in rows]
+        encode = self.retriever.encoder.encode_documents
+        vectors = encode([template.render(r) for r in rows])  # the slow parts, outside the lock
+        titles = encode([str(r.get("title") or "") for r in rows]) if self.title_index is not None else None
+        with self._lock:  # one writer at a time: two upserts must not extend the same old vocabulary
+            vocabulary = self.vocabulary.extended(rows)  # first: if it fails, nothing has changed
+            parser = QueryParser(vocabulary, self.parser.config).warm_up()
+            suggester = Suggester.from_vocabulary(vocabulary)
             suggester.queries = self.suggester.queries
-            self.suggester = suggester
-            self.retriever.vector_index.add([str(r["item_id"]) for r in rows], vectors, rows)
+            self.retriever.vector_index.add(ids, vectors, rows)
             self.retriever.lexical_index.add(rows)
             self.catalog.upsert(rows)
             if self.matcher is not None:
                 self.matcher.upsert(rows)
             if self.title_index is not None:
-                titles = [str(r.get("title") or "") for r in rows]
-                self.title_index.add(
-                    [str(r["item_id"]) for r in rows], self.retriever.encoder.encode_documents(titles)
-                )
+                self.title_index.add(ids, titles)
+            self.vocabulary, self.parser, self.suggester = vocabulary, parser, suggester
         return len(rows)
 
     def delete_items(self, item_ids: Sequence[str]) -> int:
