@@ -19,8 +19,8 @@ def test_lambdarank_needs_groups_and_orders_by_the_signal(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="group"):
         LGBMModel(cfg).fit(x, y)
     m = LGBMModel(cfg).fit(x[:1600], y[:1600], groups=groups[:80], valid=(x[1600:], y[1600:], groups[80:]))
-    # early stopping ran past the kept round and kept the round with the best validation metric
-    assert 1 <= m.best_iteration < len(m.evals)
+    # early stopping stopped early_stopping_rounds past the best round (well before n_estimators) and kept it
+    assert len(m.evals) == m.best_iteration + cfg.early_stopping_rounds < cfg.n_estimators
     assert m.evals[m.best_iteration - 1] == max(m.evals)
     assert next(iter(m.importance())) == "f1"
     s = m.predict(x)
