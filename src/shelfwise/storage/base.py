@@ -11,6 +11,7 @@ not at all.
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -144,8 +145,10 @@ class Store(abc.ABC):
 
     # -- reads -------------------------------------------------------------------------------------
     @abc.abstractmethod
-    def read_items(self, columns: Sequence[str] | None = None) -> pa.Table:
-        """The catalogue ordered by item_id."""
+    def read_items(
+        self, columns: Sequence[str] | None = None, *, item_ids: Sequence[str] | None = None
+    ) -> pa.Table:
+        """The catalogue ordered by item_id, optionally only the given ids."""
 
     @abc.abstractmethod
     def read_users(self) -> pa.Table:
@@ -158,8 +161,43 @@ class Store(abc.ABC):
         *,
         types: Sequence[str] | None = None,
         user_ids: Sequence[str] | None = None,
+        after_seq: int | None = None,
     ) -> pa.Table:
-        """Events ordered by (timestamp, seq), optionally only some types or users."""
+        """Events ordered by (timestamp, seq), optionally only some types or users, or only those ingested
+        after ``after_seq`` (the change feed online state follows)."""
+
+    @abc.abstractmethod
+    def max_event_seq(self) -> int:
+        """The ``seq`` of the newest stored event (0 when none): a cursor for :meth:`read_events`."""
+
+    @abc.abstractmethod
+    def catalogue_seq(self) -> int:
+        """The newest entry of the catalogue change log (0 when none). A derived artifact records the value
+        it was built from; whatever has a larger ``seq`` is what it must catch up with."""
+
+    @abc.abstractmethod
+    def read_catalogue_changes(self, after_seq: int = 0) -> pa.Table:
+        """Catalogue change log entries (``seq``, ``item_id``) after ``after_seq``, oldest first: one per
+        inserted or changed item row (an item taken out of the catalogue is a change to unavailable)."""
+
+    @abc.abstractmethod
+    def deletion_seq(self) -> int:
+        """The newest entry of the deletion log (0 when none)."""
+
+    @abc.abstractmethod
+    def read_deletions(self, after_seq: int = 0) -> pa.Table:
+        """Deletion log entries (``seq``, ``user_digest``) after ``after_seq``: which shoppers other processes
+        must forget. The log keeps a keyed digest (:meth:`user_digest`), never the id."""
+
+    def user_digest(self, user_id: str) -> str:
+        """A keyed SHA-256 of a stored user id: how the deletion log names a shopper without keeping the id."""
+        salt = self.get_meta("deletion_salt")
+        if salt is None:
+            import secrets
+
+            salt = secrets.token_hex(16)
+            self.set_meta("deletion_salt", salt)
+        return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
 
     @abc.abstractmethod
     def read_judgements(self) -> pa.Table:

@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS profiles (
 CREATE TABLE IF NOT EXISTS quarantine (
     run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR NOT NULL, line BIGINT,
     reason VARCHAR NOT NULL, raw VARCHAR);
+CREATE TABLE IF NOT EXISTS catalogue_log (seq BIGINT NOT NULL, item_id VARCHAR NOT NULL, changed_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS deletion_log (seq BIGINT NOT NULL, user_digest VARCHAR NOT NULL, deleted_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id VARCHAR NOT NULL, kind VARCHAR, source VARCHAR, finished_at TIMESTAMPTZ,
     read BIGINT, accepted BIGINT, inserted BIGINT, updated BIGINT, quarantined BIGINT, duplicates BIGINT);
@@ -256,6 +258,12 @@ class DuckDBStore(Store):
         target_cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
         select = ", ".join(f'"{c}"' for c in target_cols)
         con.execute(f"INSERT INTO {table} SELECT {select} FROM _classified WHERE _state <> 'same'")
+        if table == "items":  # the catalogue change log: what derived indexes must catch up with
+            base = self._scalar("SELECT coalesce(max(seq), 0) FROM catalogue_log")
+            con.execute(
+                f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, now() "
+                "FROM _classified WHERE _state <> 'same'"
+            )
         con.execute("DROP TABLE _classified")
         return int(counts.get("new", 0)), int(counts.get("changed", 0)), int(counts.get("same", 0))
 
@@ -306,6 +314,7 @@ class DuckDBStore(Store):
 
     def delete_user(self, user_id: str) -> DeletionReport:
         removed: dict[str, int] = {}
+        digest = self.user_digest(user_id)
         with self._lock:
             con = self._con
             try:
@@ -315,6 +324,10 @@ class DuckDBStore(Store):
                         f"SELECT count(*) FROM {table} WHERE user_id = ?", [user_id]
                     )
                     con.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id])
+                base = self._scalar("SELECT coalesce(max(seq), 0) FROM deletion_log")
+                con.execute(
+                    "INSERT INTO deletion_log VALUES (?, ?, now())", [base + 1, digest]
+                )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -322,9 +335,38 @@ class DuckDBStore(Store):
         return DeletionReport(user_id, removed)
 
     # -- reads -------------------------------------------------------------------------------------
-    def read_items(self, columns: Sequence[str] | None = None) -> pa.Table:
+    def read_items(
+        self, columns: Sequence[str] | None = None, *, item_ids: Sequence[str] | None = None
+    ) -> pa.Table:
         cols = ", ".join(f'"{c}"' for c in columns) if columns else _cols(ITEM_SCHEMA)
-        return self._fetch(f"SELECT {cols} FROM items ORDER BY item_id")
+        if item_ids is None:
+            return self._fetch(f"SELECT {cols} FROM items ORDER BY item_id")
+        return self._fetch(
+            f"SELECT {cols} FROM items WHERE item_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY item_id",
+            [list(item_ids)],
+        )
+
+    def catalogue_seq(self) -> int:
+        with self._lock:
+            return self._scalar("SELECT coalesce(max(seq), 0) FROM catalogue_log")
+
+    def read_catalogue_changes(self, after_seq: int = 0) -> pa.Table:
+        return self._fetch(
+            "SELECT seq, item_id FROM catalogue_log WHERE seq > ? ORDER BY seq", [int(after_seq)]
+        )
+
+    def max_event_seq(self) -> int:
+        with self._lock:
+            return self._scalar("SELECT coalesce(max(seq), 0) FROM events")
+
+    def read_deletions(self, after_seq: int = 0) -> pa.Table:
+        return self._fetch(
+            "SELECT seq, user_digest FROM deletion_log WHERE seq > ? ORDER BY seq", [int(after_seq)]
+        )
+
+    def deletion_seq(self) -> int:
+        with self._lock:
+            return self._scalar("SELECT coalesce(max(seq), 0) FROM deletion_log")
 
     def read_users(self) -> pa.Table:
         return self._fetch(f"SELECT {_cols(USER_SCHEMA)} FROM users ORDER BY user_id")
@@ -335,10 +377,14 @@ class DuckDBStore(Store):
         *,
         types: Sequence[str] | None = None,
         user_ids: Sequence[str] | None = None,
+        after_seq: int | None = None,
     ) -> pa.Table:
         cols = ", ".join(f'"{c}"' for c in columns) if columns else _cols(EVENT_SCHEMA)
         where: list[str] = []
         params: list[Any] = []
+        if after_seq is not None:
+            where.append("seq > ?")
+            params.append(int(after_seq))
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
             params.extend(types)
