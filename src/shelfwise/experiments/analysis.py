@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from shelfwise.experiments.attribution import attribute
 from shelfwise.experiments.config import Experiment, ExperimentSettings
+from shelfwise.experiments.decision import decide
 from shelfwise.experiments.registry import ARM_SEPARATOR
 from shelfwise.experiments.stats import (
     Comparison,
@@ -267,6 +268,7 @@ def analyse_tables(
         if len(experiment.variants) > 2:
             pair = [replace(cmp, metric=f"{cmp.metric} ({variant.name} vs {control})") for cmp in pair]
         comparisons += pair
+    comparisons = decide(comparisons, settings.decision())
     srm = sample_ratio_check(
         {v.name: len(data[v.name].users) for v in experiment.variants},
         {v.name: v.share for v in experiment.variants},
@@ -311,10 +313,13 @@ def render_markdown(result: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"Treatment vs control (`{result['control']}`), 95% CI of the difference, two-sided p:",
+        f"Treatment vs control (`{result['control']}`): the difference with its interval and p-value "
+        "(always valid under repeated looks when inference is sequential), the p-value adjusted over all "
+        "metrics, the minimum detectable effect at the current sizes and the users per arm the planned "
+        "effect needs:",
         "",
-        "| metric | control | treatment | diff | rel | CI | p | significant |",
-        "|---|---|---|---|---|---|---|---|",
+        "| metric | control | treatment | diff | rel | interval | p | adjusted p | MDE | users needed | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def num(v: Any, spec: str) -> str:
@@ -325,7 +330,9 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {c['metric']} | {num(c['control'], '.4f')} | {num(c['treatment'], '.4f')} | {num(c['diff'], '+.4f')} "
             f"| {rel} | [{num(c['low'], '+.4f')}, {num(c['high'], '+.4f')}] | {num(c['p_value'], '.4f')} | "
-            f"{'**yes**' if c['significant'] else 'no'} |"
+            f"{num(c.get('p_adjusted'), '.4f')} | {num(c.get('mde'), '.4f')} | "
+            f"{num(c.get('required_users_per_arm'), ',')} | "
+            f"{'**' + c['verdict'] + '**' if c['significant'] else c.get('verdict', '')} |"
         )
     srm = result["srm"]
     lines += [

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shelfwise.config_base import Section
+from shelfwise.experiments.decision import DecisionSettings
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -89,6 +90,32 @@ class ExperimentSettings(Section):
     diversity_field: Literal["category", "brand"] = Field(
         "category", description="item field whose distinct values in a list measure its diversity"
     )
+    min_users_per_arm: int = Field(
+        100, ge=2, description="below this many users in an arm no comparison gets a verdict"
+    )
+    power: float = Field(0.8, gt=0, lt=1, description="power the minimum detectable effect is computed for")
+    min_detectable_effect: float = Field(
+        0.05, gt=0, description="relative effect the test is planned for (sample size, sequential mixing scale)"
+    )
+    inference: Literal["sequential", "fixed"] = Field(
+        "sequential",
+        description="sequential: always-valid p-values, safe to read any time; fixed: verdicts only once the "
+        "planned sample is reached",
+    )
+    correction: Literal["holm", "fdr_bh", "none"] = Field(
+        "holm", description="multiple-metric correction of the p-values of one experiment"
+    )
+
+    def decision(self) -> DecisionSettings:
+        """The verdict rules of :mod:`shelfwise.experiments.decision`."""
+        return DecisionSettings(
+            alpha=self.alpha,
+            power=self.power,
+            min_detectable_effect=self.min_detectable_effect,
+            min_users_per_arm=self.min_users_per_arm,
+            inference=self.inference,
+            correction=self.correction,
+        )
 
 
 def valid_name(name: str) -> bool:

@@ -5,6 +5,11 @@ per-user metrics (revenue per user, conversion), the delta method for ratios of 
 impressions, where a user's impressions are correlated), and a bootstrap over users for list-level metrics
 with no closed form (brand-exposure fairness).
 
+The tests come from maintained libraries: Welch's t-test and its interval from statsmodels
+(``CompareMeans``) for means, a normal test (scipy) on delta-method or bootstrap standard errors otherwise.
+These are fixed-horizon figures; what a reader is told (a verdict, the always-valid p-value, the multiple-metric
+correction, the minimum sample and power) is decided in :mod:`shelfwise.experiments.decision`.
+
 Example:
     >>> import numpy as np
     >>> e = mean_estimate(np.array([1.0, 2.0, 3.0]))
@@ -29,7 +34,9 @@ def _z(alpha: float) -> float:
 
 
 def _p_two_sided(z: float) -> float:
-    return float(math.erfc(abs(z) / math.sqrt(2.0))) if math.isfinite(z) else 0.0
+    from scipy.stats import norm
+
+    return float(2.0 * norm.sf(abs(z))) if math.isfinite(z) else 0.0
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,22 @@ class Comparison:
     high: float
     p_value: float
     significant: bool
+    se: float = math.nan
+    n_control: int = 0
+    n_treatment: int = 0
+    verdict: str = ""
+    p_fixed_horizon: float = math.nan
+    p_adjusted: float = math.nan
+    mde: float = math.nan
+    required_users_per_arm: int | None = None
+    inference: str = "fixed"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, rounded."""
-        return {k: _json_float(v) for k, v in asdict(self).items()}
+        """JSON-ready, rounded; ``effect`` and ``interval`` name the difference and its interval."""
+        out = {k: _json_float(v) for k, v in asdict(self).items()}
+        out["effect"] = out["diff"]
+        out["interval"] = [out["low"], out["high"]]
+        return out
 
 
 def _estimate(value: float, se: float, n: int, alpha: float) -> Estimate:
@@ -106,18 +125,45 @@ def _ratio_se(num: np.ndarray, den: np.ndarray) -> float:
 
 
 def _compare(metric: str, a: Estimate, b: Estimate, alpha: float) -> Comparison:
+    """A normal test of ``b - a`` from the two standard errors. An undetermined error (an arm of one user:
+    infinite; NaN) gives p = 1 and no significance; a zero error is a certain difference only when both arms
+    have at least two users and the values differ."""
     diff = b.value - a.value
     se = math.sqrt(a.se**2 + b.se**2)
-    z = diff / se if se > 0 else (0.0 if diff == 0 else float("inf"))
-    p = _p_two_sided(z)
-    zc = _z(alpha)
+    if not math.isfinite(se) or not math.isfinite(diff):
+        p, low, high = 1.0, -math.inf, math.inf
+    elif se == 0:
+        certain = diff != 0 and min(a.n, b.n) >= 2
+        p, low, high = (0.0 if certain else 1.0), diff, diff
+    else:
+        p = _p_two_sided(diff / se)
+        zc = _z(alpha)
+        low, high = diff - zc * se, diff + zc * se
     rel = diff / a.value if a.value not in (0.0,) and math.isfinite(a.value) else None
-    return Comparison(metric, a.value, b.value, diff, rel, diff - zc * se, diff + zc * se, p, p < alpha)
+    return Comparison(
+        metric, a.value, b.value, diff, rel, low, high, p, p < alpha, se, a.n, b.n, p_fixed_horizon=p
+    )
 
 
 def compare_means(metric: str, control: np.ndarray, treatment: np.ndarray, alpha: float = 0.05) -> Comparison:
-    """Welch-style (large-sample z) comparison of two means of per-user values."""
-    return _compare(metric, mean_estimate(control, alpha), mean_estimate(treatment, alpha), alpha)
+    """Welch's t-test of two means of per-user values (statsmodels ``CompareMeans``, unequal variances)."""
+    a, b = mean_estimate(control, alpha), mean_estimate(treatment, alpha)
+    if len(control) < 2 or len(treatment) < 2:
+        return _compare(metric, a, b, alpha)
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    cm = CompareMeans(DescrStatsW(np.asarray(treatment, float)), DescrStatsW(np.asarray(control, float)))
+    se = float(cm.std_meandiff_separatevar)
+    if se == 0 or not math.isfinite(se):
+        return _compare(metric, a, b, alpha)
+    _, p, _ = cm.ttest_ind(usevar="unequal")
+    low, high = cm.tconfint_diff(alpha=alpha, usevar="unequal")
+    diff = b.value - a.value
+    rel = diff / a.value if a.value != 0.0 and math.isfinite(a.value) else None
+    return Comparison(
+        metric, a.value, b.value, diff, rel, float(low), float(high), float(p), float(p) < alpha,
+        se, a.n, b.n, p_fixed_horizon=float(p),
+    )
 
 
 def compare_ratios(
