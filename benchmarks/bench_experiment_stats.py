@@ -29,7 +29,9 @@ def aa_peeking(reps: int, seed: int = 7) -> dict[str, float]:
     values = rng.poisson(2.0, 4000).astype(float)
     looks = list(range(400, 4001, 400))
     seq = DecisionSettings(inference="sequential", correction="none")
-    fixed = DecisionSettings(inference="fixed", correction="none", min_users_per_arm=1900, min_detectable_effect=1.0)
+    fixed = DecisionSettings(
+        inference="fixed", correction="none", min_users_per_arm=1900, min_detectable_effect=1.0
+    )
     counts = {"sequential": 0, "fixed_horizon_with_guard": 0, "naive_fixed_every_look": 0}
     for _ in range(reps):
         order = rng.permutation(values.size)
@@ -43,7 +45,11 @@ def aa_peeking(reps: int, seed: int = 7) -> dict[str, float]:
         for k in counts:
             counts[k] += hit[k]
     ci = binomtest(round(0.05 * reps), reps, 0.05).proportion_ci(0.95, method="exact")
-    return {**{k: v / reps for k, v in counts.items()}, "alpha_interval_low": ci.low, "alpha_interval_high": ci.high}
+    return {
+        **{k: v / reps for k, v in counts.items()},
+        "alpha_interval_low": ci.low,
+        "alpha_interval_high": ci.high,
+    }
 
 
 def main() -> None:
@@ -81,7 +87,10 @@ def main() -> None:
         "",
         "| reading | false-positive rate |",
         "|---|---|",
-        *[f"| {k} | {aa[k]:.3f} |" for k in ("sequential", "fixed_horizon_with_guard", "naive_fixed_every_look")],
+        *[
+            f"| {k} | {aa[k]:.3f} |"
+            for k in ("sequential", "fixed_horizon_with_guard", "naive_fixed_every_look")
+        ],
         "",
         f"## Shoppers needed to find the better ranker with 80% power ({args.sim_reps} simulated experiments per size)",
         "",

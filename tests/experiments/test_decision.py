@@ -26,20 +26,48 @@ def test_one_user_per_arm_gets_no_verdict_on_any_metric() -> None:
     """The dashboard once said "significant vs control: brand_fairness" with the interval [0.004664, 0.004664]."""
     exp = Experiment(name="x", variants=[Variant(name="a", share=0.5), Variant(name="b", share=0.5)])
     items = pa.table(
-        {"item_id": ["i1", "i2", "i3"], "brand": ["b1", "b2", "b3"], "category": ["c1", "c2", "c1"], "price": [1.0] * 3}
+        {
+            "item_id": ["i1", "i2", "i3"],
+            "brand": ["b1", "b2", "b3"],
+            "category": ["c1", "c2", "c1"],
+            "price": [1.0] * 3,
+        }
     )
     imps = pa.Table.from_pylist(
         [
-            {"request_id": "r1", "user_id": "u1", "timestamp": T0, "context": "{}", "item_ids": ["i1", "i2"],
-             "scores": None, "arm": "x:a"},
-            {"request_id": "r2", "user_id": "u2", "timestamp": T0, "context": "{}", "item_ids": ["i3", "i1"],
-             "scores": None, "arm": "x:b"},
+            {
+                "request_id": "r1",
+                "user_id": "u1",
+                "timestamp": T0,
+                "context": "{}",
+                "item_ids": ["i1", "i2"],
+                "scores": None,
+                "arm": "x:a",
+            },
+            {
+                "request_id": "r2",
+                "user_id": "u2",
+                "timestamp": T0,
+                "context": "{}",
+                "item_ids": ["i3", "i1"],
+                "scores": None,
+                "arm": "x:b",
+            },
         ],
         schema=IMPRESSION_SCHEMA,
     )
     events = pa.Table.from_pylist(
-        [{"event_id": "e1", "user_id": "u2", "item_id": "i3", "type": "click", "value": None, "timestamp": T0,
-          "request_id": "r2"}]
+        [
+            {
+                "event_id": "e1",
+                "user_id": "u2",
+                "item_id": "i3",
+                "type": "click",
+                "value": None,
+                "timestamp": T0,
+                "request_id": "r2",
+            }
+        ]
     )
     result = analyse_tables(exp, imps, events, items, ExperimentSettings()).to_dict()
     assert len(result["comparisons"]) == 5
@@ -54,7 +82,9 @@ def _pool(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.binomial(1, 0.08, n) * rng.lognormal(3.0, 1.0, n)
 
 
-def _any_look_significant(values: np.ndarray, arm: np.ndarray, looks: list[int], settings: DecisionSettings) -> tuple[bool, bool]:
+def _any_look_significant(
+    values: np.ndarray, arm: np.ndarray, looks: list[int], settings: DecisionSettings
+) -> tuple[bool, bool]:
     """(sequential verdict significant at any look, naive fixed-horizon p < alpha at any look)."""
     seq = naive = False
     for n in looks:
@@ -110,7 +140,10 @@ def test_holm_correction_over_metrics() -> None:
     both = decide([_cmp("ctr", 0.03), _cmp("conversion", 0.04)], fixed)
     assert [c.significant for c in both] == [False, False]
     assert both[0].p_adjusted == pytest.approx(0.06) and both[1].p_adjusted == pytest.approx(0.06)
-    none = decide([_cmp("ctr", 0.03), _cmp("conversion", 0.04)], DecisionSettings(inference="fixed", min_detectable_effect=1.0, correction="none"))
+    none = decide(
+        [_cmp("ctr", 0.03), _cmp("conversion", 0.04)],
+        DecisionSettings(inference="fixed", min_detectable_effect=1.0, correction="none"),
+    )
     assert [c.significant for c in none] == [True, True]
 
 

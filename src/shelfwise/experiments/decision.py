@@ -68,7 +68,9 @@ def _assess(c: Comparison, s: DecisionSettings) -> tuple[Comparison, bool]:
         return replace(c, p_value=always_valid_p(c.diff, c.se, tau), low=low, high=high), True
     horizon = max(s.min_users_per_arm, needed or 0)
     if n < horizon:
-        return replace(c, verdict=f"collecting: {n} of {horizon} planned users per arm", significant=False), False
+        return replace(
+            c, verdict=f"collecting: {n} of {horizon} planned users per arm", significant=False
+        ), False
     return replace(c, p_value=c.p_fixed_horizon), True
 
 

@@ -46,7 +46,9 @@ class Interleaved:
         return a, b
 
 
-def team_draft(ranking_a: Sequence[str], ranking_b: Sequence[str], k: int, rng: np.random.Generator) -> Interleaved:
+def team_draft(
+    ranking_a: Sequence[str], ranking_b: Sequence[str], k: int, rng: np.random.Generator
+) -> Interleaved:
     """Merge two rankings into at most ``k`` items by team draft (see the module docstring)."""
     items: list[str] = []
     teams: list[int] = []
@@ -97,7 +99,10 @@ class InterleavingResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded."""
-        return {k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v) for k, v in asdict(self).items()}
+        return {
+            k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v)
+            for k, v in asdict(self).items()
+        }
 
 
 def analyse_interleaving(
@@ -121,7 +126,17 @@ def analyse_interleaving(
     decided = wins_a + wins_b
     total = decided + ties
     if decided == 0:
-        return InterleavingResult(0, 0, ties, 0.0, -1.0, 1.0, 1.0, False, f"insufficient data: 0 of {min_comparisons} decided comparisons")
+        return InterleavingResult(
+            0,
+            0,
+            ties,
+            0.0,
+            -1.0,
+            1.0,
+            1.0,
+            False,
+            f"insufficient data: 0 of {min_comparisons} decided comparisons",
+        )
     test = binomtest(wins_a, decided, 0.5)
     ci = test.proportion_ci(confidence_level=1 - alpha, method="exact")
     preference = (wins_a - wins_b) / total

@@ -45,7 +45,9 @@ class ShopModel:
     activity_spread: float = 1.0
 
 
-def _rankings(model: ShopModel, n: int, quality: float, relevant: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _rankings(
+    model: ShopModel, n: int, quality: float, relevant: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     scores = quality * relevant + rng.standard_normal((n, model.n_items))
     return np.argsort(-scores, axis=1)[:, : model.k]
 
@@ -70,7 +72,9 @@ def _clicks(
     return (rng.random(p.shape) < np.minimum(p, 1.0)).astype(np.int64)
 
 
-def detects(method: Method, model: ShopModel, n_users: int, rng: np.random.Generator, alpha: float = 0.05) -> bool:
+def detects(
+    method: Method, model: ShopModel, n_users: int, rng: np.random.Generator, alpha: float = 0.05
+) -> bool:
     """One simulated experiment of ``n_users`` shoppers: True when it finds A better than B."""
     relevant, activity = _shoppers(model, n_users, rng)
     if method == "ab":

@@ -27,7 +27,9 @@ def per_user_sd(se: float, n_control: int, n_treatment: int) -> float:
     return se / math.sqrt(1.0 / n_control + 1.0 / n_treatment)
 
 
-def minimum_detectable_effect(se: float, n_control: int, n_treatment: int, alpha: float, power: float) -> float:
+def minimum_detectable_effect(
+    se: float, n_control: int, n_treatment: int, alpha: float, power: float
+) -> float:
     """The absolute effect a two-sided test at ``alpha`` detects with probability ``power`` at these sizes."""
     sd = per_user_sd(se, n_control, n_treatment)
     if not math.isfinite(sd) or sd <= 0 or n_control < 2 or n_treatment < 2:
@@ -41,11 +43,9 @@ def _z_sum(alpha: float, power: float) -> float:
     return float(norm.ppf(1.0 - alpha / 2.0) + norm.ppf(power))
 
 
-def required_users(
-    effect: float, sd: float, alpha: float, power: float, ratio: float = 1.0
-) -> int | None:
+def required_users(effect: float, sd: float, alpha: float, power: float, ratio: float = 1.0) -> int | None:
     """Users of the control arm needed to detect ``effect`` (absolute) with ``power``; None if unknown."""
     if not (math.isfinite(effect) and math.isfinite(sd)) or effect == 0 or sd <= 0 or ratio <= 0:
         return None
     d = abs(effect) / sd
-    return int(math.ceil(_z_sum(alpha, power) ** 2 * (1.0 + 1.0 / ratio) / (d * d)))
+    return math.ceil(_z_sum(alpha, power) ** 2 * (1.0 + 1.0 / ratio) / (d * d))

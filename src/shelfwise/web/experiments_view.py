@@ -51,12 +51,17 @@ def _summary(result: Mapping[str, Any]) -> str:
     if srm:
         verdict = "passed" if srm.get("passed") else "FAILED (sample ratio mismatch)"
         parts.append(f"sample-ratio check {verdict}, p = {srm.get('p_value', float('nan')):.3g}")
-    sig = [c["metric"] for c in result.get("comparisons", []) if c.get("significant")]
-    parts.append(
-        f"significant vs {result.get('control', 'control')}: {', '.join(sig)}"
-        if sig
-        else "no significant difference"
+    comparisons = result.get("comparisons", [])
+    sig = [c["metric"] for c in comparisons if c.get("significant")]
+    waiting = sorted(
+        {c["verdict"] for c in comparisons if c.get("verdict", "").startswith(("insufficient", "collecting"))}
     )
+    if sig:
+        parts.append(f"significant vs {result.get('control', 'control')}: {', '.join(sig)}")
+    elif waiting:
+        parts.append("no verdict yet (" + "; ".join(waiting) + ")")
+    else:
+        parts.append("no significant difference")
     parts.append(f"{result.get('attributed_events', 0):,} attributed events")
     parts += [str(n) for n in result.get("notes", [])]
     return "; ".join(parts)
