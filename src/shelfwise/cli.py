@@ -28,7 +28,7 @@ from shelfwise.data.sources import SourceError
 from shelfwise.storage import Store, open_store
 
 log = logging.getLogger("shelfwise")
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 out_console = Console()
 
 app = typer.Typer(
@@ -690,6 +690,10 @@ def version() -> None:
 from shelfwise.cli_serving import register as _register_serving  # noqa: E402  (commands need the options above)
 
 _register_serving(app)
+
+from shelfwise.cli_privacy import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from shelfwise.encoders.item_text import ItemTextConfig
 from shelfwise.experiments.config import ExperimentSettings
 from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
+from shelfwise.privacy.dp_config import DPSettings
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.recommend.config import RecommendSettings
 from shelfwise.rerank.config import RerankConfig
@@ -63,6 +64,7 @@ class PrivacySettings(Section):
         "SHELFWISE_PSEUDONYM_KEY",
         description="environment variable holding the key; else a key file is generated inside the store",
     )
+    dp: DPSettings = Field(default_factory=DPSettings)
 
 
 class EvaluationSettings(Section):
