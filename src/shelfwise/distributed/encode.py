@@ -1,0 +1,65 @@
+"""Catalogue encoding on a Ray cluster with Ray Data: texts in, unit vectors out, in input order.
+
+Each Ray Data actor loads the configured encoder once (``map_batches`` with a callable class) and encodes
+batches of item texts; the driver gathers the vectors in input order. The embedding cache of the in-process path
+lives in the store folder, which cluster nodes may not share: here the driver asks the cache first and sends only
+the texts it misses, then writes the new vectors back, so a rebuild of an unchanged catalogue encodes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class _EncodeBatch:
+    """A Ray Data actor: one encoder, many batches."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        from shelfwise.encoders import build_encoder
+        from shelfwise.encoders.base import EncoderConfig
+
+        self.encoder = build_encoder(EncoderConfig.model_validate(config), use_cache=False)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vecs = self.encoder.encode_documents([str(t) for t in batch["text"]])
+        return {"row": batch["row"], "vector": np.asarray(vecs, dtype=np.float32)}
+
+
+def encode_texts_on_ray(
+    texts: Sequence[str], config: Any, *, actors: int | None = None, batch_size: int = 128
+) -> np.ndarray:
+    """Encode ``texts`` with the encoder ``config`` (an :class:`~shelfwise.encoders.base.EncoderConfig`) on the
+    connected Ray cluster (call :func:`~shelfwise.distributed.open_runner` first). Returns float32 rows in input
+    order."""
+    import ray
+
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    cfg = config.model_copy(update={"cache_dir": None}).model_dump(mode="json")
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    n_actors = actors or max(1, min(cpus, len(texts) // batch_size or 1))
+    ds = ray.data.from_items([{"row": n, "text": t} for n, t in enumerate(texts)])
+    out = ds.map_batches(
+        _EncodeBatch,
+        fn_constructor_kwargs={"config": cfg},
+        batch_size=batch_size,
+        concurrency=n_actors,
+        num_cpus=1,
+        batch_format="numpy",
+    )
+    rows: list[int] = []
+    vectors: list[np.ndarray] = []
+    for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
+        rows.extend(int(r) for r in batch["row"])
+        vectors.append(np.asarray(batch["vector"], dtype=np.float32))
+    matrix = np.concatenate(vectors)
+    ordered = np.empty_like(matrix)
+    ordered[np.asarray(rows)] = matrix
+    log.info("encoded %d texts on ray with %d actors", len(texts), n_actors)
+    return ordered
