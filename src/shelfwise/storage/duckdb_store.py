@@ -112,6 +112,7 @@ def _cols(schema: pa.Schema) -> str:
 ENV_ERASE_DELAY = "SHELFWISE_ERASE_DELAY"
 DEFAULT_ERASE_DELAY = 60.0
 DEFAULT_IDLE_RELEASE = 1.0
+DEFAULT_QUANTUM = 0.0
 
 
 def _env_seconds(name: str, default: float) -> float:
@@ -134,6 +135,7 @@ class DuckDBStore(Store):
         lock_timeout: seconds to wait for another process holding the store (default
             ``$SHELFWISE_STORE_LOCK_TIMEOUT`` or 30) before :class:`~shelfwise.storage.errors.StoreBusyError`.
         idle_release: seconds without an operation after which this process closes the file (1 s).
+        quantum: seconds this process keeps the store, once it has it, before handing it to a waiter.
         erase_delay: at most this many seconds pass between a deletion and the rewrite that removes its bytes
             (default ``$SHELFWISE_ERASE_DELAY`` or 60; 0 rewrites within :meth:`delete_user`).
     """
@@ -146,6 +148,7 @@ class DuckDBStore(Store):
         read_only: bool = False,
         lock_timeout: float | None = None,
         idle_release: float = DEFAULT_IDLE_RELEASE,
+        quantum: float = DEFAULT_QUANTUM,
         erase_delay: float | None = None,
     ) -> None:
         self.folder = Path(folder)
@@ -169,6 +172,7 @@ class DuckDBStore(Store):
             read_only=read_only,
             timeout=lock_timeout if lock_timeout is not None else default_timeout(),
             idle_release=idle_release,
+            quantum=quantum,
             on_connect=self._on_connect,
         )
         try:
