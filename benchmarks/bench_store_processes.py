@@ -33,9 +33,8 @@ from typing import Any
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_results  # noqa: E402
-
-from shelfwise.storage.duckdb_store import DB_FILE, DuckDBStore  # noqa: E402
+from _common import write_results
+from shelfwise.storage.duckdb_store import DB_FILE, DuckDBStore
 
 SERVER = textwrap.dedent(
     """

@@ -168,7 +168,7 @@ def test_read_only_store_opens_while_a_writer_process_keeps_using_the_store(tmp_
             with open_store(folder, create=False, read_only=True) as ro:
                 seen.append(ro.counts()["events"])
             time.sleep(0.05)
-        out, err = writer.communicate(timeout=300)
+        _, err = writer.communicate(timeout=300)
     finally:
         writer.kill()
     assert writer.returncode == 0, err
@@ -198,7 +198,7 @@ def test_threads_share_one_store_and_release_it_when_idle(tmp_path: Path) -> Non
                         }
                     )
                 )
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
