@@ -60,54 +60,24 @@ from shelfwise.storage.artifacts import ArtifactStore
 from shelfwise.storage.base import DeletionReport, ErasureReport, Store, ValidatedBatch, WriteResult
 from shelfwise.storage.connection import LeasedConnection
 from shelfwise.storage.duckdb_writes import (
+    DB_FILE,
+    DDL,
     ITEM_VALUE_COLUMNS,
+    SCHEMA_VERSION,
+    column_list,
+    database_bytes,
     delete_user_rows,
+    registered,
     scalar,
     upsert_keyed,
+    write_events,
     write_rows,
 )
 from shelfwise.storage.erasure import PENDING_KEY, copy_live_rows, remove_leftovers, swap_in
-from shelfwise.storage.errors import StoreError, StoreNotFoundError
+from shelfwise.storage.errors import StoreError, StoreFullError, StoreNotFoundError
 from shelfwise.storage.locking import default_timeout
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-DB_FILE = "shop.duckdb"
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS items (
-    item_id VARCHAR NOT NULL, title VARCHAR, description VARCHAR, category VARCHAR, brand VARCHAR,
-    price DOUBLE, currency VARCHAR, attributes VARCHAR, image VARCHAR, available BOOLEAN NOT NULL,
-    updated_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS users (user_id VARCHAR NOT NULL, attributes VARCHAR, consent VARCHAR);
-CREATE TABLE IF NOT EXISTS events (
-    event_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, item_id VARCHAR, type VARCHAR NOT NULL,
-    value DOUBLE, query VARCHAR, timestamp TIMESTAMPTZ NOT NULL, session_id VARCHAR, request_id VARCHAR,
-    seq BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS judgements (
-    judgement_id VARCHAR NOT NULL, query VARCHAR NOT NULL, item_id VARCHAR NOT NULL, relevance DOUBLE NOT NULL);
-CREATE TABLE IF NOT EXISTS splits (name VARCHAR NOT NULL, event_id VARCHAR NOT NULL, part VARCHAR NOT NULL);
-CREATE TABLE IF NOT EXISTS impressions (
-    request_id VARCHAR NOT NULL, user_id VARCHAR, timestamp TIMESTAMPTZ NOT NULL, context VARCHAR,
-    item_ids VARCHAR[] NOT NULL, scores DOUBLE[], arm VARCHAR);
-CREATE TABLE IF NOT EXISTS profiles (
-    user_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ, profile VARCHAR, vector FLOAT[]);
-CREATE TABLE IF NOT EXISTS quarantine (
-    run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR NOT NULL, line BIGINT,
-    reason VARCHAR NOT NULL, raw VARCHAR);
-CREATE TABLE IF NOT EXISTS catalogue_log (seq BIGINT NOT NULL, item_id VARCHAR NOT NULL, changed_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS deletion_log (seq BIGINT NOT NULL, user_digest VARCHAR NOT NULL, deleted_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS ingest_runs (
-    run_id VARCHAR NOT NULL, kind VARCHAR, source VARCHAR, finished_at TIMESTAMPTZ,
-    read BIGINT, accepted BIGINT, inserted BIGINT, updated BIGINT, quarantined BIGINT, duplicates BIGINT);
-"""
-
-
-def _cols(schema: pa.Schema) -> str:
-    return ", ".join(f'"{f.name}"' for f in schema)
-
 
 ENV_ERASE_DELAY = "SHELFWISE_ERASE_DELAY"
 DEFAULT_ERASE_DELAY = 60.0
@@ -179,7 +149,10 @@ class DuckDBStore(Store):
             with self._db.session():
                 pass
             if self._pending_at_open:  # a deletion whose rewrite did not happen (crash): complete it now
-                self.erase_deleted()
+                try:
+                    self.erase_deleted()
+                except StoreFullError as exc:  # the rewrite needs room for a copy: reads must still work
+                    log.warning("erasure left pending on %s: %s", self.folder, exc)
         except BaseException:
             self._db.close()
             raise
@@ -191,7 +164,7 @@ class DuckDBStore(Store):
             return
         if not self._initialised:
             remove_leftovers(self._db_path)  # an interrupted rewrite; no connection is open yet
-            con.execute(_DDL)
+            con.execute(DDL)
             if not con.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchall():
                 con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [json.dumps(SCHEMA_VERSION)])
         pending = self._pending(con)
@@ -207,7 +180,7 @@ class DuckDBStore(Store):
     def close(self) -> None:
         """Complete a pending erasure of this process's deletions, then release the store."""
         try:
-            if not self.read_only and self._db.connected and self._pending_here:
+            if not self.read_only and self._pending_here:
                 self.erase_deleted()
         except StoreError as exc:
             log.warning("erasure left pending on %s (the next open completes it): %s", self.folder, exc)
@@ -261,10 +234,13 @@ class DuckDBStore(Store):
         if "_ord" not in rows.column_names:
             rows = rows.append_column("_ord", pa.array(range(1, rows.num_rows + 1), pa.int64()))
         tables = {"_batch_rows": rows, "_batch_quarantine": batch.quarantine}
-        if batch.extra_items is not None:
-            tables["_batch_extra_items"] = batch.extra_items
-        with self._session() as con, _registered(con, tables), self._transaction():
-            result = write_rows(con, batch.kind)
+        if batch.extra_items is not None:  # numbered too: the catalogue change log follows source order
+            extra = batch.extra_items
+            if "_ord" not in extra.column_names:
+                extra = extra.append_column("_ord", pa.array(range(1, extra.num_rows + 1), pa.int64()))
+            tables["_batch_extra_items"] = extra
+        with self._session() as con, registered(con, tables), self._transaction():
+            result = self._write_events() if batch.kind == "events" else write_rows(con, batch.kind)
             new_items = 0
             if batch.extra_items is not None:
                 new_items = upsert_keyed(
@@ -297,22 +273,27 @@ class DuckDBStore(Store):
             unknown_items=result.unknown_items,
         )
 
+    def _write_events(self) -> WriteResult:
+        """The events step of :meth:`write_batch`, inside its transaction (a seam crash tests pause in)."""
+        with self._session() as con:
+            return write_events(con)
+
     def write_split(self, name: str, table: pa.Table) -> None:
-        with self._session() as con, _registered(con, {"_split": table}), self._transaction():
+        with self._session() as con, registered(con, {"_split": table}), self._transaction():
             con.execute("DELETE FROM splits WHERE name = ?", [name])
             con.execute("INSERT INTO splits SELECT ?, event_id, part FROM _split", [name])
 
     def write_impressions(self, table: pa.Table) -> int:
         table = table.select(IMPRESSION_SCHEMA.names).cast(IMPRESSION_SCHEMA)
-        with self._session() as con, _registered(con, {"_imp": table}):
+        with self._session() as con, registered(con, {"_imp": table}):
             return scalar(
                 con,
-                f"INSERT INTO impressions SELECT {_cols(IMPRESSION_SCHEMA)} FROM _imp i "
+                f"INSERT INTO impressions SELECT {column_list(IMPRESSION_SCHEMA)} FROM _imp i "
                 "ANTI JOIN impressions p ON i.request_id = p.request_id",
             )
 
     def upsert_profiles(self, table: pa.Table) -> int:
-        with self._session() as con, _registered(con, {"_prof": table}), self._transaction():
+        with self._session() as con, registered(con, {"_prof": table}), self._transaction():
             con.execute("DELETE FROM profiles WHERE user_id IN (SELECT user_id FROM _prof)")
             con.execute("INSERT INTO profiles SELECT user_id, updated_at, profile, vector FROM _prof")
         return table.num_rows
@@ -356,7 +337,7 @@ class DuckDBStore(Store):
         start = time.perf_counter()
         with self._session() as con:
             pending = self._pending(con)
-            size_before = _size(self._db_path)
+            size_before = database_bytes(self._db_path)
             if pending is None:
                 self._db.unschedule()
                 return ErasureReport(False, 0, time.perf_counter() - start, size_before, size_before)
@@ -369,14 +350,14 @@ class DuckDBStore(Store):
             int(pending.get("deletions", 0)),
             time.perf_counter() - start,
             size_before,
-            _size(self._db_path),
+            database_bytes(self._db_path),
         )
 
     # -- reads -------------------------------------------------------------------------------------
     def read_items(
         self, columns: Sequence[str] | None = None, *, item_ids: Sequence[str] | None = None
     ) -> pa.Table:
-        cols = ", ".join(f'"{c}"' for c in columns) if columns else _cols(ITEM_SCHEMA)
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else column_list(ITEM_SCHEMA)
         if item_ids is None:
             return self._fetch(f"SELECT {cols} FROM items ORDER BY item_id")
         return self._fetch(
@@ -404,7 +385,7 @@ class DuckDBStore(Store):
         return self._value("SELECT coalesce(max(seq), 0) FROM deletion_log")
 
     def read_users(self) -> pa.Table:
-        return self._fetch(f"SELECT {_cols(USER_SCHEMA)} FROM users ORDER BY user_id")
+        return self._fetch(f"SELECT {column_list(USER_SCHEMA)} FROM users ORDER BY user_id")
 
     def read_events(
         self,
@@ -414,7 +395,7 @@ class DuckDBStore(Store):
         user_ids: Sequence[str] | None = None,
         after_seq: int | None = None,
     ) -> pa.Table:
-        cols = ", ".join(f'"{c}"' for c in columns) if columns else _cols(EVENT_SCHEMA)
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else column_list(EVENT_SCHEMA)
         where: list[str] = []
         params: list[Any] = []
         if after_seq is not None:
@@ -430,7 +411,7 @@ class DuckDBStore(Store):
         return self._fetch(f"SELECT {cols} FROM events {clause} ORDER BY timestamp, seq", params)
 
     def read_judgements(self) -> pa.Table:
-        cols = "judgement_id, " + _cols(JUDGEMENT_SCHEMA)
+        cols = "judgement_id, " + column_list(JUDGEMENT_SCHEMA)
         return self._fetch(f"SELECT {cols} FROM judgements ORDER BY query, item_id, judgement_id")
 
     def read_split(self, name: str) -> pa.Table:
@@ -442,9 +423,9 @@ class DuckDBStore(Store):
 
     def read_impressions(self, user_id: str | None = None) -> pa.Table:
         if user_id is None:
-            return self._fetch(f"SELECT {_cols(IMPRESSION_SCHEMA)} FROM impressions ORDER BY timestamp")
+            return self._fetch(f"SELECT {column_list(IMPRESSION_SCHEMA)} FROM impressions ORDER BY timestamp")
         return self._fetch(
-            f"SELECT {_cols(IMPRESSION_SCHEMA)} FROM impressions WHERE user_id = ? ORDER BY timestamp",
+            f"SELECT {column_list(IMPRESSION_SCHEMA)} FROM impressions WHERE user_id = ? ORDER BY timestamp",
             [user_id],
         )
 
@@ -485,25 +466,3 @@ class DuckDBStore(Store):
             ).fetchall():
                 out[f"events_{etype}"] = int(n)
         return out
-
-
-@contextlib.contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> Iterator[None]:
-    """Arrow tables visible to SQL under the given names for the duration of the block."""
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            with contextlib.suppress(duckdb.Error):
-                con.unregister(name)
-
-
-def _size(db_path: Path) -> int:
-    """Bytes of the database file and its WAL."""
-    total = 0
-    for path in (db_path, db_path.with_name(db_path.name + ".wal")):
-        with contextlib.suppress(FileNotFoundError):
-            total += path.stat().st_size
-    return total

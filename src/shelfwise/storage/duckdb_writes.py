@@ -1,4 +1,4 @@
-"""The SQL of the DuckDB store's writes, as functions of an open connection inside a transaction.
+"""The DuckDB store's tables and the SQL of its writes, as functions of an open connection.
 
 Kept apart from :mod:`shelfwise.storage.duckdb_store` (which owns connections, locking and transactions) so
 that each module has one job. Every function here expects the caller to hold the store and to have begun
@@ -7,13 +7,53 @@ the transaction; temporary tables it creates live and die within that one connec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from shelfwise.data.schema import EVENT_SCHEMA, ITEM_SCHEMA, USER_SCHEMA
 from shelfwise.storage.base import WriteResult
+
+SCHEMA_VERSION = 1
+DB_FILE = "shop.duckdb"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS items (
+    item_id VARCHAR NOT NULL, title VARCHAR, description VARCHAR, category VARCHAR, brand VARCHAR,
+    price DOUBLE, currency VARCHAR, attributes VARCHAR, image VARCHAR, available BOOLEAN NOT NULL,
+    updated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS users (user_id VARCHAR NOT NULL, attributes VARCHAR, consent VARCHAR);
+CREATE TABLE IF NOT EXISTS events (
+    event_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, item_id VARCHAR, type VARCHAR NOT NULL,
+    value DOUBLE, query VARCHAR, timestamp TIMESTAMPTZ NOT NULL, session_id VARCHAR, request_id VARCHAR,
+    seq BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS judgements (
+    judgement_id VARCHAR NOT NULL, query VARCHAR NOT NULL, item_id VARCHAR NOT NULL, relevance DOUBLE NOT NULL);
+CREATE TABLE IF NOT EXISTS splits (name VARCHAR NOT NULL, event_id VARCHAR NOT NULL, part VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS impressions (
+    request_id VARCHAR NOT NULL, user_id VARCHAR, timestamp TIMESTAMPTZ NOT NULL, context VARCHAR,
+    item_ids VARCHAR[] NOT NULL, scores DOUBLE[], arm VARCHAR);
+CREATE TABLE IF NOT EXISTS profiles (
+    user_id VARCHAR NOT NULL, updated_at TIMESTAMPTZ, profile VARCHAR, vector FLOAT[]);
+CREATE TABLE IF NOT EXISTS quarantine (
+    run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR NOT NULL, line BIGINT,
+    reason VARCHAR NOT NULL, raw VARCHAR);
+CREATE TABLE IF NOT EXISTS catalogue_log (seq BIGINT NOT NULL, item_id VARCHAR NOT NULL, changed_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS deletion_log (seq BIGINT NOT NULL, user_digest VARCHAR NOT NULL, deleted_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id VARCHAR NOT NULL, kind VARCHAR, source VARCHAR, finished_at TIMESTAMPTZ,
+    read BIGINT, accepted BIGINT, inserted BIGINT, updated BIGINT, quarantined BIGINT, duplicates BIGINT);
+"""
+
+
+def column_list(schema: pa.Schema) -> str:
+    return ", ".join(f'"{f.name}"' for f in schema)
+
 
 ITEM_VALUE_COLUMNS = [f.name for f in ITEM_SCHEMA if f.name not in ("item_id", "updated_at")]
 USER_VALUE_COLUMNS = [f.name for f in USER_SCHEMA if f.name != "user_id"]
@@ -140,3 +180,25 @@ def delete_user_rows(con: duckdb.DuckDBPyConnection, user_id: str, raw_ids: Sequ
         [ids, _FIELD_SEPARATORS, ids],
     )
     return removed
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> Iterator[None]:
+    """Arrow tables visible to SQL under the given names for the duration of the block."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
+
+
+def database_bytes(db_path: Path) -> int:
+    """Bytes of the database file and its WAL."""
+    total = 0
+    for path in (db_path, db_path.with_name(db_path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            total += path.stat().st_size
+    return total

@@ -79,9 +79,12 @@ def copy_live_rows(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
         con.execute(f'COPY FROM DATABASE "{source}" TO {_TARGET}')
         con.execute(f"DELETE FROM {_TARGET}.meta WHERE key = ?", [PENDING_KEY])
         con.execute(f"CHECKPOINT {_TARGET}")
-    finally:
+    except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DETACH {_TARGET}")
+        remove_leftovers(db_path, spill=False)  # a half-written copy only takes room (e.g. on a full disk)
+        raise
+    con.execute(f"DETACH {_TARGET}")
     return target
 
 
