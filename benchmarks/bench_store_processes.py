@@ -9,7 +9,7 @@ Three measurements, each against a baseline in the same run:
    (median, max) and the server's throughput relative to running alone.
 3. ``erasure``: on a copy of an ingested store (``--store``, e.g. amazon-beauty), rewriting the file after
    a deletion (``erase_deleted``) vs the ``CHECKPOINT`` a plain delete would end with; and whether the
-   deleted user id's bytes are still in the file afterwards.
+   deleted shopper's search text is still in the store's files afterwards.
 
     shelfwise ingest --dataset amazon-beauty --store /tmp/h1beauty
     python benchmarks/bench_store_processes.py --store /tmp/h1beauty
@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_results
+from shelfwise.config import load_settings
+from shelfwise.data.ingest import Ingestor
 from shelfwise.storage.duckdb_store import DB_FILE, DuckDBStore
 
 SERVER = textwrap.dedent(
@@ -130,33 +133,54 @@ def bench_erasure(source: Path, work: Path, repeats: int) -> list[dict[str, Any]
             .to_pylist()
         )
         events = st.counts()["events"]
+        # a distinctive search per deleted shopper: amazon-beauty's numeric ids also occur as random bytes
+        marks = [f"zq-erase-probe-{k}-{u}-qz" for k, u in enumerate(users)]
+        Ingestor(st, load_settings(environ={})).ingest_table(
+            pa.table(
+                {
+                    "event_id": [f"probe-{k}" for k in range(len(users))],
+                    "user_id": users,
+                    "item_id": [None] * len(users),
+                    "type": ["search"] * len(users),
+                    "query": marks,
+                    "timestamp": [1_700_000_000] * len(users),
+                }
+            ),
+            "events",
+        )
+        with st._session() as con:
+            con.execute("CHECKPOINT")
         for k in range(repeats):
             st.delete_user(users[2 * k])
             with st._session() as con:
                 t = time.perf_counter()
                 con.execute("CHECKPOINT")
                 checkpoint.append(time.perf_counter() - t)
-            leftover.append((work / DB_FILE).read_bytes().count(users[2 * k].encode()))
+            leftover.append((work / DB_FILE).read_bytes().count(marks[2 * k].encode()))
             st.delete_user(users[2 * k + 1])
             report = st.erase_deleted()
             rewrite.append(report.seconds)
-        after = sum((work / DB_FILE).read_bytes().count(u.encode()) for u in users)
+        after = sum(_bytes_in_folder(work).count(m.encode()) for m in marks)
     return [
         {
             "measure": f"erasure: erase_deleted (rewrite, {events:,} events)",
             "median_ms": _ms(rewrite),
             "max_ms": round(max(rewrite) * 1000, 1),
             "ratio": round(statistics.median(rewrite) / statistics.median(checkpoint), 1),
-            "deleted_id_copies_left": after,
+            "deleted_query_copies_left": after,
         },
         {
             "measure": "erasure baseline: DELETE + CHECKPOINT only",
             "median_ms": _ms(checkpoint),
             "max_ms": round(max(checkpoint) * 1000, 1),
             "ratio": 1.0,
-            "deleted_id_copies_left": min(leftover),
+            "deleted_query_copies_left": min(leftover),
         },
     ]
+
+
+def _bytes_in_folder(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
 
 
 def main() -> None:
@@ -166,14 +190,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--quanta", default="0,0.05,0.2", help="lease quanta to compare, seconds")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", default="op,contention,erasure", help="which measurements to run")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="shelfwise-bench-store-"))
     try:
         folder = tmp / "shop"
         DuckDBStore(folder).close()
-        table = bench_op(folder, args.ops)
-        table += bench_contention(folder, [float(q) for q in args.quanta.split(",")], args.seconds)
-        if args.store is not None:
+        parts = set(args.parts.split(","))
+        table = bench_op(folder, args.ops) if "op" in parts else []
+        if "contention" in parts:
+            table += bench_contention(folder, [float(q) for q in args.quanta.split(",")], args.seconds)
+        if args.store is not None and "erasure" in parts:
             table += bench_erasure(args.store, tmp / "erase", args.repeats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

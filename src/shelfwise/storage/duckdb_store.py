@@ -28,7 +28,7 @@ index constraints, which keeps bulk loads fast.
 
 **Deletion and erasure.** :meth:`DuckDBStore.delete_user` removes the shopper from every table and, in the
 same transaction, sets an "erasure pending" marker. Deleted bytes stay in the file until it is rewritten
-(:mod:`shelfwise.storage.erasure`), which takes ~0.4-0.7 s for 200k events and blocks other processes
+(:mod:`shelfwise.storage.erasure`), which took 0.4-1.5 s for 200k events here and blocks other processes
 meanwhile, so deletions are batched: the file is rewritten at the latest ``erase_delay`` seconds after the
 first pending deletion (``$SHELFWISE_ERASE_DELAY``, default 60; 0 = within the deleting call), when the
 deleting store is closed, or when any process opens the store (a crash between the deletion and the rewrite
@@ -331,7 +331,7 @@ class DuckDBStore(Store):
 
     def erase_deleted(self) -> ErasureReport:
         """Rewrite the DuckDB file without the deleted rows' bytes when a deletion is pending (see
-        :mod:`shelfwise.storage.erasure`); holds the store for the rewrite (~0.5 s per 200k events)."""
+        :mod:`shelfwise.storage.erasure`); holds the store for the rewrite (0.4-1.5 s per 200k events here)."""
         if self.read_only:
             raise StoreError(f"the store {self.folder} was opened read-only; erasure needs write access")
         start = time.perf_counter()

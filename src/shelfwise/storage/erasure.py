@@ -13,8 +13,9 @@ A crash at any point leaves either the old complete file with its marker (the ne
 the new file without it: erasure is idempotent and never loses a row. All of this runs while the caller
 holds the store's cross-process lock with the only open connection.
 
-Measured on amazon-beauty (198,502 events, 22,363 users, 12,101 items, 6.0 MB): ~0.4-0.7 s per rewrite on
-this 2-core machine (``benchmarks/store_erasure.py``), which is why the store batches deletions (see
+Measured on amazon-beauty (198,502 events, 22,363 users, 12,101 items, 6.0 MB): a median 1.48 s per rewrite
+on this loaded 2-core machine (0.4-0.7 s when quiet; ``benchmarks/bench_store_processes.py``) against 33 ms
+for a plain ``CHECKPOINT``, which is why the store batches deletions (see
 :mod:`shelfwise.storage.duckdb_store`).
 """
 
