@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,3 +176,41 @@ def test_full_disk_is_one_line_naming_the_disk_and_the_store_keeps_its_contents(
     stats = shelfwise("stats", "--store", str(store), "--json")
     assert stats.returncode == 0, stats.stderr
     assert json.loads(stats.stdout)["events"] == 200
+
+
+def test_stats_and_ingest_work_while_shelfwise_serve_runs(small_store: Path, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shelfwise", "serve", "--store", str(small_store), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SHELFWISE_ADMIN_KEY": "test-admin-key-123456"},
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("shelfwise serve did not come up")
+        stats = shelfwise("stats", "--store", str(small_store), "--json")
+        more = tmp_path / "more.csv"
+        more.write_text("event_id,user_id,item_id,type,timestamp\ne9,u9,i9,view,1704067209\n")
+        ingest = shelfwise("ingest", str(more), "--kind", "events", "--store", str(small_store), "--json")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=10) as resp:
+            assert resp.status == 200  # the service is unharmed
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["events"] == 3
+    assert ingest.returncode == 0, ingest.stderr
+    assert json.loads(ingest.stdout)["events"] == 4
