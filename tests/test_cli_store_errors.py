@@ -214,3 +214,15 @@ def test_stats_and_ingest_work_while_shelfwise_serve_runs(small_store: Path, tmp
     assert json.loads(stats.stdout)["events"] == 3
     assert ingest.returncode == 0, ingest.stderr
     assert json.loads(ingest.stdout)["events"] == 4
+
+
+def test_a_file_that_is_not_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "shop.duckdb").write_bytes(os.urandom(20_000))
+    proc = shelfwise("stats", "--store", str(folder), "--json")
+    assert proc.returncode == 2
+    line = one_line(proc.stderr)
+    assert "not a readable DuckDB database" in line and "backup" in line
+    missing = shelfwise("stats", "--store", str(tmp_path / "nothing"), "--json")
+    assert missing.returncode == 2 and "shelfwise init" in one_line(missing.stderr)

@@ -29,7 +29,13 @@ from pathlib import Path
 
 import duckdb
 
-from shelfwise.storage.errors import StoreBusyError, StoreError, StoreFullError, is_disk_full
+from shelfwise.storage.errors import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    is_disk_full,
+)
 from shelfwise.storage.locking import StoreLock
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,11 @@ def translate(exc: BaseException, location: str) -> StoreError | None:
         return StoreBusyError(
             f"the store {location} is open in a program that does not queue for it ({text.splitlines()[0]}); "
             "close that program (shelfwise processes share the store by themselves) and retry"
+        )
+    if "not a valid DuckDB database" in text or "Corrupt database file" in text:
+        return StoreCorruptError(
+            f"the store file in {location} is not a readable DuckDB database ({text.splitlines()[0]}); "
+            "restore it from a backup, or move it away and re-ingest"
         )
     if "database has been invalidated" in text or "FATAL Error" in text:
         return StoreError(
