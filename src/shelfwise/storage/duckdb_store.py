@@ -163,7 +163,7 @@ class DuckDBStore(Store):
         if self.read_only:
             return
         if not self._initialised:
-            remove_leftovers(self._db_path)  # an interrupted rewrite; no connection is open yet
+            remove_leftovers(self._db_path)  # an interrupted rewrite: unused, no other process has the file
             con.execute(DDL)
             if not con.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchall():
                 con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [json.dumps(SCHEMA_VERSION)])
