@@ -19,13 +19,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from shelfwise import __version__
 from shelfwise.config import Settings, SettingsError, describe_settings, load_settings
 from shelfwise.data.ingest import KINDS, Ingestor, IngestReport, merge_reports
 from shelfwise.data.sources import SourceError
-from shelfwise.storage import Store, open_store
+from shelfwise.storage import Store, StoreError, open_store
 
 log = logging.getLogger("shelfwise")
 err_console = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
@@ -87,14 +88,21 @@ def _emit(result: dict[str, Any], as_json: bool, human: Any = None) -> None:
         out_console.print(human)
 
 
+def _fail(exc: BaseException) -> typer.Exit:
+    """Print ``exc`` as one line on stderr (no traceback, no wrapping) and return the exit-2 signal."""
+    text = escape(" ".join(str(exc).split()) or type(exc).__name__)
+    err_console.print(f"[bold red]error:[/] {text}", soft_wrap=True, highlight=False)
+    return typer.Exit(2)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn expected failures into one clear line on stderr and exit code 2."""
+    """Turn expected failures (bad input, and any store error: busy, full, missing) into one clear line on
+    stderr and exit code 2."""
     try:
         yield
-    except (CliError, SourceError, SettingsError, FileNotFoundError, ValueError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    except (CliError, SourceError, SettingsError, StoreError, FileNotFoundError, ValueError) as exc:
+        raise _fail(exc) from None
 
 
 def _counts_table(counts: dict[str, int], title: str) -> Table:
@@ -697,8 +705,11 @@ _register_privacy(app)
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point: a store error escaping a command (busy, full, ...) is one line and exit 2."""
+    try:
+        app()
+    except StoreError as exc:
+        raise SystemExit(_fail(exc).exit_code) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shelfwise.storage.artifacts import Artifact, ArtifactNotFoundError, ArtifactStore
-from shelfwise.storage.base import DeletionReport, Store, ValidatedBatch, WriteResult
+from shelfwise.storage.base import DeletionReport, ErasureReport, Store, ValidatedBatch, WriteResult
+from shelfwise.storage.errors import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreNotFoundError,
+)
 
 
 def _open_duckdb(location: str, create: bool, read_only: bool) -> Store:
@@ -49,7 +56,13 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactStore",
     "DeletionReport",
+    "ErasureReport",
     "Store",
+    "StoreBusyError",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreFullError",
+    "StoreNotFoundError",
     "ValidatedBatch",
     "WriteResult",
     "open_store",

@@ -74,10 +74,33 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class DeletionReport:
-    """What deleting a shopper removed, per table."""
+    """What deleting a shopper removed, per table.
+
+    ``removed`` always has ``events``, ``users``, ``profiles`` and ``impressions``; other tables (``splits``,
+    ``quarantine``) appear when rows of the shopper were found there.
+    """
 
     user_id: str
     removed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What :meth:`Store.erase_deleted` did.
+
+    Attributes:
+        rewritten: whether the store's files were rewritten (false when no deletion was pending).
+        deletions: deletions whose bytes this erasure removed from disk.
+        seconds: how long it took.
+        bytes_before: size of the store's database files before.
+        bytes_after: size after.
+    """
+
+    rewritten: bool
+    deletions: int
+    seconds: float
+    bytes_before: int
+    bytes_after: int
 
 
 class Store(abc.ABC):
@@ -140,8 +163,27 @@ class Store(abc.ABC):
         """Insert or replace profiles: columns ``user_id``, ``updated_at``, ``profile`` (JSON), ``vector``."""
 
     @abc.abstractmethod
-    def delete_user(self, user_id: str) -> DeletionReport:
-        """Remove every record of a shopper (events, user row, profile, impressions) in one transaction."""
+    def delete_user(self, user_id: str, *, raw_ids: Sequence[str] = ()) -> DeletionReport:
+        """Remove every record of a shopper in one transaction: events, the user row, profile, impressions,
+        split rows of their events and their quarantined rows.
+
+        Quarantined rows are matched by their parsed ``user_id`` field, and unparseable lines by ``user_id``
+        or any of ``raw_ids`` appearing as a field of the line (the id as the source file spelled it, before
+        pseudonymisation: the store keeps no mapping back to it, so the caller who knows it passes it).
+
+        The same transaction records that an erasure is pending; the deleted bytes leave the disk files at
+        the latest when :meth:`erase_deleted` next runs (a backend documents when that is, and completes a
+        pending erasure when it is opened after a crash).
+        """
+
+    @abc.abstractmethod
+    def erase_deleted(self) -> ErasureReport:
+        """Make deleted rows physically unrecoverable from the store's files, now.
+
+        Deleting rows marks them dead; their bytes stay in database files until they are rewritten. This
+        rewrites whatever holds them when a deletion is pending (no-op otherwise) and clears the pending
+        marker in the same step, so a crash in between repeats the work instead of skipping it.
+        """
 
     # -- reads -------------------------------------------------------------------------------------
     @abc.abstractmethod
