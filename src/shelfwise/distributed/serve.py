@@ -1,0 +1,76 @@
+"""The service as a Ray Serve application: N replicas of the same FastAPI app behind Ray's HTTP proxy.
+
+Each replica builds the app itself (:func:`build_replica_app`, run by ``serve.ingress`` on the replica) from the
+store URL, settings file and overrides handed over in the replica's environment, loads its pipelines before it
+takes traffic, and follows the store like any other serving process, so replicas act as one shop: the store (and,
+when configured, the shared online state) is where they meet. ``/health/ready`` is answered by whichever replica
+the proxy picks; Ray Serve keeps the replica count and restarts a replica that dies.
+
+::
+
+    run_on_ray("127.0.0.1:6390", store="shop/", replicas=2, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ENV_STORE = "SHELFWISE_SERVE_STORE"
+ENV_CONFIG = "SHELFWISE_SERVE_CONFIG"
+ENV_OVERRIDES = "SHELFWISE_SERVE_OVERRIDES"
+
+
+def build_replica_app() -> Any:
+    """The FastAPI app of one replica, from the environment :func:`run_on_ray` set (loads before serving)."""
+    from shelfwise.api import create_app
+    from shelfwise.config import load_settings
+
+    store = os.environ[ENV_STORE]
+    config = os.environ.get(ENV_CONFIG) or None
+    overrides = json.loads(os.environ.get(ENV_OVERRIDES, "[]"))
+    settings = load_settings(Path(config) if config else None, overrides=overrides)
+    app = create_app(settings, store_path=store, background_load=False)
+    app.state.replica = os.getpid()
+    return app
+
+
+def run_on_ray(
+    address: str,
+    *,
+    store: str,
+    replicas: int,
+    host: str,
+    port: int,
+    config: str | None = None,
+    overrides: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    blocking: bool = True,
+) -> None:
+    """Deploy ``replicas`` copies of the service on the Ray cluster at ``address`` and serve HTTP on
+    ``host:port`` through Ray's proxy; with ``blocking``, until interrupted."""
+    from shelfwise.distributed.runner import RayRunner
+
+    env = {ENV_STORE: str(store), ENV_CONFIG: config or "", ENV_OVERRIDES: json.dumps(overrides or [])}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("SHELFWISE") and k not in env})
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    env.update(extra_env or {})
+    RayRunner(address, runtime_env={"env_vars": env})
+    from ray import serve
+
+    serve.start(http_options={"host": host, "port": port})
+    deployment = serve.deployment(
+        serve.ingress(build_replica_app)(),
+        name="shelfwise",
+        num_replicas=replicas,
+        ray_actor_options={"num_cpus": 0.5},
+        health_check_period_s=5,
+    )
+    serve.run(deployment.bind(), name="shelfwise", route_prefix="/", blocking=blocking)
+    log.info("shelfwise on ray serve: %d replicas at http://%s:%d", replicas, host, port)
