@@ -41,7 +41,8 @@ from shelfwise.ranking.events import TYPE_INDEX, StateEvent
 from shelfwise.recommend.artifact import ARTIFACT_NAME, LoadedArtifact, load_pipeline
 from shelfwise.recommend.catalog import ServingCatalog
 from shelfwise.recommend.forget import forget_in_artifacts, record_deletion_cursor, stored_user_ids
-from shelfwise.recommend.live import AppliedEvents, LiveState
+from shelfwise.recommend.applied import AppliedEvents
+from shelfwise.recommend.live import LiveState
 from shelfwise.recommend.pipeline import ShelfwisePipeline, make_context, source_hits
 from shelfwise.recommend.types import RecommendedItem, RecommendRequest, RecommendResponse
 from shelfwise.rerank import CandidateList, RankedList, RerankPipeline, SourceHit
