@@ -1,0 +1,87 @@
+"""Profiles after the catalogue grew (segments read it by name) and after a restart (events stored
+after the last flush are folded in once)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shelfwise.config import load_settings
+from shelfwise.data.ingest import Ingestor
+from shelfwise.data.synthetic import SyntheticShop
+from shelfwise.profiles import ItemCatalog, ProfileConfig, ProfileService, SegmentConfig
+from shelfwise.storage import Store
+
+from .conftest import item_vectors
+from .test_state_and_builder import assert_same_state
+
+CFG = ProfileConfig(segments=SegmentConfig(k_min=3, k_max=5, silhouette_sample=300, n_init=1))
+
+
+def _grown(shop: SyntheticShop) -> tuple[ItemCatalog, pa.Table]:
+    """The shop's catalogue plus two items of a category and a brand that sort first (every existing
+    category and brand code shifts by one)."""
+    items = shop.dataset.items
+    extra = pa.table(
+        {
+            "item_id": ["new-a", "new-b"],
+            "category": ["AAA Brand New Category", "AAA Brand New Category"],
+            "brand": ["AAA New Brand", "AAA New Brand"],
+            "price": [10.0, 12.0],
+        }
+    )
+    cols = ["item_id", "category", "brand", "price"]
+    table = pa.concat_tables([items.select(cols), extra.cast(items.select(cols).schema)])
+    vecs, ids = item_vectors(shop)
+    vecs = np.vstack([vecs, np.ones((2, vecs.shape[1]), np.float32)])
+    return ItemCatalog.from_items(table, vecs, ids + ["new-a", "new-b"]), table
+
+
+def test_segments_read_a_grown_catalogue_by_name(
+    store: Store, shop: SyntheticShop, catalog: ItemCatalog
+) -> None:
+    old = ProfileService(catalog, CFG)
+    old.rebuild(shop.dataset.events)
+    old.fit_segments()
+    old.save_models(store)
+    grown_catalog, _ = _grown(shop)
+    assert grown_catalog.categories[0] == "AAA Brand New Category"  # codes shifted
+    grown = ProfileService(grown_catalog, CFG)
+    grown.rebuild(shop.dataset.events)
+    assert grown.load_models(store) == ["profile-segments"]
+    users = sorted(old.states)[:40]
+    for user in users:  # same tastes, same segment and prior, whatever the codes are now
+        a, b = old.profile(user), grown.profile(user)
+        assert a.segment == b.segment
+        assert a.categories == b.categories and a.brands == b.brands
+    grown.apply_event(users[0], "new-a", "purchase", 1_900_000_000.0)  # a taste the model never saw
+    prof = grown.profile(users[0])
+    assert prof.segment is not None
+    assert any(name == "AAA Brand New Category" for name, _ in prof.categories)
+
+
+def test_restart_folds_in_events_stored_after_the_last_flush(
+    store: Store, shop: SyntheticShop, catalog: ItemCatalog
+) -> None:
+    ing = Ingestor(store, load_settings(environ={}))
+    ing.ingest_dataset(shop.dataset)
+    first = ProfileService(catalog)
+    first.rebuild_from_store(store)
+    first.flush(store)
+    assert first.event_seq == store.max_event_seq()
+    last = pc.max(store.read_events(["timestamp"]).column("timestamp")).as_py().timestamp()
+    later = [
+        {"event_id": f"late-{k}", "user_id": "u3", "item_id": f"i{k}", "type": "purchase", "timestamp": int(last) + 60 * (k + 1)}
+        for k in range(4)
+    ]
+    ing.ingest_table(later, "events")  # stored, but the process died before any flush
+    restarted = ProfileService(catalog)
+    restarted.load(store)
+    assert restarted.catch_up(store) == 4
+    assert restarted.catch_up(store) == 0  # once
+    truth = ProfileService(catalog)
+    truth.rebuild_from_store(store)
+    for user in ("u3", "u5"):
+        assert_same_state(truth.states[user], restarted.states[user], truth.updater)
+    assert restarted.states["u3"].n_events == first.states["u3"].n_events + 4
