@@ -105,8 +105,9 @@ class SearchPipeline:
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
-    def load(cls, store: Store, settings: Settings) -> SearchPipeline:
-        """Open the artifacts of ``shelfwise build`` (and the trained ranker and profiles when present).
+    def load(cls, store: Store, settings: Settings, *, catch_up: bool = True) -> SearchPipeline:
+        """Open the artifacts of ``shelfwise build`` (and the trained ranker and profiles when present),
+        then (by default) :meth:`catch_up` with the catalogue changes stored since the build.
 
         Raises:
             ArtifactNotFoundError: the store has no item artifacts; the message says to run ``shelfwise build``.
@@ -166,6 +167,10 @@ class SearchPipeline:
         pipe._applied = AppliedEvents(event_seq)  # popularity and profiles above hold every event read
         pipe._catalogue_seq = catalogue_seq  # the indexes and vocabulary hold the catalogue built
         pipe._deletion_seq = int(store.deletion_seq())  # profiles were read after the store deleted
+        if catch_up:
+            report = pipe.catch_up(store)
+            if report["items_applied"]:
+                log.info("search caught up with %d catalogue changes since the build", report["items_applied"])
         pipe.warm_up()
         log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
         return pipe
