@@ -85,3 +85,23 @@ def test_restart_folds_in_events_stored_after_the_last_flush(
     for user in ("u3", "u5"):
         assert_same_state(truth.states[user], restarted.states[user], truth.updater)
     assert restarted.states["u3"].n_events == first.states["u3"].n_events + 4
+
+
+def test_events_applied_live_and_flushed_are_not_replayed(
+    store: Store, shop: SyntheticShop, catalog: ItemCatalog
+) -> None:
+    """The write path stores an event and applies it (without knowing its seq), the profile is flushed,
+    the process restarts: the event is in the profile once."""
+    ing = Ingestor(store, load_settings(environ={}))
+    ing.ingest_dataset(shop.dataset)
+    live = ProfileService(catalog)
+    live.rebuild_from_store(store)
+    live.flush(store)
+    t = pc.max(store.read_events(["timestamp"]).column("timestamp")).as_py().timestamp() + 60
+    ing.ingest_table([{"event_id": "w1", "user_id": "u4", "item_id": "i2", "type": "view", "timestamp": int(t)}], "events")
+    live.apply_event("u4", "i2", "view", float(int(t)))
+    live.flush(store)
+    restarted = ProfileService(catalog)
+    restarted.load(store)
+    assert restarted.catch_up(store) == 0
+    assert restarted.states["u4"].n_events == live.states["u4"].n_events

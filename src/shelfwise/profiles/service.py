@@ -130,10 +130,11 @@ class ProfileService:
     def catch_up(self, store: Any, until_seq: int | None = None) -> int:
         """Fold in the stored events the loaded states do not hold yet; returns how many were applied.
 
-        With a recorded cursor (``profiles_event_seq``, written by :meth:`flush`) that is every event after
-        it. Profiles flushed before the cursor existed: each shopper's events later than their state's
-        last event time (a shopper with no state: all of theirs), logged. ``until_seq`` bounds the replay
-        (e.g. the events another component has already read).
+        Read: the events after the recorded cursor (``profiles_event_seq``, written by :meth:`flush`; every
+        event when none was recorded), up to ``until_seq`` when given. Of those, a shopper's event is
+        applied only when it is later than the last event their loaded state holds: events applied on the
+        write path (which carry no ``seq``) and flushed are not counted twice. A late event older than the
+        shopper's newest one is therefore not replayed (it was either applied or is lost to the profile).
         """
         recorded = store.get_meta(PROFILE_CURSOR)
         cursor = max(int(recorded), self.event_seq) if recorded is not None else None
@@ -141,18 +142,20 @@ class ProfileService:
         table = store.read_events(cols, after_seq=cursor) if cursor is not None else store.read_events(cols)
         if cursor is None:
             log.warning("profiles record no event cursor: replaying each shopper's events after their last")
+        with self._lock:
+            held = {u: st.last_ts for u, st in self.states.items()}
         applied = 0
         newest = cursor or 0
         for e in table.to_pylist():
             seq = int(e["seq"])
             if until_seq is not None and seq > until_seq:
                 continue
-            t = e["timestamp"].timestamp() if hasattr(e["timestamp"], "timestamp") else float(e["timestamp"])
             newest = max(newest, seq)
-            if cursor is None:
-                st = self.states.get(e["user_id"])
-                if st is not None and st.last_ts is not None and t <= st.last_ts:
-                    continue
+            ts = e["timestamp"]
+            t = ts.timestamp() if hasattr(ts, "timestamp") else float(ts)
+            last = held.get(e["user_id"])
+            if last is not None and t <= last:
+                continue
             try:
                 self.apply_event(
                     e["user_id"], e["item_id"], e["type"], t, value=e["value"], session_id=e["session_id"]
