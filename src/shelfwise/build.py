@@ -94,7 +94,10 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
 
     report: dict[str, Any] = {}
     # read before the catalogue: a change racing with the build is replayed by catch-up, never lost
-    cursors = {"catalogue_seq": int(store.catalogue_seq()), "event_seq": int(store.max_event_seq())}
+    cursors: dict[str, Any] = {
+        "catalogue_seq": int(store.catalogue_seq()),
+        "event_seq": int(store.max_event_seq()),
+    }
     table = store.read_items(_ITEM_COLUMNS)
     if table.num_rows == 0:
         raise ValueError("the catalogue is empty; ingest items first (`shelfwise ingest FILE --kind items`)")
@@ -108,7 +111,9 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
     t0 = time.perf_counter()
     vectors = encode_items(items, settings, store, report)
     report["encode_seconds"] = round(time.perf_counter() - t0, 2)
-    with store.artifacts.writer(ITEM_VECTORS, config=enc_cfg.model_dump(mode="json"), items=len(ids), **cursors) as d:
+    with store.artifacts.writer(
+        ITEM_VECTORS, config=enc_cfg.model_dump(mode="json"), items=len(ids), **cursors
+    ) as d:
         np.save(d / "vectors.npy", vectors)
         (d / "ids.json").write_text(json.dumps(ids))
 
@@ -154,7 +159,7 @@ def load_item_artifacts(store: Store) -> ItemArtifacts:
         raise ArtifactNotFoundError(f"{exc}; run `shelfwise build` first") from None
     # the oldest cursor of the four: catching up from there brings every one of them up to date
     recorded = [a.manifest.get("catalogue_seq") for a in (vec, vidx, lidx, voc)]
-    catalogue_seq = None if any(r is None for r in recorded) else min(int(r) for r in recorded)
+    catalogue_seq = None if any(r is None for r in recorded) else min(int(str(r)) for r in recorded)
     if catalogue_seq is None:
         log.warning("item artifacts record no catalogue_seq (built before it existed): treated as 0")
     event_seq = vec.manifest.get("event_seq")

@@ -35,7 +35,7 @@ def _grown(shop: SyntheticShop) -> tuple[ItemCatalog, pa.Table]:
     table = pa.concat_tables([items.select(cols), extra.cast(items.select(cols).schema)])
     vecs, ids = item_vectors(shop)
     vecs = np.vstack([vecs, np.ones((2, vecs.shape[1]), np.float32)])
-    return ItemCatalog.from_items(table, vecs, ids + ["new-a", "new-b"]), table
+    return ItemCatalog.from_items(table, vecs, [*ids, "new-a", "new-b"]), table
 
 
 def test_segments_read_a_grown_catalogue_by_name(
@@ -72,7 +72,13 @@ def test_restart_folds_in_events_stored_after_the_last_flush(
     assert first.event_seq == store.max_event_seq()
     last = pc.max(store.read_events(["timestamp"]).column("timestamp")).as_py().timestamp()
     later = [
-        {"event_id": f"late-{k}", "user_id": "u3", "item_id": f"i{k}", "type": "purchase", "timestamp": int(last) + 60 * (k + 1)}
+        {
+            "event_id": f"late-{k}",
+            "user_id": "u3",
+            "item_id": f"i{k}",
+            "type": "purchase",
+            "timestamp": int(last) + 60 * (k + 1),
+        }
         for k in range(4)
     ]
     ing.ingest_table(later, "events")  # stored, but the process died before any flush
@@ -98,7 +104,9 @@ def test_events_applied_live_and_flushed_are_not_replayed(
     live.rebuild_from_store(store)
     live.flush(store)
     t = pc.max(store.read_events(["timestamp"]).column("timestamp")).as_py().timestamp() + 60
-    ing.ingest_table([{"event_id": "w1", "user_id": "u4", "item_id": "i2", "type": "view", "timestamp": int(t)}], "events")
+    ing.ingest_table(
+        [{"event_id": "w1", "user_id": "u4", "item_id": "i2", "type": "view", "timestamp": int(t)}], "events"
+    )
     live.apply_event("u4", "i2", "view", float(int(t)))
     live.flush(store)
     restarted = ProfileService(catalog)

@@ -62,6 +62,7 @@ def test_parallel_requests_return_the_serial_answers(rec: Recommender) -> None:
     assert len(requests) >= 100
     serial = [_answer(rec, r) for r in requests]
     assert all(serial)
+
     # every thread walks the whole list from a different start, so the same request runs concurrently
     # with different others
     def walk(start: int) -> list[tuple[int, list[tuple[str, float, str]]]]:

@@ -61,7 +61,9 @@ def _ingest_events(store_path: Path, rows: list[tuple[str, str, str, str, int]])
 
 
 def _manifest(store_path: Path, version: int = 1) -> dict:
-    return json.loads((store_path / "artifacts" / "recommender" / f"v{version:04d}" / "manifest.json").read_text())
+    return json.loads(
+        (store_path / "artifacts" / "recommender" / f"v{version:04d}" / "manifest.json").read_text()
+    )
 
 
 def test_manifest_names_the_store_state_it_was_trained_on(trained: Path) -> None:
@@ -77,7 +79,9 @@ def test_restart_replays_events_stored_after_training(store_copy: Path) -> None:
         items = [rec.catalog.ids[k] for k in range(3)]
         before_seq = st.max_event_seq()
     assert rec.recommend(RecommendRequest(user_id="late-shopper", k=5)).fallback == "popular"
-    _ingest_events(store_copy, [(f"late-{k}", "late-shopper", i, "view", T0 + k) for k, i in enumerate(items)])
+    _ingest_events(
+        store_copy, [(f"late-{k}", "late-shopper", i, "view", T0 + k) for k, i in enumerate(items)]
+    )
     with open_store(store_copy) as st:  # the restart: a fresh process state from the store
         stored = st.read_events(["user_id", "item_id"], after_seq=before_seq).to_pylist()
         uid = stored[0]["user_id"]  # the stored (possibly pseudonymised) id
@@ -92,7 +96,9 @@ def test_catch_up_is_idempotent_with_observe(store_copy: Path) -> None:
         rec = Recommender.load(st, _settings())
         user = next(u for u, k in rec.users.items() if len(rec.histories[k]) >= 3)
         item = rec.catalog.ids[0]
-    _ingest_events(store_copy, [("again-1", user, item, "view", T0), ("again-2", user, item, "click", T0 + 1)])
+    _ingest_events(
+        store_copy, [("again-1", user, item, "view", T0), ("again-2", user, item, "click", T0 + 1)]
+    )
     with open_store(store_copy) as st:
         rows = st.read_events(
             ["event_id", "user_id", "item_id", "type", "value", "timestamp", "seq"],
@@ -118,7 +124,9 @@ def test_catalogue_changes_after_training_reach_the_restarted_recommender(store_
         gone = rec.recommend(RecommendRequest(user_id=user, k=3)).items[0].item_id
         with Ingestor(st, load_settings(environ={})) as ing:
             ing.ingest_table([{**row, "brand": cat.brands[last], "price": 9.5, "available": True}], "items")
-            ing.ingest_table([{"item_id": gone, "title": cat.titles[cat.index[gone]], "available": False}], "items")
+            ing.ingest_table(
+                [{"item_id": gone, "title": cat.titles[cat.index[gone]], "available": False}], "items"
+            )
         report = rec.catch_up(st)  # a follower in the running process
         assert report["items_applied"] == 2 and report["catalogue_seq"] == st.catalogue_seq()
         assert rec.catch_up(st)["items_applied"] == 0
@@ -147,7 +155,9 @@ def test_an_old_artifact_without_cursors_catches_up_by_time(store_copy: Path) ->
 def _pair_only_they_made(src: CoOccurrenceSource, history: np.ndarray) -> tuple[int, int] | None:
     one = _single_log(history, src.n_items)
     cfg = src.config
-    mine, _ = sequence_cooccurrence(one, cfg.window, backward_weight=cfg.backward_weight, distance_decay=cfg.distance_decay)
+    mine, _ = sequence_cooccurrence(
+        one, cfg.window, backward_weight=cfg.backward_weight, distance_decay=cfg.distance_decay
+    )
     assert src.counts is not None
     mine = mine.tocoo()
     for a, b, v in zip(mine.row, mine.col, mine.data, strict=True):
@@ -161,8 +171,12 @@ def _single_log(history: np.ndarray, n_items: int):  # type: ignore[no-untyped-d
 
     n = history.size
     return EventLog(
-        np.zeros(n, np.int32), history.astype(np.int32), np.ones(n, np.float32), np.zeros(n),
-        np.array([0, n], np.int64), n_items,
+        np.zeros(n, np.int32),
+        history.astype(np.int32),
+        np.ones(n, np.float32),
+        np.zeros(n),
+        np.array([0, n], np.int64),
+        n_items,
     )
 
 

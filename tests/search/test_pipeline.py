@@ -240,7 +240,15 @@ def test_catch_up_replays_stored_events_once(demo_store: Path, tmp_path: Path) -
         item = next(iter(pipe.catalog.items))
         before = pipe.catalog.items[item].popularity
         Ingestor(st, _load(environ={})).ingest_table(
-            [{"event_id": "late-buy", "user_id": "late-u", "item_id": item, "type": "purchase", "timestamp": 1_738_700_000}],
+            [
+                {
+                    "event_id": "late-buy",
+                    "user_id": "late-u",
+                    "item_id": item,
+                    "type": "purchase",
+                    "timestamp": 1_738_700_000,
+                }
+            ],
             "events",
         )
         rows = st.read_events(

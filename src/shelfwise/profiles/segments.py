@@ -150,8 +150,8 @@ class SegmentModel:
         and the priors are re-indexed to current codes. A model saved without its names (older
         artifacts) is aligned by position, padded or trimmed, and a warning says so.
         """
-        maps = {}
-        priors = {}
+        maps: dict[str, Any] = {}
+        priors: dict[str, Any] = {}
         for kind, names, current in (
             ("category", self.category_names, catalog.categories),
             ("brand", self.brand_names, catalog.brands),

@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import threading
 from collections.abc import Mapping
@@ -318,7 +317,9 @@ class ProfileService:
             model, assign, feats, states, self.catalog, self.config, now, self.reader.churn
         )
         # the vocabulary the columns stand for: a grown catalogue is read against it by name
-        model = dataclasses.replace(model, category_names=self.catalog.categories, brand_names=self.catalog.brands)
+        model = dataclasses.replace(
+            model, category_names=self.catalog.categories, brand_names=self.catalog.brands
+        )
         self.reader.segments = model
         return model
 

@@ -48,7 +48,13 @@ from shelfwise.retrieval.item2item import CoOccurrenceSource
 from shelfwise.retrieval.popular import PopularSource
 from shelfwise.storage import Artifact, ArtifactStore
 
-__all__ = ["forget_in_artifacts", "forget_in_version", "record_deletion_cursor", "stored_user_ids"]
+__all__ = [
+    "digest_function",
+    "forget_in_artifacts",
+    "forget_in_version",
+    "record_deletion_cursor",
+    "stored_user_ids",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +94,26 @@ def _write_manifest(art: Artifact, update: dict[str, Any]) -> None:
     manifest = dict(art.manifest)
     files = {rel: _sha256(art.path / rel) for rel in manifest.get("files", {}) if (art.path / rel).exists()}
     manifest.update(update, files=files)
-    _atomic(art.path / "manifest.json", lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str)))
+    text = json.dumps(manifest, indent=2, default=str)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text)
+
+    _atomic(art.path / "manifest.json", write)
+
+
+def digest_function(store: Any) -> Callable[[str], str]:
+    """``store.user_digest`` for many ids: the salt is read once (checked against the store on a probe id);
+    the store's own method is returned when the check fails."""
+    salt = store.get_meta("deletion_salt")
+    if salt is None:
+        return store.user_digest
+
+    def digest(user_id: str) -> str:
+        return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
+
+    probe = "shelfwise-digest-probe"
+    return digest if digest(probe) == store.user_digest(probe) else store.user_digest
 
 
 def stored_user_ids(artifacts: ArtifactStore) -> list[str]:
@@ -226,7 +251,9 @@ def _forget_transitions(arrays: dict[str, np.ndarray], history: np.ndarray) -> N
         return
     prev, nxt = prev[step], nxt[step]
     m = sp.csr_matrix(
-        (arrays["trans_data"], arrays["trans_indices"], arrays["trans_indptr"]), shape=(n, n), dtype=np.float32
+        (arrays["trans_data"], arrays["trans_indices"], arrays["trans_indptr"]),
+        shape=(n, n),
+        dtype=np.float32,
     )
     mine = sp.csr_matrix((np.ones(prev.size, np.float32), (prev, nxt)), shape=(n, n))
     m = sp.csr_matrix(m - mine, dtype=np.float32)

@@ -170,7 +170,9 @@ class SearchPipeline:
         if catch_up:
             report = pipe.catch_up(store)
             if report["items_applied"]:
-                log.info("search caught up with %d catalogue changes since the build", report["items_applied"])
+                log.info(
+                    "search caught up with %d catalogue changes since the build", report["items_applied"]
+                )
         pipe.warm_up()
         log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
         return pipe
@@ -526,7 +528,9 @@ class SearchPipeline:
             events_applied = self.observe(table.to_pylist()) if table.num_rows else 0
             with self._lock:
                 self._applied.advance(
-                    int(max(table.column("seq").to_pylist())) if table.num_rows else int(self._applied.cursor or 0)
+                    int(max(table.column("seq").to_pylist()))
+                    if table.num_rows
+                    else int(self._applied.cursor or 0)
                 )
             forgotten = 0
             deletions = store.read_deletions(self._deletion_seq)
