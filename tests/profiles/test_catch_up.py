@@ -3,6 +3,9 @@ after the last flush are folded in once)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -113,3 +116,53 @@ def test_events_applied_live_and_flushed_are_not_replayed(
     restarted.load(store)
     assert restarted.catch_up(store) == 0
     assert restarted.states["u4"].n_events == live.states["u4"].n_events
+
+
+def test_cli_profile_after_a_new_brand_and_category(tmp_path: Path) -> None:
+    """`shelfwise profile` after a new brand and category reached the catalogue (and the shopper bought
+    it) answers instead of crashing on the segment model fitted before."""
+    from typer.testing import CliRunner
+
+    from shelfwise.cli import app
+    from shelfwise.demo import run_demo
+    from shelfwise.profiles.pipeline import build_profiles
+    from shelfwise.storage import open_store
+
+    path = tmp_path / "demo"
+    run_demo(path)
+    with open_store(path) as st:
+        quick = ["profiles.segments.k_max=4", "profiles.segments.n_init=1"]
+        report = build_profiles(st, load_settings(environ={}, overrides=quick))
+        assert report["segments"] > 0
+        user = sorted(st.read_profiles().column("user_id").to_pylist())[0]
+        t = pc.max(st.read_events(["timestamp"]).column("timestamp")).as_py().timestamp() + 60
+        ing = Ingestor(st, load_settings(environ={}))
+        ing.ingest_table(
+            [
+                {
+                    "item_id": "CRIMSON-1",
+                    "title": "Crimson Velvet Red Lipstick",
+                    "brand": "Aardvark Beauty",
+                    "category": "AAA Makeup > Lipstick",
+                    "price": 14.0,
+                }
+            ],
+            "items",
+        )
+        ing.ingest_table(
+            [
+                {
+                    "event_id": "cli-1",
+                    "user_id": user,
+                    "item_id": "CRIMSON-1",
+                    "type": "purchase",
+                    "timestamp": int(t),
+                }
+            ],
+            "events",
+        )
+    result = CliRunner().invoke(app, ["profile", user, "--store", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["segment"] is not None
+    assert "Aardvark Beauty" in json.dumps(payload)  # the purchase after the last flush is in the profile

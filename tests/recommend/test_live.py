@@ -251,3 +251,40 @@ def test_a_deletion_logged_while_down_is_applied_on_restart(store_copy: Path) ->
         assert user not in ids.tolist()
         assert _manifest(store_copy)["deletion_seq"] == st.deletion_seq() == 1
         assert rec.catch_up(st)["users_forgotten"] == 0  # applied once
+
+
+def test_events_stored_before_a_kill_9_are_served_after_the_restart(store_copy: Path) -> None:
+    """A process stores a new shopper's events and is killed (-9) while running; the restarted
+    recommender serves that shopper from their stored history, not the popular fallback."""
+    import signal
+    import subprocess
+    import sys
+
+    with open_store(store_copy) as st:
+        items = st.read_items(["item_id"]).column(0).to_pylist()[:3]
+    script = (
+        "import sys, time\n"
+        "from shelfwise.config import load_settings\n"
+        "from shelfwise.data.ingest import Ingestor\n"
+        "from shelfwise.storage import open_store\n"
+        "st = open_store(sys.argv[1])\n"
+        "rows = [{'event_id': f'k9-{k}', 'user_id': 'killed-shopper', 'item_id': i, 'type': 'view',\n"
+        f"         'timestamp': {T0} + k}} for k, i in enumerate(sys.argv[2:])]\n"
+        "Ingestor(st, load_settings(environ={})).ingest_table(rows, 'events')\n"
+        "print('stored', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(store_copy), *items], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "stored"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with open_store(store_copy) as st:
+        rec = Recommender.load(st, _settings())
+    resp = rec.recommend(RecommendRequest(user_id="killed-shopper", k=5))
+    assert resp.fallback is None
+    assert [rec.catalog.ids[int(i)] for i in rec.histories[rec.users["killed-shopper"]]] == items
