@@ -296,8 +296,9 @@ class SearchPipeline:
         post = {k: v for k, v in filters.items() if k in POST_KEYS}
         if not text.strip():  # browse: every item passing the filters, most popular first
             test = self.catalog.predicate(filters)
-            ids = [i for i in self.catalog.items if test(i)]
-            pop = np.array([self.catalog.items[i].popularity for i in ids], np.float32)
+            items = self.catalog.items  # one snapshot (writers swap the mapping whole)
+            ids = [i for i in items if test(i)]
+            pop = np.array([items[i].popularity for i in ids], np.float32)
             zeros = np.zeros(len(ids))
             c = Candidates.build(ids, zeros, zeros, zeros, zeros, depth=0, rrf_k=1)
             c.fused = pop
@@ -466,9 +467,9 @@ class SearchPipeline:
             parser = QueryParser(vocabulary, self.parser.config).warm_up()
             suggester = Suggester.from_vocabulary(vocabulary)
             suggester.queries = self.suggester.queries
+            self.catalog.upsert(rows)  # first: an index never returns an id the catalogue lacks
             self.retriever.vector_index.add(ids, vectors, rows)
             self.retriever.lexical_index.add(rows)
-            self.catalog.upsert(rows)
             if self.matcher is not None:
                 self.matcher.upsert(rows)
             if self.title_index is not None:
