@@ -6,6 +6,13 @@
     resp = rec.recommend(RecommendRequest(user_id="u1", slot="home", k=10))
     rec.observe([{"user_id": "u1", "item_id": "B0001", "event_type": "view", "timestamp": ...}])
     rec.upsert_items([{"item_id": "NEW1", "title": "...", "available": True}])
+    rec.catch_up(store)     # events / catalogue changes / deletions stored since (load does it once)
+    receipt = rec.forget_user("u1")                   # live state and every artifact version on disk
+
+State: the artifact's manifest names the store state it was trained on (``event_seq``, ``catalogue_seq``,
+``deletion_seq``); :meth:`Recommender.catch_up` replays what came after. Requests read one immutable
+:class:`~shelfwise.recommend.live.LiveState` snapshot and take no lock; the writers
+(:mod:`shelfwise.recommend.writers`) build the next snapshot and swap it in.
 
 A request runs the same :class:`~shelfwise.recommend.pipeline.ShelfwisePipeline` as ``shelfwise evaluate
 --models shelfwise`` (sources -> ranker), then the re-ranker (``rerank.*``, per-request overrides) which
