@@ -259,3 +259,20 @@ def test_catch_up_replays_stored_events_once(demo_store: Path, tmp_path: Path) -
         report = pipe.catch_up(st)  # and handed over again by the store's feed
         assert report["events_applied"] == 0 and report["event_seq"] == st.max_event_seq()
     assert pipe.catalog.items[item].popularity == before + 5.0
+
+
+def test_catch_up_forgets_a_shopper_deleted_in_the_store(demo_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    store = tmp_path / "copy"
+    shutil.copytree(demo_store, store)
+    with open_store(store, create=False) as st:
+        pipe = SearchPipeline.load(st, _settings())
+        assert pipe.profiles is not None and pipe.profiles.states
+        user = sorted(pipe.profiles.states)[0]
+        st.delete_user(user)  # another replica deleted them
+        report = pipe.catch_up(st)
+        assert report["users_forgotten"] == 1 and report["deletion_seq"] == st.deletion_seq()
+        assert pipe.catch_up(st)["users_forgotten"] == 0
+    assert user not in pipe.profiles.states
+    assert pipe.forget_user(user) == {"profile": False}

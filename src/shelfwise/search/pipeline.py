@@ -537,9 +537,12 @@ class SearchPipeline:
             deletions = store.read_deletions(self._deletion_seq)
             if deletions.num_rows:
                 wanted = set(deletions.column("user_digest").to_pylist())
+                from shelfwise.recommend.forget import digest_function
+
+                digest = digest_function(store)
                 known = list(self.profiles.states) if self.profiles is not None else []
                 for uid in known:
-                    if store.user_digest(uid) in wanted:
+                    if digest(uid) in wanted:
                         forgotten += bool(self.forget_user(uid)["profile"])
                 self._deletion_seq = int(max(deletions.column("seq").to_pylist()))
             return {
