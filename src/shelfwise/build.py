@@ -9,7 +9,8 @@ Artifacts (versioned folders in the store, see :mod:`shelfwise.storage.artifacts
 - ``lexical-index``: the configured BM25 index over title / brand / category / description / attributes.
 - ``query-vocabulary``: the catalogue vocabulary of query understanding (brands, categories, colours).
 
-:func:`load_item_artifacts` opens the latest of each for serving.
+:func:`load_item_artifacts` opens the latest of each for serving. Every manifest records ``catalogue_seq`` and
+``event_seq``: the store state it was built from (changes after it are what serving catches up with).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ class ItemArtifacts:
     lexical_index: Any
     vocabulary: Any
     encoder_config: dict[str, Any]
+    catalogue_seq: int | None = None
+    event_seq: int | None = None
+
+    @property
+    def cursor_recorded(self) -> bool:
+        """Whether the artifacts name the store state they were built from (older builds do not)."""
+        return self.catalogue_seq is not None
 
     def position(self) -> dict[str, int]:
         """``{item_id: row}`` of :attr:`vectors`."""
@@ -85,6 +93,11 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
     from shelfwise.search.query import CatalogueVocabulary
 
     report: dict[str, Any] = {}
+    # read before the catalogue: a change racing with the build is replayed by catch-up, never lost
+    cursors: dict[str, Any] = {
+        "catalogue_seq": int(store.catalogue_seq()),
+        "event_seq": int(store.max_event_seq()),
+    }
     table = store.read_items(_ITEM_COLUMNS)
     if table.num_rows == 0:
         raise ValueError("the catalogue is empty; ingest items first (`shelfwise ingest FILE --kind items`)")
@@ -98,30 +111,36 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
     t0 = time.perf_counter()
     vectors = encode_items(items, settings, store, report)
     report["encode_seconds"] = round(time.perf_counter() - t0, 2)
-    with store.artifacts.writer(ITEM_VECTORS, config=enc_cfg.model_dump(mode="json"), items=len(ids)) as d:
+    with store.artifacts.writer(
+        ITEM_VECTORS, config=enc_cfg.model_dump(mode="json"), items=len(ids), **cursors
+    ) as d:
         np.save(d / "vectors.npy", vectors)
         (d / "ids.json").write_text(json.dumps(ids))
 
     t0 = time.perf_counter()
     vindex = build_vector_index(vectors.shape[1], settings.search.vector)
     vindex.add(ids, vectors, items)
-    with store.artifacts.writer(VECTOR_INDEX, config=settings.search.vector.model_dump(mode="json")) as d:
+    with store.artifacts.writer(
+        VECTOR_INDEX, config=settings.search.vector.model_dump(mode="json"), **cursors
+    ) as d:
         vindex.save(d)
     report["vector_index_seconds"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
     lindex = build_lexical_index(settings.search.lexical)
     lindex.add(items)
-    with store.artifacts.writer(LEXICAL_INDEX, config=settings.search.lexical.model_dump(mode="json")) as d:
+    with store.artifacts.writer(
+        LEXICAL_INDEX, config=settings.search.lexical.model_dump(mode="json"), **cursors
+    ) as d:
         lindex.save(d)
     report["lexical_index_seconds"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
     vocab = CatalogueVocabulary.build(table)
-    with store.artifacts.writer(QUERY_VOCABULARY) as d:
+    with store.artifacts.writer(QUERY_VOCABULARY, **cursors) as d:
         vocab.save(d / "vocabulary.json")
     report["vocabulary_seconds"] = round(time.perf_counter() - t0, 2)
-    report.update(items=len(ids), dim=int(vectors.shape[1]), artifacts=store.artifacts.names())
+    report.update(items=len(ids), dim=int(vectors.shape[1]), artifacts=store.artifacts.names(), **cursors)
     log.info("built item artifacts: %s", report)
     return report
 
@@ -138,6 +157,12 @@ def load_item_artifacts(store: Store) -> ItemArtifacts:
         voc = store.artifacts.latest(QUERY_VOCABULARY)
     except ArtifactNotFoundError as exc:
         raise ArtifactNotFoundError(f"{exc}; run `shelfwise build` first") from None
+    # the oldest cursor of the four: catching up from there brings every one of them up to date
+    recorded = [a.manifest.get("catalogue_seq") for a in (vec, vidx, lidx, voc)]
+    catalogue_seq = None if any(r is None for r in recorded) else min(int(str(r)) for r in recorded)
+    if catalogue_seq is None:
+        log.warning("item artifacts record no catalogue_seq (built before it existed): treated as 0")
+    event_seq = vec.manifest.get("event_seq")
     return ItemArtifacts(
         ids=json.loads((vec.path / "ids.json").read_text()),
         vectors=np.load(vec.path / "vectors.npy"),
@@ -145,4 +170,6 @@ def load_item_artifacts(store: Store) -> ItemArtifacts:
         lexical_index=load_lexical_index(lidx.path),
         vocabulary=CatalogueVocabulary.load(voc.path / "vocabulary.json"),
         encoder_config=vec.config,
+        catalogue_seq=catalogue_seq,
+        event_seq=None if event_seq is None else int(event_seq),
     )

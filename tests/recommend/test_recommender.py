@@ -180,13 +180,17 @@ def test_shop_filters_purchased_shown_cart_and_exclude(rec: Recommender) -> None
         assert not set(_ids(second)) & set(_ids(first)[:5])
 
 
-def test_anonymous_session_and_forget_user(rec: Recommender) -> None:
+def test_anonymous_session_and_forget_user(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    store = tmp_path / "copy"  # forgetting rewrites the artifact: not the shared store
+    shutil.copytree(trained[0], store)
+    with open_store(store) as st:
+        rec = Recommender.load(st, _settings())
     cart = [rec.catalog.ids[int(rec.histories[0][-1])]]
     anon = rec.recommend(RecommendRequest(user_id=None, k=5, cart=cart))
     assert anon.fallback == "session" and cart[0] not in _ids(anon)
     user = _user_with_history(rec)
     assert rec.recommend(RecommendRequest(user_id=user, k=5)).fallback is None
-    assert rec.forget_user(user) and not rec.forget_user(user)
+    assert rec.forget_user(user)["user_found"] and not rec.forget_user(user)["user_found"]
     assert rec.recommend(RecommendRequest(user_id=user, k=5)).fallback == "popular"
 
 

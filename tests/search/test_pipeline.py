@@ -194,3 +194,85 @@ def test_train_search_then_search_uses_the_ranker(demo_store: Path, tmp_path: Pa
     out = runner.invoke(app, ["search", "duct tape", "--store", str(store), "--k", "3", "--json"])
     assert out.exit_code == 0, out.output
     assert "ranker" in json.loads(out.stdout)["results"][0]["breakdown"]
+
+
+def test_a_restart_finds_items_added_after_the_build(demo_store: Path, tmp_path: Path) -> None:
+    """An item stored after ``shelfwise build`` is searchable and suggested after a restart, with no
+    rebuild; the manifests name the catalogue state they were built from."""
+    import shutil
+
+    from shelfwise.config import load_settings as _load
+    from shelfwise.data.ingest import Ingestor
+
+    store = tmp_path / "copy"
+    shutil.copytree(demo_store, store)
+    manifest = json.loads((store / "artifacts" / "lexical-index" / "v0001" / "manifest.json").read_text())
+    row = {
+        "item_id": "CRIMSON-1",
+        "title": "Crimson Velvet Red Lipstick",
+        "brand": "Velvetine",
+        "category": "Beauty > Makeup > Lipstick",
+        "price": 14.0,
+        "available": True,
+    }
+    with open_store(store, create=False) as st:
+        assert manifest["catalogue_seq"] == st.catalogue_seq()
+        Ingestor(st, _load(environ={})).ingest_table([row], "items")
+        pipe = SearchPipeline.load(st, _settings())  # the restart
+        again = pipe.catch_up(st)
+        assert again["items_applied"] == 0 and again["catalogue_seq"] == st.catalogue_seq()
+    hits = pipe.search(SearchRequest("crimson lipstick", k=5)).results
+    assert hits and hits[0].item_id == "CRIMSON-1"
+    assert any(s.startswith("crimson") for s in pipe.suggest("crim"))
+    assert pipe.search(SearchRequest("velvetine", k=5)).parsed["filters"].get("brand") == ["Velvetine"]
+
+
+def test_catch_up_replays_stored_events_once(demo_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from shelfwise.config import load_settings as _load
+    from shelfwise.data.ingest import Ingestor
+
+    store = tmp_path / "copy"
+    shutil.copytree(demo_store, store)
+    with open_store(store, create=False) as st:
+        pipe = SearchPipeline.load(st, _settings())
+        item = next(iter(pipe.catalog.items))
+        before = pipe.catalog.items[item].popularity
+        Ingestor(st, _load(environ={})).ingest_table(
+            [
+                {
+                    "event_id": "late-buy",
+                    "user_id": "late-u",
+                    "item_id": item,
+                    "type": "purchase",
+                    "timestamp": 1_738_700_000,
+                }
+            ],
+            "events",
+        )
+        rows = st.read_events(
+            ["event_id", "user_id", "item_id", "type", "value", "query", "timestamp", "seq"],
+            after_seq=st.max_event_seq() - 1,
+        ).to_pylist()
+        assert pipe.observe(rows) == 1  # applied on write
+        report = pipe.catch_up(st)  # and handed over again by the store's feed
+        assert report["events_applied"] == 0 and report["event_seq"] == st.max_event_seq()
+    assert pipe.catalog.items[item].popularity == before + 5.0
+
+
+def test_catch_up_forgets_a_shopper_deleted_in_the_store(demo_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    store = tmp_path / "copy"
+    shutil.copytree(demo_store, store)
+    with open_store(store, create=False) as st:
+        pipe = SearchPipeline.load(st, _settings())
+        assert pipe.profiles is not None and pipe.profiles.states
+        user = sorted(pipe.profiles.states)[0]
+        st.delete_user(user)  # another replica deleted them
+        report = pipe.catch_up(st)
+        assert report["users_forgotten"] == 1 and report["deletion_seq"] == st.deletion_seq()
+        assert pipe.catch_up(st)["users_forgotten"] == 0
+    assert user not in pipe.profiles.states
+    assert pipe.forget_user(user) == {"profile": False}

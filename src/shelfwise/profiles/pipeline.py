@@ -60,10 +60,22 @@ def build_profiles(store: Store, settings: Settings) -> dict[str, Any]:
 
 
 def open_profiles(store: Store, settings: Settings) -> ProfileService:
-    """The profile service of a store: persisted states and models, built first when there are none."""
+    """The profile service of a store: persisted states and models, built first when there are none,
+    caught up with the events stored after the last flush."""
     svc = ProfileService(profile_catalog(store), settings.profiles)
     if svc.load(store) == 0:
         build_profiles(store, settings)
         svc.load(store)
     svc.load_models(store)
+    svc.catch_up(store)
+    return svc
+
+
+def load_profiles(store: Store, settings: Settings, *, until_seq: int | None = None) -> ProfileService:
+    """Persisted profiles and models (nothing is built), caught up with the events stored after the last
+    flush (up to ``until_seq`` when given): what search personalisation opens."""
+    svc = ProfileService(profile_catalog(store), settings.profiles)
+    svc.load(store)
+    svc.load_models(store)
+    svc.catch_up(store, until_seq)
     return svc

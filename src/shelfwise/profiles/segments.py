@@ -15,6 +15,7 @@ are in :mod:`shelfwise.profiles.segment_labels`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -131,16 +132,66 @@ class SegmentModel:
     prior_category: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     prior_brand: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     prior_price: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    category_names: tuple[str, ...] = ()
+    brand_names: tuple[str, ...] = ()
+    category_map: np.ndarray | None = None
+    brand_map: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         """Number of segments."""
         return int(self.centroids.shape[0])
 
+    def aligned(self, catalog: ItemCatalog) -> SegmentModel:
+        """This model read against ``catalog``'s category / brand codes, which may differ from the ones
+        it was fitted on (the catalogue grew: codes are sorted names, so a new name shifts later codes).
+
+        Current codes are mapped to the fitted columns by name (a name the model never saw maps nowhere)
+        and the priors are re-indexed to current codes. A model saved without its names (older
+        artifacts) is aligned by position, padded or trimmed, and a warning says so.
+        """
+        maps: dict[str, Any] = {}
+        priors: dict[str, Any] = {}
+        for kind, names, current in (
+            ("category", self.category_names, catalog.categories),
+            ("brand", self.brand_names, catalog.brands),
+        ):
+            if names:
+                pos = {n: i for i, n in enumerate(names)}
+                m = np.array([pos.get(n, -1) for n in current], dtype=np.int64)
+            else:
+                if len(current) != getattr(self, f"prior_{kind}").shape[1]:
+                    log.warning("segment model has no %s names: aligned by position", kind)
+                m = np.arange(len(current), dtype=np.int64)
+                m[m >= getattr(self, f"prior_{kind}").shape[1]] = -1
+            maps[f"{kind}_map"] = m
+            prior = getattr(self, f"prior_{kind}")
+            out = np.zeros((prior.shape[0], len(current)), np.float32)
+            ok = m >= 0
+            if prior.size and ok.any():
+                out[:, ok] = prior[:, m[ok]]
+            priors[f"prior_{kind}"] = out
+        return dataclasses.replace(self, **maps, **priors)
+
+    def _block(self, name: str, block: np.ndarray, width: int) -> np.ndarray:
+        """A category / brand block in the fitted column order (see :meth:`aligned`)."""
+        m = getattr(self, f"{name}_map", None)
+        if m is None or m.size != block.shape[1]:
+            return _fit_width(block, width)
+        out = np.zeros((block.shape[0], width), block.dtype)
+        ok = (m >= 0) & (m < width)
+        out[:, m[ok]] = block[:, ok]
+        return out
+
     def design(self, feats: SegmentFeatures) -> np.ndarray:
-        """The weighted, block-normalised feature matrix (before projection)."""
+        """The weighted, block-normalised feature matrix (before projection).
+
+        Each block is padded or trimmed to the width the model was fitted with: a catalogue that grew
+        since (new categories or brands at the end of the vocabulary) adds dimensions the model simply
+        does not know.
+        """
         parts = []
-        for name, _, weight in self.blocks:
+        for name, width, weight in self.blocks:
             if name == "activity":
                 block = (
                     (feats.activity - self.activity_mean)
@@ -151,7 +202,9 @@ class SegmentModel:
                 block = feats.interest
             else:
                 block = np.sqrt(getattr(feats, name))
-            parts.append(math.sqrt(weight) * block.astype(np.float32))
+            if name in ("category", "brand"):
+                block = self._block(name, block, width)
+            parts.append(math.sqrt(weight) * _fit_width(block.astype(np.float32), width))
         return np.hstack(parts).astype(np.float32)
 
     def project(self, feats: SegmentFeatures) -> np.ndarray:
@@ -186,6 +239,8 @@ class SegmentModel:
             "silhouettes": {str(k): v for k, v in self.silhouettes.items()},
             "labels": list(self.labels),
             "stats": list(self.stats),
+            "category_names": list(self.category_names),
+            "brand_names": list(self.brand_names),
         }
         (directory / "segments.json").write_text(json.dumps(meta, indent=1, default=float))
         for name in _ARRAYS:
@@ -202,8 +257,19 @@ class SegmentModel:
             silhouettes={int(k): float(v) for k, v in meta["silhouettes"].items()},
             labels=tuple(meta["labels"]),
             stats=tuple(meta["stats"]),
+            category_names=tuple(meta.get("category_names", ())),
+            brand_names=tuple(meta.get("brand_names", ())),
             **arrays,
         )
+
+
+def _fit_width(block: np.ndarray, width: int) -> np.ndarray:
+    """``block`` with exactly ``width`` columns: extra columns dropped, missing ones zero."""
+    if block.shape[1] == width:
+        return block
+    if block.shape[1] > width:
+        return block[:, :width]
+    return np.hstack([block, np.zeros((block.shape[0], width - block.shape[1]), block.dtype)])
 
 
 _ARRAYS = (

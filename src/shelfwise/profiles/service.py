@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Mapping
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Artifact names of the fitted models.
 SEGMENTS_ARTIFACT = "profile-segments"
+#: Store meta key: the newest event ``seq`` the persisted profiles hold.
+PROFILE_CURSOR = "profiles_event_seq"
 CHURN_ARTIFACT = "profile-churn"
 
 
@@ -82,6 +85,8 @@ class ProfileService:
         self.states: dict[str, UserState] = {}
         self._dirty: set[str] = set()
         self._lock = threading.Lock()  # API handlers run in a thread pool: one update at a time
+        #: the newest stored event ``seq`` folded into the states (recorded by :meth:`flush`)
+        self.event_seq = 0
 
     @property
     def catalog(self) -> ItemCatalog:
@@ -97,7 +102,11 @@ class ProfileService:
 
     def rebuild_from_store(self, store: Any, review_signals: Mapping[str, ReviewSignal] | None = None) -> int:
         """Batch build from every event in a store."""
-        return self.rebuild(store.read_events(), review_signals)
+        events = store.read_events()
+        n = self.rebuild(events, review_signals)
+        if events.num_rows and "seq" in events.column_names:
+            self.event_seq = int(max(events.column("seq").to_pylist()))
+        return n
 
     def load(self, store: Any) -> int:
         """Load persisted states (a restart without a rebuild)."""
@@ -106,11 +115,59 @@ class ProfileService:
         return len(self.states)
 
     def flush(self, store: Any, *, with_snapshot: bool = False) -> int:
-        """Upsert the states changed since the last flush; returns rows written."""
+        """Upsert the states changed since the last flush and record the newest event ``seq`` they hold
+        (the store meta key ``profiles_event_seq``: a restart replays only later events); returns rows
+        written."""
         with self._lock:
             dirty = {u: self.states[u] for u in sorted(self._dirty) if u in self.states}
             self._dirty.clear()
-        return save_states(store, dirty, self.updater, self.reader if with_snapshot else None)
+            seq = self.event_seq
+        written = save_states(store, dirty, self.updater, self.reader if with_snapshot else None)
+        store.set_meta(PROFILE_CURSOR, str(seq))
+        return written
+
+    def catch_up(self, store: Any, until_seq: int | None = None) -> int:
+        """Fold in the stored events the loaded states do not hold yet; returns how many were applied.
+
+        Read: the events after the recorded cursor (``profiles_event_seq``, written by :meth:`flush`; every
+        event when none was recorded), up to ``until_seq`` when given. Of those, a shopper's event is
+        applied only when it is later than the last event their loaded state holds: events applied on the
+        write path (which carry no ``seq``) and flushed are not counted twice. A late event older than the
+        shopper's newest one is therefore not replayed (it was either applied or is lost to the profile).
+        """
+        recorded = store.get_meta(PROFILE_CURSOR)
+        cursor = max(int(recorded), self.event_seq) if recorded is not None else None
+        cols = ["user_id", "item_id", "type", "value", "timestamp", "session_id", "seq"]
+        table = store.read_events(cols, after_seq=cursor) if cursor is not None else store.read_events(cols)
+        if cursor is None:
+            log.warning("profiles record no event cursor: replaying each shopper's events after their last")
+        with self._lock:
+            held = {u: st.last_ts for u, st in self.states.items()}
+        applied = 0
+        newest = cursor or 0
+        for e in table.to_pylist():
+            seq = int(e["seq"])
+            if until_seq is not None and seq > until_seq:
+                continue
+            newest = max(newest, seq)
+            ts = e["timestamp"]
+            t = ts.timestamp() if hasattr(ts, "timestamp") else float(ts)
+            last = held.get(e["user_id"])
+            if last is not None and t <= last:
+                continue
+            try:
+                self.apply_event(
+                    e["user_id"], e["item_id"], e["type"], t, value=e["value"], session_id=e["session_id"]
+                )
+            except (KeyError, ValueError) as exc:  # an event type profiles do not read
+                log.debug("profile replay skipped an event: %s", exc)
+                continue
+            applied += 1
+        with self._lock:
+            self.event_seq = max(self.event_seq, newest)
+        if applied:
+            log.info("profiles caught up with %d stored events (to seq %d)", applied, newest)
+        return applied
 
     # -- online path -------------------------------------------------------------------------------
     def apply_event(
@@ -124,8 +181,10 @@ class ProfileService:
         session_id: str | None = None,
         query_vector: np.ndarray | None = None,
         review_text: str | None = None,
+        seq: int | None = None,
     ) -> None:
-        """Fold one event into the user's profile (O(1); the review text is analysed, then dropped)."""
+        """Fold one event into the user's profile (O(1); the review text is analysed, then dropped).
+        ``seq``: the stored event's sequence number, when known (moves :attr:`event_seq`)."""
         event = ProfileEvent(
             item=self.catalog.index_of(item_id),
             type=event_type,
@@ -141,6 +200,8 @@ class ProfileService:
                 st = self.states[user_id] = self.updater.new_state()
             self.updater.apply(st, event)
             self._dirty.add(user_id)
+            if seq is not None:
+                self.event_seq = max(self.event_seq, int(seq))
 
     def forget(self, user_id: str) -> bool:
         """Drop a user's live state (user deletion); True when there was one. Persisted rows are the store's."""
@@ -209,11 +270,10 @@ class ProfileService:
     def save_models(self, store: Any) -> list[str]:
         """Write the segment and churn models as versioned artifacts of ``store`` (JSON + .npy)."""
         saved = []
-        if self.reader.segments is not None:
-            with store.artifacts.writer(
-                SEGMENTS_ARTIFACT, config=self.reader.segments.config.model_dump()
-            ) as d:
-                self.reader.segments.save(d)
+        fitted = self.reader.fitted_segments
+        if fitted is not None:
+            with store.artifacts.writer(SEGMENTS_ARTIFACT, config=fitted.config.model_dump()) as d:
+                fitted.save(d)
             saved.append(SEGMENTS_ARTIFACT)
         if self.reader.churn is not None:
             with store.artifacts.writer(
@@ -255,6 +315,10 @@ class ProfileService:
         now = now if now is not None else max((s.last_ts or 0.0) for s in states)
         model = label_segments(
             model, assign, feats, states, self.catalog, self.config, now, self.reader.churn
+        )
+        # the vocabulary the columns stand for: a grown catalogue is read against it by name
+        model = dataclasses.replace(
+            model, category_names=self.catalog.categories, brand_names=self.catalog.brands
         )
         self.reader.segments = model
         return model

@@ -100,7 +100,8 @@ class ProfileReader:
     ) -> None:
         self.catalog = catalog
         self.config = config or ProfileConfig()
-        self.segments = segments
+        self._aligned: tuple[SegmentModel, SegmentModel] | None = None
+        self.fitted_segments = segments
         self.churn = churn
         self._idf: dict[str, float] | None = None
 
@@ -117,6 +118,21 @@ class ProfileReader:
         if st.anchor is None or st.last_ts is None:
             return 0.0
         return st.weight * 2.0 ** ((st.anchor - st.last_ts) / self.config.long_half_life_seconds)
+
+    @property
+    def segments(self) -> SegmentModel | None:
+        """The segment model read against this reader's catalogue (:meth:`SegmentModel.aligned`)."""
+        fitted = self.fitted_segments
+        if fitted is None:
+            return None
+        cached = self._aligned
+        if cached is None or cached[0] is not fitted:
+            cached = self._aligned = (fitted, fitted.aligned(self.catalog))
+        return cached[1]
+
+    @segments.setter
+    def segments(self, model: SegmentModel | None) -> None:
+        self.fitted_segments = model
 
     def segment_of(self, st: UserState, context_vector: np.ndarray | None = None) -> int | None:
         """The user's segment (nearest by interest for a state without weight)."""

@@ -13,6 +13,7 @@ Layout::
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,17 @@ from shelfwise.recommend.sources import load_source, save_source
 from shelfwise.recommend.types import NotTrainedError
 from shelfwise.storage import Artifact, ArtifactNotFoundError, ArtifactStore
 
-__all__ = ["ARTIFACT_NAME", "LoadedArtifact", "load_pipeline", "save_pipeline"]
+__all__ = [
+    "ARTIFACT_NAME",
+    "LoadedArtifact",
+    "StoreCursors",
+    "artifact_cursors",
+    "load_pipeline",
+    "save_pipeline",
+    "store_cursors",
+]
+
+log = logging.getLogger(__name__)
 
 ARTIFACT_NAME = "recommender"
 
@@ -42,6 +53,60 @@ class LoadedArtifact:
     meta: dict[str, Any]
     artifact: Artifact
 
+    @property
+    def cursors(self) -> StoreCursors:
+        """The store state the artifact was trained from (see :func:`artifact_cursors`)."""
+        return artifact_cursors(self.artifact.manifest, self.pipeline.ranker.state)
+
+
+@dataclass(frozen=True)
+class StoreCursors:
+    """Where in the store's logs an artifact stands.
+
+    Attributes:
+        event_seq: events with ``seq`` above this came after training (``None``: an old artifact that
+            did not record it; use ``events_after`` instead).
+        catalogue_seq: catalogue change log entries above this came after training.
+        deletion_seq: deletion log entries above this are not reflected in the artifact's files.
+        events_after: Unix seconds; for an old artifact, events later than this came after training.
+    """
+
+    event_seq: int | None
+    catalogue_seq: int
+    deletion_seq: int
+    events_after: float | None = None
+
+
+def store_cursors(store: Any) -> dict[str, int]:
+    """The store's current cursors, as recorded in manifests (``event_seq``, ``catalogue_seq``,
+    ``deletion_seq``)."""
+    return {
+        "event_seq": int(store.max_event_seq()),
+        "catalogue_seq": int(store.catalogue_seq()),
+        "deletion_seq": int(store.deletion_seq()),
+    }
+
+
+def artifact_cursors(manifest: dict[str, Any], state: Any = None) -> StoreCursors:
+    """Cursors recorded in a manifest; an old manifest without them falls back to catalogue 0 and, for
+    events, the newest event time of the feature state (logged)."""
+    if "event_seq" in manifest:
+        return StoreCursors(
+            int(manifest["event_seq"]),
+            int(manifest.get("catalogue_seq", 0)),
+            int(manifest.get("deletion_seq", 0)),
+        )
+    now = getattr(state, "now", None)
+    after = float(now) if now is not None and np.isfinite(now) else None
+    log.warning(
+        "artifact %s v%s records no store cursors (trained before they existed): catalogue changes are "
+        "replayed from the start and events after %s",
+        manifest.get("name"),
+        manifest.get("version"),
+        "the beginning" if after is None else f"t={after:.0f}",
+    )
+    return StoreCursors(None, 0, 0, after)
+
 
 def save_pipeline(
     artifacts: ArtifactStore,
@@ -51,10 +116,15 @@ def save_pipeline(
     histories: list[np.ndarray],
     settings: Settings,
     report: dict[str, Any],
+    cursors: dict[str, int] | None = None,
 ) -> Artifact:
-    """Write the next version of the recommender artifact."""
+    """Write the next version of the recommender artifact.
+
+    ``cursors`` (``event_seq``, ``catalogue_seq``, ``deletion_seq``: see :func:`store_cursors`) name the
+    store state the models were fitted on; they go into the manifest so serving can catch up from there.
+    """
     config = {"recommend": settings.recommend.model_dump(mode="json"), "seed": settings.seed}
-    with artifacts.writer(ARTIFACT_NAME, config=config, report=report) as folder:
+    with artifacts.writer(ARTIFACT_NAME, config=config, report=report, **(cursors or {})) as folder:
         meta = {
             "sources": list(pipeline.names),
             "k_per_source": pipeline.k_per_source,

@@ -67,6 +67,22 @@ class ServingCatalog:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def copy(self) -> ServingCatalog:
+        """An independent copy (writers change a copy and swap it in; requests keep the one they read)."""
+        new = object.__new__(ServingCatalog)
+        new.ids = list(self.ids)
+        new.index = dict(self.index)
+        new.n_trained = self.n_trained
+        new.titles = list(self.titles)
+        new.categories = list(self.categories)
+        new.brands = list(self.brands)
+        new.price = self.price.copy()
+        new.available = self.available.copy()
+        new.deleted = self.deleted.copy()
+        new._words = dict(self._words)
+        new._catalog = None
+        return new
+
     def encode(self, ids: Iterable[str | None]) -> np.ndarray:
         """int32 indices of the known ids among ``ids`` (unknown ids are left out)."""
         found = [self.index[str(i)] for i in ids if i is not None and str(i) in self.index]

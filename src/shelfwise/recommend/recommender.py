@@ -6,6 +6,13 @@
     resp = rec.recommend(RecommendRequest(user_id="u1", slot="home", k=10))
     rec.observe([{"user_id": "u1", "item_id": "B0001", "event_type": "view", "timestamp": ...}])
     rec.upsert_items([{"item_id": "NEW1", "title": "...", "available": True}])
+    rec.catch_up(store)     # events / catalogue changes / deletions stored since (load does it once)
+    receipt = rec.forget_user("u1")                   # live state and every artifact version on disk
+
+State: the artifact's manifest names the store state it was trained on (``event_seq``, ``catalogue_seq``,
+``deletion_seq``); :meth:`Recommender.catch_up` replays what came after. Requests read one immutable
+:class:`~shelfwise.recommend.live.LiveState` snapshot and take no lock; the writers
+(:mod:`shelfwise.recommend.writers`) build the next snapshot and swap it in.
 
 A request runs the same :class:`~shelfwise.recommend.pipeline.ShelfwisePipeline` as ``shelfwise evaluate
 --models shelfwise`` (sources -> ranker), then the re-ranker (``rerank.*``, per-request overrides) which
@@ -25,25 +32,26 @@ Per-request work is bounded: each source proposes ``k_per_source`` items, the ra
 from __future__ import annotations
 
 import logging
-import numbers
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from shelfwise.config import Settings
-from shelfwise.ranking.events import TYPE_INDEX, StateEvent
+from shelfwise.ranking.events import TYPE_INDEX
+from shelfwise.recommend.applied import AppliedEvents
 from shelfwise.recommend.artifact import LoadedArtifact, load_pipeline
 from shelfwise.recommend.catalog import ServingCatalog
+from shelfwise.recommend.live import LiveState
 from shelfwise.recommend.pipeline import ShelfwisePipeline, make_context, source_hits
 from shelfwise.recommend.types import RecommendedItem, RecommendRequest, RecommendResponse
+from shelfwise.recommend.writers import ITEM_COLUMNS, LiveWriter
 from shelfwise.rerank import CandidateList, RankedList, RerankPipeline, SourceHit
 from shelfwise.rerank import UserContext as RerankContext
 from shelfwise.rerank.exposure import LiveExposure
-from shelfwise.storage import Store
+from shelfwise.storage import ArtifactStore, Store
 
 __all__ = ["Recommender"]
 
@@ -51,38 +59,49 @@ log = logging.getLogger(__name__)
 
 _EMPTY = np.zeros(0, dtype=np.int32)
 _BUY = TYPE_INDEX["purchase"]
-_ITEM_COLUMNS = ["item_id", "title", "category", "brand", "price", "available"]
+_ITEM_COLUMNS = ITEM_COLUMNS
 
 
-def _seconds(value: Any) -> float:
-    """Unix seconds of a timestamp given as a number, a string or a datetime."""
-    if value is None:
-        return float(pd.Timestamp.now(tz="UTC").timestamp())
-    if isinstance(value, numbers.Real):
-        return float(value)
-    ts = pd.Timestamp(value)
-    return float((ts if ts.tzinfo else ts.tz_localize("UTC")).timestamp())
-
-
-class Recommender:
+class Recommender(LiveWriter):
     """The trained pipeline with the shop's live state (histories, catalogue).
 
-    Build it with :meth:`load`. Methods are safe to call from several threads (one lock around state
-    changes and requests).
+    Build it with :meth:`load`. Requests take no lock: each reads one immutable :class:`LiveState`
+    snapshot; writers (:meth:`observe`, :meth:`upsert_items`, :meth:`delete_items`, :meth:`forget_user`,
+    :meth:`catch_up`) are serialised by a writer lock and publish the next snapshot in one assignment.
+    The ranker's feature state is the one structure still changed in place (by writers only).
     """
 
     name = "shelfwise"
 
-    def __init__(self, loaded: LoadedArtifact, catalog: ServingCatalog, settings: Settings) -> None:
+    def __init__(
+        self,
+        loaded: LoadedArtifact,
+        catalog: ServingCatalog,
+        settings: Settings,
+        *,
+        artifacts: ArtifactStore | None = None,
+        catalogue_seq: int | None = None,
+    ) -> None:
         self.settings = settings
         self.pipeline: ShelfwisePipeline = loaded.pipeline
         self.version = loaded.artifact.version
         self.meta = loaded.meta
-        self.catalog = catalog
-        self.users: dict[str, int] = {u: k for k, u in enumerate(loaded.user_ids)}
-        self.histories: list[np.ndarray] = loaded.histories
-        self._new_purchases: dict[int, set[int]] = {}
-        self._lock = threading.RLock()
+        self.artifacts = artifacts
+        self.live = LiveState(
+            {u: k for k, u in enumerate(loaded.user_ids) if u},  # "" = a shopper forgotten in the artifact
+            list(loaded.histories),
+            {},
+            catalog,
+        )
+        cursors = loaded.cursors
+        self.cursors = cursors
+        self._applied = AppliedEvents(cursors.event_seq)
+        self._events_after = cursors.events_after
+        self._catalogue_seq = cursors.catalogue_seq if catalogue_seq is None else catalogue_seq
+        self._deletion_seq = cursors.deletion_seq
+        self._write_lock = threading.RLock()  # serialises writers only; requests never take it
+        self._catch_up_lock = threading.Lock()
+        self._exposure_lock = threading.Lock()  # held only while one served list is counted
         self._fallback = self.pipeline.source(settings.recommend.fallback)
         self.exposure = LiveExposure(settings.rerank.exposure_half_life)  # per slot, for method coverage
         # one request = a few hundred rows: LightGBM's threads would only wait for each other
@@ -91,14 +110,34 @@ class Recommender:
         if state is not None:
             catalog.apply_to(state.attributes)
 
+    # snapshot views (each call reads the current snapshot; hold one snapshot for consistent reads)
+    @property
+    def users(self) -> Mapping[str, int]:
+        """External user id -> dense user index (current snapshot)."""
+        return self.live.users
+
+    @property
+    def histories(self) -> list[np.ndarray]:
+        """Per user index, int32 items in time order (current snapshot)."""
+        return self.live.histories
+
+    @property
+    def catalog(self) -> ServingCatalog:
+        """The serving catalogue (current snapshot)."""
+        return self.live.catalog
+
     @classmethod
-    def load(cls, store: Store, settings: Settings, version: int | None = None) -> Recommender:
-        """Load the newest (or a given) trained artifact of ``store`` and its current catalogue.
+    def load(
+        cls, store: Store, settings: Settings, version: int | None = None, *, catch_up: bool = True
+    ) -> Recommender:
+        """Load the newest (or a given) trained artifact of ``store`` and its current catalogue, then (by
+        default) :meth:`catch_up` with the events, catalogue changes and deletions stored since training.
 
         Raises:
             NotTrainedError: the store has no trained recommender (run ``shelfwise train``).
         """
         loaded = load_pipeline(store.artifacts, settings, version)
+        catalogue_seq = int(store.catalogue_seq())  # before reading: a racing change is replayed
         rows = store.read_items()
         rows = rows.select([c for c in _ITEM_COLUMNS if c in rows.column_names])
         catalog = ServingCatalog(loaded.item_ids, rows)
@@ -109,20 +148,22 @@ class Recommender:
             len(catalog),
             len(catalog) - catalog.n_trained,
         )
-        return cls(loaded, catalog, settings)
+        rec = cls(loaded, catalog, settings, artifacts=store.artifacts, catalogue_seq=catalogue_seq)
+        if catch_up:
+            rec.catch_up(store)
+        return rec
 
     # ------------------------------------------------------------------ requests
 
     def recommend(self, request: RecommendRequest) -> RecommendResponse:
         """The list for one request (see the module doc)."""
-        with self._lock:
-            return self._recommend(request)
+        return self._recommend(request, self.live)  # one snapshot for the whole request, no lock
 
-    def _recommend(self, req: RecommendRequest) -> RecommendResponse:
+    def _recommend(self, req: RecommendRequest, live: LiveState) -> RecommendResponse:
         cfg = self.settings.recommend
-        cat = self.catalog
-        user = self.users.get(req.user_id) if req.user_id is not None else None
-        history = self.histories[user] if user is not None else _EMPTY
+        cat = live.catalog
+        user = live.users.get(req.user_id) if req.user_id is not None else None
+        history = live.histories[user] if user is not None else _EMPTY
         cart, shown = cat.encode(req.cart), cat.encode(req.shown)
         anchor = cat.encode([req.item_id]) if req.item_id else _EMPTY
         fallback: str | None = None
@@ -136,7 +177,7 @@ class Recommender:
             base, fallback = cart, "session"
         blocked = [cat.blocked(cfg.exclude_out_of_stock), cat.encode(req.exclude), shown, cart, anchor]
         if user is not None and cfg.exclude_purchased:
-            blocked.append(self._purchased(user))
+            blocked.append(self._purchased(user, live))
         exclude = np.unique(np.concatenate(blocked)).astype(np.int32)
         n_trained = cat.n_trained
         trained_base = base[base < n_trained]
@@ -155,7 +196,7 @@ class Recommender:
         else:
             fallback = fallback or self.settings.recommend.fallback
             items, scores, hits = self._fallback_list(context, top)
-        items, scores, hits = self._add_new_items(items, scores, hits, base, exclude)
+        items, scores, hits = self._add_new_items(cat, items, scores, hits, base, exclude)
         if items.size < req.k:  # a small shop or heavy filters: fill from the fallback source
             extra_items, _, extra_hits = self._fallback_list(
                 make_context(-1, _EMPTY, 1, np.concatenate([exclude, items])), req.k - items.size
@@ -164,9 +205,9 @@ class Recommender:
             items = np.concatenate([items, extra_items])
             scores = np.concatenate([scores, floor - np.arange(extra_items.size, dtype=np.float32)])
             hits = hits + extra_hits
-        ranked_list = self._rerank(req, items, scores, hits, base, shown)
+        ranked_list = self._rerank(cat, req, items, scores, hits, base, shown)
         return RecommendResponse(
-            items=[self._item(r, base) for r in ranked_list],
+            items=[self._item(cat, r) for r in ranked_list],
             user_id=req.user_id,
             slot=req.slot,
             model=self.name,
@@ -183,6 +224,7 @@ class Recommender:
 
     def _add_new_items(
         self,
+        cat: ServingCatalog,
         items: np.ndarray,
         scores: np.ndarray,
         hits: tuple[tuple[SourceHit, ...], ...],
@@ -191,11 +233,11 @@ class Recommender:
     ) -> tuple[np.ndarray, np.ndarray, tuple[tuple[SourceHit, ...], ...]]:
         """Items added since training, by attribute similarity to the request's items (``new_items.*``)."""
         cfg = self.settings.recommend.new_items
-        fresh = self.catalog.new_items()
+        fresh = cat.new_items()
         fresh = fresh[~np.isin(fresh, exclude) & ~np.isin(fresh, items)]
         if not fresh.size or not base.size or cfg.max_per_list == 0:
             return items, scores, hits
-        sim = self.catalog.similarity(fresh, np.unique(base[-10:]))
+        sim = cat.similarity(fresh, np.unique(base[-10:]))
         order = np.argsort(-sim, kind="stable")[: cfg.max_per_list]
         order = order[sim[order] >= cfg.min_similarity]
         if not order.size:
@@ -211,6 +253,7 @@ class Recommender:
 
     def _rerank(
         self,
+        cat: ServingCatalog,
         req: RecommendRequest,
         items: np.ndarray,
         scores: np.ndarray,
@@ -224,16 +267,20 @@ class Recommender:
             cfg = cfg.with_knob(**knobs)
         seed = zlib.crc32(f"{req.user_id}|{req.slot}|{req.item_id}".encode())
         context = RerankContext(history=np.unique(base), session_shown=shown, seed=seed)
-        cands = CandidateList(items, scores, self.catalog.rerank_catalog(), context, hits)
-        n_items = len(self.catalog)
-        counter = self.exposure.counter(req.slot, n_items) if RerankPipeline.uses_exposure(cfg) else None
+        cands = CandidateList(items, scores, cat.rerank_catalog(), context, hits)
+        n_items = len(cat)
+        counter = None
+        if RerankPipeline.uses_exposure(cfg):
+            with self._exposure_lock:
+                counter = self.exposure.counter(req.slot, n_items)
         ranked = RerankPipeline(cfg).rerank(cands, req.k, config=cfg, exposure=counter)
-        self.exposure.record(req.slot, ranked.indices(), n_items)
+        with self._exposure_lock:  # counters are shared by every request: counted one list at a time
+            self.exposure.record(req.slot, ranked.indices(), n_items)
         return ranked
 
-    def _item(self, r: Any, base: np.ndarray) -> RecommendedItem:
+    def _item(self, cat: ServingCatalog, r: Any) -> RecommendedItem:
         bd = dict(r.breakdown)
-        ids = self.catalog.ids
+        ids = cat.ids
         sources = []
         for s in bd.get("sources", []):
             if "anchor" in s:
@@ -244,9 +291,9 @@ class Recommender:
                 c["anchor"] = ids[int(c["anchor"])]
         return RecommendedItem(ids[r.item], round(float(r.score), 6), r.reason, sources, bd)
 
-    def _purchased(self, user: int) -> np.ndarray:
+    def _purchased(self, user: int, live: LiveState | None = None) -> np.ndarray:
         """int32 items the user bought (trained items from the feature state, later ones from ``observe``)."""
-        found = list(self._new_purchases.get(user, ()))
+        found = list((live or self.live).purchases.get(user, ()))
         state = self.pipeline.ranker.state
         if state is not None and user < state.funnel.n_users:
             mine = state.funnel.user_items(user)
@@ -255,93 +302,16 @@ class Recommender:
                 found += mine[counts[:, _BUY] > 0].tolist()
         return np.asarray(found, dtype=np.int32)
 
-    # ------------------------------------------------------------------ live updates
-
-    def observe(self, events: Iterable[dict[str, Any]]) -> int:
-        """Add events to the shoppers' histories and the ranker's state; the next request sees them.
-
-        Each event is a row like the store's events table: ``user_id``, ``item_id``, ``type`` (or
-        ``event_type``), ``timestamp`` (Unix seconds, ISO text or datetime; default now), ``value``.
-        Events of unknown items or without an item are skipped.
-
-        Returns:
-            How many events were applied.
-        """
-        applied = 0
-        with self._lock:
-            state = self.pipeline.ranker.state
-            for e in sorted(events, key=lambda e: _seconds(e.get("timestamp"))):
-                item = self.catalog.index.get(str(e.get("item_id")))
-                kind = str(e.get("type") or e.get("event_type") or "view")
-                if item is None or e.get("user_id") is None or kind not in TYPE_INDEX:
-                    continue
-                user = self._user(str(e["user_id"]))
-                self.histories[user] = np.append(self.histories[user], np.int32(item))
-                t = _seconds(e.get("timestamp"))
-                value = e.get("value")
-                if state is not None and item < self.catalog.n_trained:
-                    state.update(StateEvent(user, item, kind, t, None if value is None else float(value)))
-                elif kind == "purchase":
-                    self._new_purchases.setdefault(user, set()).add(item)
-                applied += 1
-        return applied
-
-    def _user(self, user_id: str) -> int:
-        k = self.users.get(user_id)
-        if k is None:
-            k = len(self.histories)
-            self.users[user_id] = k
-            self.histories.append(_EMPTY.copy())
-        return k
-
-    def upsert_items(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Add or change catalogue items (new ones are served at once; price and stock changes apply)."""
-        with self._lock:
-            touched = self.catalog.upsert(rows)
-            state = self.pipeline.ranker.state
-            if state is not None:
-                self.catalog.apply_to(state.attributes)
-            return len(touched)
-
-    def delete_items(self, ids: Iterable[str]) -> int:
-        """Remove items from the catalogue (never served again)."""
-        with self._lock:
-            return len(self.catalog.delete(ids))
-
-    def forget_user(self, user_id: str) -> bool:
-        """Drop everything held in memory about a shopper (history, per-user feature state, purchases)."""
-        with self._lock:
-            user = self.users.pop(user_id, None)
-            if user is None:
-                return False
-            self.histories[user] = _EMPTY.copy()
-            self._new_purchases.pop(user, None)
-            state = self.pipeline.ranker.state
-            if state is not None:
-                _forget_state(state, user)
-            return True
-
     def info(self) -> dict[str, Any]:
         """What is served (for health / status endpoints)."""
+        live = self.live
         return {
             "model": self.name,
             "version": self.version,
             "sources": list(self.pipeline.names),
-            "users": len(self.users),
-            "items": len(self.catalog),
-            "items_added_since_training": len(self.catalog) - self.catalog.n_trained,
+            "users": len(live.users),
+            "items": len(live.catalog),
+            "items_added_since_training": len(live.catalog) - live.catalog.n_trained,
+            "event_seq": self._applied.cursor,
+            "catalogue_seq": self._catalogue_seq,
         }
-
-
-def _forget_state(state: Any, user: int) -> None:
-    """Clear one user's rows of the feature state (funnel counts and last item)."""
-    funnel = state.funnel
-    if user < funnel.n_users:
-        funnel.user_counts[user] = 0.0
-        funnel.user_last[user] = np.nan
-        funnel._items[user] = np.zeros(0, dtype=np.int32)
-        funnel._counts[user] = np.zeros((0, funnel.user_counts.shape[1]), dtype=np.float32)
-        funnel._first[user] = np.zeros(0)
-        funnel._last[user] = np.zeros(0)
-    if user < state.transitions.last_item.size:
-        state.transitions.last_item[user] = -1

@@ -6,8 +6,11 @@ import logging
 import time
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from shelfwise.config import Settings
-from shelfwise.recommend.artifact import save_pipeline
+from shelfwise.recommend.artifact import save_pipeline, store_cursors
 from shelfwise.recommend.fit import fit_pipeline, serving_data
 from shelfwise.storage import Store
 
@@ -26,7 +29,9 @@ def train_recommender(store: Store, settings: Settings, *, show_progress: bool =
         A JSON-ready report: artifact version, sizes, candidate recall on the last events, timings.
     """
     t0 = time.perf_counter()
+    before = store_cursors(store)  # read first: a change racing with training is replayed, never lost
     data = serving_data(store)
+    cursors = {**before, "event_seq": _event_seq(data.split.table, before["event_seq"])}
     load_seconds = time.perf_counter() - t0
     pipeline, report = fit_pipeline(data, settings, show_progress=show_progress)
     histories = data.train_valid_sequences
@@ -38,6 +43,7 @@ def train_recommender(store: Store, settings: Settings, *, show_progress: bool =
         histories,
         settings,
         report,
+        cursors,
     )
     out = {
         "artifact": art.name,
@@ -46,9 +52,17 @@ def train_recommender(store: Store, settings: Settings, *, show_progress: bool =
         "users": data.n_users,
         "items": data.n_items,
         "events": int(data.split.table.num_rows),
+        **cursors,
         **report,
         "load_seconds": round(load_seconds, 1),
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
     log.info("trained %s v%d in %.1f s", art.name, art.version, out["total_seconds"])
     return out
+
+
+def _event_seq(table: pa.Table, fallback: int) -> int:
+    """The newest ``seq`` among the events trained on (``fallback`` when the table has no ``seq``)."""
+    if "seq" not in table.column_names or table.num_rows == 0:
+        return int(fallback)
+    return int(pc.max(table.column("seq")).as_py() or 0)

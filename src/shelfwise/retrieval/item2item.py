@@ -166,6 +166,9 @@ class CoOccurrenceSource(NeighbourSource):
     def __init__(self, config: CoOccurrenceConfig | None = None) -> None:
         self.config = config or CoOccurrenceConfig()
         super().__init__(self.config.recency, self.config.aggregation, self.config.seed)
+        # raw counts behind ``sim`` (windowed mode): what forgetting a shopper subtracts from
+        self.counts: sp.csr_matrix | None = None
+        self.occurrences: np.ndarray | None = None
 
     def fit(self, data: RecommendData) -> Self:
         """Count co-occurrences in ``data``'s train + valid sequences and keep each item's neighbours."""
@@ -186,26 +189,79 @@ class CoOccurrenceSource(NeighbourSource):
             distance_decay=cfg.distance_decay,
             session_gap_seconds=gap,
         )
-        sim = normalise_cooccurrence(
-            counts, occurrences, cfg.normalization, alpha=cfg.alpha, shrink=cfg.shrink
-        )
-        self._set_sim(top_k_per_row(sim, cfg.neighbours, cfg.seed))
+        self.counts, self.occurrences = counts, occurrences
+        self._renormalise()
         log.info("item2item: %d neighbour pairs over %d items", self.sim.nnz, self.n_items)
         return self
+
+    def _renormalise(self) -> None:
+        cfg = self.config
+        assert self.counts is not None and self.occurrences is not None
+        sim = normalise_cooccurrence(
+            self.counts, self.occurrences, cfg.normalization, alpha=cfg.alpha, shrink=cfg.shrink
+        )
+        self._set_sim(top_k_per_row(sim, cfg.neighbours, cfg.seed))
+
+    def can_forget(self) -> bool:
+        """Whether :meth:`forget_sequence` can remove one shopper exactly (windowed counts kept, no
+        time-based session cuts, which a bare item sequence cannot reproduce)."""
+        return self.counts is not None and self.config.session_gap_minutes is None
+
+    def forget_sequence(self, items: np.ndarray) -> int:
+        """Subtract the pairs and occurrences one shopper's item sequence (time order) contributed, and
+        re-derive the neighbours; returns how many count entries changed.
+
+        Raises:
+            ValueError: the source cannot forget (see :meth:`can_forget`).
+        """
+        if not self.can_forget():
+            raise ValueError("this co-occurrence source keeps no raw counts (or cuts sessions by time)")
+        assert self.counts is not None and self.occurrences is not None
+        seq = np.asarray(items, dtype=np.int32)
+        seq = seq[(seq >= 0) & (seq < self.n_items)]
+        if not seq.size:
+            return 0
+        one = EventLog(
+            users=np.zeros(seq.size, np.int32),
+            items=seq,
+            weights=np.ones(seq.size, np.float32),
+            times=np.zeros(seq.size),
+            bounds=np.array([0, seq.size], np.int64),
+            n_items=self.n_items,
+        )
+        cfg = self.config
+        assert cfg.window is not None
+        mine, occ = sequence_cooccurrence(
+            one, cfg.window, backward_weight=cfg.backward_weight, distance_decay=cfg.distance_decay
+        )
+        counts = sp.csr_matrix(self.counts - mine, dtype=np.float32)
+        counts.data[np.abs(counts.data) < 1e-4] = 0.0  # float32 sums: what only this shopper made is 0
+        counts.data = np.maximum(counts.data, 0.0)
+        counts.eliminate_zeros()
+        self.counts = counts
+        self.occurrences = np.maximum(self.occurrences - occ, 0.0)
+        self._renormalise()
+        return int(mine.nnz)
 
     def params(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
 
     def save(self, folder: Path) -> None:
-        """Write config + neighbour matrix (JSON + .npy)."""
-        self._save(folder, self.config)
+        """Write config + neighbour matrix (+ the raw counts, for forgetting) (JSON + .npy)."""
+        extra = None
+        if self.counts is not None and self.occurrences is not None:
+            extra = {**csr_arrays("counts", self.counts), "occurrences": self.occurrences}
+        self._save(folder, self.config, extra)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
         """Read what :meth:`save` wrote."""
-        manifest, _, sim = cls._read(folder, cls.__name__)
+        manifest, arrays, sim = cls._read(folder, cls.__name__)
         source = cls(CoOccurrenceConfig.model_validate(manifest["config"]))
         source._set_sim(sim)
+        if "counts.data" in arrays:
+            source.counts = csr_from_arrays("counts", arrays, manifest["extra"]["shape"])
+            source.occurrences = arrays["occurrences"].astype(np.float64)
         return source
 
 

@@ -97,15 +97,20 @@ class SearchCatalog:
         return out
 
     def upsert(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Add or replace items (popularity is kept for replaced items); returns how many."""
+        """Add or replace items (popularity is kept for replaced items); returns how many.
+
+        Copy-on-write: the new mapping is swapped in whole, so a search iterating :attr:`items` meanwhile
+        keeps the one it started with.
+        """
         n = 0
+        items = dict(self.items)
         for row in rows:
             item_id = str(row["item_id"])
             title = str(row.get("title") or "")
             attrs = parse_attributes(row.get("attributes"))
             values = {w.lower() for v in attrs.values() for w in _WORD.findall(str(v))}
-            old = self.items.get(item_id)
-            self.items[item_id] = CatalogItem(
+            old = items.get(item_id)
+            items[item_id] = CatalogItem(
                 item_id=item_id,
                 title=title,
                 brand=(str(row["brand"]).strip() or None) if row.get("brand") else None,
@@ -122,11 +127,15 @@ class SearchCatalog:
                 ),
             )
             n += 1
+        self.items = items
         return n
 
     def delete(self, item_ids: Sequence[str]) -> int:
-        """Remove items; returns how many were present."""
-        return sum(self.items.pop(str(i), None) is not None for i in item_ids)
+        """Remove items; returns how many were present (copy-on-write, like :meth:`upsert`)."""
+        items = dict(self.items)
+        n = sum(items.pop(str(i), None) is not None for i in item_ids)
+        self.items = items
+        return n
 
     def title(self, item_id: str) -> str:
         """The item's title ("" for an unknown id)."""

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shelfwise.recommend.applied import AppliedEvents
 from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
 from shelfwise.search.constraints import LABELS, POST_KEYS, constraint_groups, describe, merge
@@ -96,12 +97,17 @@ class SearchPipeline:
         self.item_template = item_template
         self.matcher: Any = None  # TextMatcher, built when a ranker needs text-match features
         self.title_index: Any = None  # title vectors (an exact index), built with the matcher
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # serialises writers; searches never take it
+        self._catch_up_lock = threading.Lock()
+        self._applied = AppliedEvents(None)
+        self._catalogue_seq = 0
+        self._deletion_seq = 0
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
-    def load(cls, store: Store, settings: Settings) -> SearchPipeline:
-        """Open the artifacts of ``shelfwise build`` (and the trained ranker and profiles when present).
+    def load(cls, store: Store, settings: Settings, *, catch_up: bool = True) -> SearchPipeline:
+        """Open the artifacts of ``shelfwise build`` (and the trained ranker and profiles when present),
+        then (by default) :meth:`catch_up` with the catalogue changes stored since the build.
 
         Raises:
             ArtifactNotFoundError: the store has no item artifacts; the message says to run ``shelfwise build``.
@@ -118,9 +124,11 @@ class SearchPipeline:
         retriever = HybridRetriever(
             art.lexical_index, art.vector_index, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k
         )
+        catalogue_seq = art.catalogue_seq if art.catalogue_seq is not None else 0
         rows = store.read_items(_ITEM_COLUMNS).to_pylist()
         catalog = SearchCatalog.from_items(rows)
-        events = store.read_events(["item_id", "type"])
+        events = store.read_events(["item_id", "type", "seq"])
+        event_seq = int(max(events.column("seq").to_pylist())) if events.num_rows else 0
         if events.num_rows:
             counts: defaultdict[str, float] = defaultdict(float)
             for item, kind in zip(*(events.column(c).to_pylist() for c in ("item_id", "type")), strict=True):
@@ -140,11 +148,9 @@ class SearchPipeline:
                 retriever.fusion = LinearFusion(ranker.fusion_weights, settings.search.rrf_k)
         profiles = None
         try:
-            from shelfwise.profiles.pipeline import profile_catalog
-            from shelfwise.profiles.service import ProfileService
+            from shelfwise.profiles.pipeline import load_profiles
 
-            profiles = ProfileService(profile_catalog(store), settings.profiles)
-            profiles.load(store)
+            profiles = load_profiles(store, settings, until_seq=event_seq)
         except Exception as exc:  # personalisation is optional; search must still work
             log.warning("profiles unavailable for personalisation: %s", exc)
         pipe = cls(
@@ -158,6 +164,15 @@ class SearchPipeline:
         )
         if ranker is not None:
             pipe.build_matcher(rows, settings, encoder=build_encoder(enc_cfg))  # titles cached in the store
+        pipe._applied = AppliedEvents(event_seq)  # popularity and profiles above hold every event read
+        pipe._catalogue_seq = catalogue_seq  # the indexes and vocabulary hold the catalogue built
+        pipe._deletion_seq = int(store.deletion_seq())  # profiles were read after the store deleted
+        if catch_up:
+            report = pipe.catch_up(store)
+            if report["items_applied"]:
+                log.info(
+                    "search caught up with %d catalogue changes since the build", report["items_applied"]
+                )
         pipe.warm_up()
         log.info("search pipeline loaded in %.2fs (%d items)", time.perf_counter() - t0, len(catalog))
         return pipe
@@ -281,8 +296,9 @@ class SearchPipeline:
         post = {k: v for k, v in filters.items() if k in POST_KEYS}
         if not text.strip():  # browse: every item passing the filters, most popular first
             test = self.catalog.predicate(filters)
-            ids = [i for i in self.catalog.items if test(i)]
-            pop = np.array([self.catalog.items[i].popularity for i in ids], np.float32)
+            items = self.catalog.items  # one snapshot (writers swap the mapping whole)
+            ids = [i for i in items if test(i)]
+            pop = np.array([items[i].popularity for i in ids], np.float32)
             zeros = np.zeros(len(ids))
             c = Candidates.build(ids, zeros, zeros, zeros, zeros, depth=0, rrf_k=1)
             c.fused = pop
@@ -392,13 +408,16 @@ class SearchPipeline:
         """Feed events: ``search`` events with a ``query`` become autocomplete history; item events add to
         popularity and update the shopper's profile. Returns the number of events used.
 
-        Each event: ``user_id``, ``type``, optional ``item_id``, ``query``, ``timestamp`` (Unix seconds)
-        and ``value``.
+        Each event: ``user_id``, ``type``, optional ``item_id``, ``query``, ``timestamp`` (Unix seconds
+        or a datetime) and ``value``; with ``event_id`` / ``seq`` an event already applied is skipped.
         """
         n = 0
         pop: defaultdict[str, float] = defaultdict(float)
         with self._lock:
             for e in events:
+                if self._applied.is_applied(e):  # applied on write and handed over again by a follower
+                    continue
+                self._applied.mark(e)
                 kind = str(e.get("type", ""))
                 query = e.get("query")
                 if query and kind in ("search", "click", "add_to_cart", "purchase"):
@@ -413,7 +432,7 @@ class SearchPipeline:
                             str(user),
                             None if item is None else str(item),
                             kind,
-                            float(e.get("timestamp") or time.time()),
+                            _seconds(e.get("timestamp")),
                             value=e.get("value"),
                         )
                     except (KeyError, ValueError) as exc:  # unknown item or event type: skip, keep serving
@@ -448,9 +467,9 @@ class SearchPipeline:
             parser = QueryParser(vocabulary, self.parser.config).warm_up()
             suggester = Suggester.from_vocabulary(vocabulary)
             suggester.queries = self.suggester.queries
+            self.catalog.upsert(rows)  # first: an index never returns an id the catalogue lacks
             self.retriever.vector_index.add(ids, vectors, rows)
             self.retriever.lexical_index.add(rows)
-            self.catalog.upsert(rows)
             if self.matcher is not None:
                 self.matcher.upsert(rows)
             if self.title_index is not None:
@@ -469,3 +488,87 @@ class SearchPipeline:
             if self.title_index is not None:
                 self.title_index.delete(ids)
             return self.catalog.delete(ids)
+
+    # -- catching up with the store, forgetting a shopper ----------------------------------------------
+    def catch_up(self, store: Store) -> dict[str, int]:
+        """Bring the loaded pipeline up to date with ``store``.
+
+        Catalogue changes after the built (or last caught-up) ``catalogue_seq`` reach both indexes, the
+        query vocabulary, autocomplete and the catalogue through :meth:`upsert_items` / :meth:`delete_items`
+        (an id gone from the store is deleted); stored events after the event cursor go through
+        :meth:`observe` (popularity, autocomplete, profiles; idempotent); shoppers in the deletion log are
+        forgotten. Safe to call repeatedly.
+
+        Returns:
+            ``{"event_seq", "catalogue_seq", "events_applied", "items_applied", "deletion_seq",
+            "users_forgotten"}``.
+        """
+        import json
+
+        from shelfwise.build import _ITEM_COLUMNS
+
+        with self._catch_up_lock:
+            items_applied = 0
+            changes = store.read_catalogue_changes(self._catalogue_seq)
+            if changes.num_rows:
+                ids = list(dict.fromkeys(str(i) for i in changes.column("item_id").to_pylist()))
+                for start in range(0, len(ids), 1000):  # bounded batches: each rebuilds the parser once
+                    chunk = ids[start : start + 1000]
+                    rows = store.read_items(_ITEM_COLUMNS, item_ids=chunk).to_pylist()
+                    for row in rows:
+                        if isinstance(row.get("attributes"), str):
+                            row["attributes"] = json.loads(row["attributes"])
+                    items_applied += self.upsert_items(rows)
+                    present = {str(r["item_id"]) for r in rows}
+                    items_applied += self.delete_items([i for i in chunk if i not in present])
+                self._catalogue_seq = int(max(changes.column("seq").to_pylist()))
+            table = store.read_events(
+                ["event_id", "user_id", "item_id", "type", "value", "query", "timestamp", "seq"],
+                after_seq=self._applied.cursor or 0,
+            )
+            events_applied = self.observe(table.to_pylist()) if table.num_rows else 0
+            with self._lock:
+                self._applied.advance(
+                    int(max(table.column("seq").to_pylist()))
+                    if table.num_rows
+                    else int(self._applied.cursor or 0)
+                )
+            forgotten = 0
+            deletions = store.read_deletions(self._deletion_seq)
+            if deletions.num_rows:
+                wanted = set(deletions.column("user_digest").to_pylist())
+                from shelfwise.recommend.forget import digest_function
+
+                digest = digest_function(store)
+                known = list(self.profiles.states) if self.profiles is not None else []
+                for uid in known:
+                    if digest(uid) in wanted:
+                        forgotten += bool(self.forget_user(uid)["profile"])
+                self._deletion_seq = int(max(deletions.column("seq").to_pylist()))
+            return {
+                "event_seq": int(self._applied.cursor or 0),
+                "catalogue_seq": self._catalogue_seq,
+                "events_applied": events_applied,
+                "items_applied": items_applied,
+                "deletion_seq": self._deletion_seq,
+                "users_forgotten": forgotten,
+            }
+
+    def forget_user(self, user_key: str) -> dict[str, Any]:
+        """Drop a shopper's personalisation state (their live profile). Autocomplete keeps only query
+        counts (no user ids) and popularity only item totals, so nothing else names them.
+
+        Returns:
+            ``{"profile": bool}``: whether a live profile was dropped (part of the deletion receipt).
+        """
+        dropped = self.profiles.forget(user_key) if self.profiles is not None else False
+        return {"profile": bool(dropped)}
+
+
+def _seconds(value: Any) -> float:
+    """Unix seconds of a timestamp given as a number, a datetime or ``None`` (now)."""
+    if value is None or value == "":
+        return time.time()
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return float(value)
