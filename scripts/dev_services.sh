@@ -2,7 +2,7 @@
 # Local PostgreSQL 15 + Redis 7 for development and CI (Debian's packages, no containers).
 #
 #   scripts/dev_services.sh start    # idempotent: starts what is not running, prints the URLs to export
-#   scripts/dev_services.sh status   # what runs, and the URLs
+#   scripts/dev_services.sh status   # what runs (stderr), and the URLs (stdout: eval "$(... start)" works)
 #   scripts/dev_services.sh stop     # stops both (the data dirs stay; `rm -rf` them to start afresh)
 #
 # Install the servers first (Debian, as root): apt-get install -y postgresql redis-server
@@ -87,8 +87,8 @@ case "${1:-}" in
     ;;
   status)
     status=0
-    if pg_running; then echo "postgresql: running on 127.0.0.1:$PG_PORT ($PG_DATA)"; else echo "postgresql: stopped"; status=3; fi
-    if redis_running; then echo "redis: running on 127.0.0.1:$REDIS_PORT"; else echo "redis: stopped"; status=3; fi
+    if pg_running; then echo "postgresql: running on 127.0.0.1:$PG_PORT ($PG_DATA)" >&2; else echo "postgresql: stopped" >&2; status=3; fi
+    if redis_running; then echo "redis: running on 127.0.0.1:$REDIS_PORT" >&2; else echo "redis: stopped" >&2; status=3; fi
     print_urls
     exit $status
     ;;

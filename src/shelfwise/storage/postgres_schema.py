@@ -1,0 +1,96 @@
+"""The PostgreSQL store's tables, and the versioned migrations that create and change them.
+
+Each migration is a list of statements applied in one transaction under an advisory lock, so two processes
+opening a fresh database at once apply it exactly once. ``shelfwise_schema`` records every applied version;
+a database whose version is newer than this code knows is refused (an old binary must not write to it).
+
+Unlike the embedded store, ids are primary keys here: PostgreSQL's anti-joins against a large ``events``
+table need the index, and the constraint also stops a second writer that bypassed the writer lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+#: Key of the transaction-level advisory lock every writer takes (one writer at a time per database,
+#: as in the embedded store: ``seq`` and change-log numbers are assigned as max + n).
+WRITER_LOCK = 0x5E1F_0001
+#: Key of the advisory lock held while migrating.
+MIGRATION_LOCK = 0x5E1F_0002
+
+_V1 = [
+    "CREATE TABLE meta (key text PRIMARY KEY, value text)",
+    """CREATE TABLE items (
+        item_id text PRIMARY KEY, title text, description text, category text, brand text,
+        price double precision, currency text, attributes text, image text, available boolean NOT NULL,
+        updated_at timestamptz)""",
+    "CREATE TABLE users (user_id text PRIMARY KEY, attributes text, consent text)",
+    """CREATE TABLE events (
+        event_id text PRIMARY KEY, user_id text NOT NULL, item_id text, type text NOT NULL,
+        value double precision, query text, "timestamp" timestamptz NOT NULL, session_id text,
+        request_id text, seq bigint NOT NULL UNIQUE)""",
+    "CREATE INDEX events_user_idx ON events (user_id)",
+    """CREATE TABLE judgements (
+        judgement_id text PRIMARY KEY, query text NOT NULL, item_id text NOT NULL,
+        relevance double precision NOT NULL)""",
+    "CREATE TABLE splits (name text NOT NULL, event_id text NOT NULL, part text NOT NULL)",
+    "CREATE INDEX splits_name_idx ON splits (name)",
+    """CREATE TABLE impressions (
+        request_id text PRIMARY KEY, user_id text, "timestamp" timestamptz NOT NULL, context text,
+        item_ids text[] NOT NULL, scores double precision[], arm text)""",
+    "CREATE INDEX impressions_user_idx ON impressions (user_id)",
+    "CREATE TABLE profiles (user_id text PRIMARY KEY, updated_at timestamptz, profile text, vector real[])",
+    """CREATE TABLE quarantine (
+        run_id text NOT NULL, kind text NOT NULL, source text NOT NULL, line bigint,
+        reason text NOT NULL, raw text)""",
+    "CREATE TABLE catalogue_log (seq bigint PRIMARY KEY, item_id text NOT NULL, changed_at timestamptz)",
+    "CREATE TABLE deletion_log (seq bigint PRIMARY KEY, user_digest text NOT NULL, deleted_at timestamptz)",
+    """CREATE TABLE ingest_runs (
+        run_id text NOT NULL, kind text, source text, finished_at timestamptz, read bigint, accepted bigint,
+        inserted bigint, updated bigint, quarantined bigint, duplicates bigint)""",
+]
+
+#: version -> statements; append a new version to change the schema, never edit an applied one.
+MIGRATIONS: dict[int, list[str]] = {1: _V1}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def schema_version(conn: psycopg.Connection) -> int:
+    """The applied schema version of the connected database (0 when shelfwise never ran there)."""
+    row = conn.execute("SELECT to_regclass('shelfwise_schema') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM shelfwise_schema").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: psycopg.Connection) -> int:
+    """Apply the migrations the database lacks, each in its own transaction; returns the final version.
+
+    Raises:
+        RuntimeError: if the database holds a newer schema than this code knows.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS shelfwise_schema (version int PRIMARY KEY, applied_at timestamptz)"
+        )
+        current = schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the database holds shelfwise schema version {current}, newer than this code's "
+                f"{SCHEMA_VERSION}: upgrade shelfwise"
+            )
+        for version in sorted(v for v in MIGRATIONS if v > current):
+            with conn.transaction():
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)  # type: ignore[arg-type]  # trusted constant SQL
+                conn.execute("INSERT INTO shelfwise_schema VALUES (%s, now())", [version])
+            log.info("applied shelfwise schema migration %d", version)
+        return max(current, SCHEMA_VERSION)

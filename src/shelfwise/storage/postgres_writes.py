@@ -1,0 +1,130 @@
+"""Set-based writes of one ingestion batch into PostgreSQL, with the embedded store's semantics.
+
+Called inside the writer's transaction (see :meth:`PostgresStore.write_batch`): the batch is copied into a
+temporary table, then classified and inserted with single statements:
+
+* events: anti-join on ``event_id``; ``seq`` = highest stored seq + the row's batch order (``_ord``), so
+  equal timestamps keep their ingestion order; unknown users are registered, unknown items counted.
+* items / users: each row is new, changed (replaces the stored row) or the same (a duplicate); every
+  inserted or changed item gets an entry in the catalogue change log, in batch order.
+* judgements: anti-join on ``judgement_id``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from shelfwise.data.schema import ITEM_SCHEMA, USER_SCHEMA
+from shelfwise.storage import postgres_io as pio
+from shelfwise.storage.base import WriteResult
+
+if TYPE_CHECKING:
+    import psycopg
+
+_VALUE_COLUMNS = {
+    "items": [f.name for f in ITEM_SCHEMA if f.name not in ("item_id", "updated_at")],
+    "users": [f.name for f in USER_SCHEMA if f.name != "user_id"],
+}
+_TABLE_COLUMNS = {"items": ITEM_SCHEMA.names, "users": USER_SCHEMA.names}
+_KEY = {"items": "item_id", "users": "user_id"}
+
+
+def _scalar(conn: psycopg.Connection, sql: str) -> int:
+    row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _load(conn: psycopg.Connection, name: str, rows: pa.Table) -> None:
+    pio.create_temp_table(conn, name, rows.schema)
+    pio.copy_in(conn, name, rows)
+    conn.execute(f"ANALYZE {name}")  # type: ignore[arg-type]  # join plans need the row count
+
+
+def write_rows(
+    conn: psycopg.Connection, kind: str, rows: pa.Table, extra_items: pa.Table | None
+) -> tuple[WriteResult, int]:
+    """Write a batch's accepted rows (with ``_ord``); returns the result and the new items of ``extra_items``."""
+    if kind not in ("events", "items", "users", "judgements"):
+        raise ValueError(f"unknown record kind {kind!r}")
+    _load(conn, "_batch_rows", rows)
+    if kind == "events":
+        result = _write_events(conn, rows)
+    elif kind == "judgements":
+        inserted = conn.execute(
+            "INSERT INTO judgements SELECT b.judgement_id, b.query, b.item_id, b.relevance FROM _batch_rows b "
+            "WHERE NOT EXISTS (SELECT 1 FROM judgements j WHERE j.judgement_id = b.judgement_id) ORDER BY b._ord"
+        ).rowcount
+        result = WriteResult(inserted, 0, rows.num_rows - inserted)
+    else:
+        inserted, updated, same = upsert_keyed(conn, kind, "_batch_rows")
+        if kind == "items":
+            result = WriteResult(inserted, updated, same, new_items=inserted)
+        else:
+            result = WriteResult(inserted, updated, same, new_users=inserted)
+    new_items = 0
+    if extra_items is not None and extra_items.num_rows:
+        extra = extra_items
+        if "_ord" not in extra.column_names:
+            extra = extra.append_column("_ord", pa.array(range(1, extra.num_rows + 1), pa.int64()))
+        _load(conn, "_batch_extra_items", extra)
+        new_items = upsert_keyed(conn, "items", "_batch_extra_items", insert_only=True)[0]
+    return result, new_items
+
+
+def _write_events(conn: psycopg.Connection, rows: pa.Table) -> WriteResult:
+    base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM events")
+    cols = [c for c in rows.column_names if c != "_ord"]
+    names = ", ".join(pio.ident(c) for c in cols)
+    select = ", ".join("b." + pio.ident(c) for c in cols)
+    inserted = conn.execute(
+        f"INSERT INTO events ({names}, seq) SELECT {select}, {base} + b._ord FROM _batch_rows b "  # type: ignore[arg-type]
+        "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = b.event_id)"
+    ).rowcount
+    # users and catalogue gaps are computed over the batch: ids of duplicate events are known already
+    new_users = conn.execute(
+        "INSERT INTO users (user_id) SELECT DISTINCT b.user_id FROM _batch_rows b "
+        "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = b.user_id)"
+    ).rowcount
+    unknown_items = _scalar(
+        conn,
+        "SELECT count(*) FROM (SELECT DISTINCT item_id FROM _batch_rows WHERE item_id IS NOT NULL) n "
+        "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = n.item_id)",
+    )
+    return WriteResult(
+        inserted, 0, rows.num_rows - inserted, new_users=new_users, unknown_items=unknown_items
+    )
+
+
+def upsert_keyed(
+    conn: psycopg.Connection, table: str, source: str, *, insert_only: bool = False
+) -> tuple[int, int, int]:
+    """Insert new ids, replace changed rows (unless ``insert_only``), count identical ones.
+
+    Returns:
+        (inserted, updated, unchanged)
+    """
+    key = _KEY[table]
+    same = " AND ".join(f"s.{pio.ident(c)} IS NOT DISTINCT FROM t.{pio.ident(c)}" for c in _VALUE_COLUMNS[table])
+    conn.execute(
+        f"CREATE TEMP TABLE _classified ON COMMIT DROP AS SELECT s.*, "  # type: ignore[arg-type]
+        f"CASE WHEN t.{key} IS NULL THEN 'new' WHEN {'true' if insert_only else same} THEN 'same' "
+        f"ELSE 'changed' END AS _state FROM {source} s LEFT JOIN {table} t ON s.{key} = t.{key}"
+    )
+    counts = dict(conn.execute("SELECT _state, count(*) FROM _classified GROUP BY _state").fetchall())
+    conn.execute(
+        f"DELETE FROM {table} t USING _classified c WHERE t.{key} = c.{key} AND c._state = 'changed'"  # type: ignore[arg-type]
+    )
+    cols = ", ".join(pio.ident(c) for c in _TABLE_COLUMNS[table])
+    conn.execute(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _classified WHERE _state <> 'same' ORDER BY _ord"  # type: ignore[arg-type]
+    )
+    if table == "items":  # the catalogue change log: what derived indexes must catch up with
+        base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM catalogue_log")
+        conn.execute(
+            f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, "  # type: ignore[arg-type]
+            "clock_timestamp() FROM _classified WHERE _state <> 'same'"
+        )
+    conn.execute("DROP TABLE _classified")
+    return int(counts.get("new", 0)), int(counts.get("changed", 0)), int(counts.get("same", 0))

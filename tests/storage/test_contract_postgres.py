@@ -1,0 +1,121 @@
+"""The shared :class:`Store` contract against a real PostgreSQL server, plus what only PostgreSQL has.
+
+Needs a server: ``scripts/dev_services.sh start`` and export the ``SHELFWISE_TEST_POSTGRES`` URL it prints
+(CI does both). Each test gets a fresh database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from shelfwise.storage import Store, open_store
+from tests.storage.contract import StoreContract
+
+PG_URL = os.environ.get("SHELFWISE_TEST_POSTGRES")
+pytestmark = pytest.mark.skipif(
+    not PG_URL,
+    reason="PostgreSQL not available: run `scripts/dev_services.sh start` and export "
+    "SHELFWISE_TEST_POSTGRES=postgresql://postgres@127.0.0.1:5433/shelfwise",
+)
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+@pytest.fixture()
+def pg_database() -> Iterator[str]:
+    """The URL of a fresh, empty database (created by the store on first open), dropped afterwards."""
+    import psycopg
+
+    assert PG_URL
+    name = f"sw_test_{uuid.uuid4().hex[:12]}"
+    yield _with_db(PG_URL, name)
+    with psycopg.connect(_with_db(PG_URL, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class TestPostgresContract(StoreContract):
+    @pytest.fixture()
+    def make_store(self, pg_database: str, tmp_path: Path) -> Callable[[], Store]:
+        return lambda: open_store(f"{pg_database}?artifacts={tmp_path / 'artifacts'}")
+
+
+def test_open_without_create_names_the_fix(pg_database: str) -> None:
+    with pytest.raises(FileNotFoundError, match="shelfwise init --store"):
+        open_store(pg_database, create=False)
+
+
+def test_unreachable_server_says_how_to_start_one() -> None:
+    with pytest.raises(ConnectionError, match="dev_services.sh start"):
+        open_store("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_migrations_are_versioned_and_idempotent(pg_database: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from shelfwise.storage.postgres_schema import SCHEMA_VERSION
+
+    url = f"{pg_database}?artifacts={tmp_path}"
+    open_store(url).close()
+    open_store(url).close()  # a second open applies nothing twice
+    with psycopg.connect(pg_database) as conn:
+        rows = conn.execute("SELECT version FROM shelfwise_schema ORDER BY version").fetchall()
+        assert [r[0] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
+        conn.execute("INSERT INTO shelfwise_schema VALUES (%s, now())", [SCHEMA_VERSION + 1])
+    with pytest.raises(RuntimeError, match="newer than this code"):
+        open_store(url)
+
+
+def test_artifacts_folder_comes_from_the_url_or_the_environment(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(f"{pg_database}?artifacts={tmp_path / 'a'}") as st:
+        assert st.artifacts.root == tmp_path / "a"
+        assert "artifacts" not in st.url or "a" in st.url
+    monkeypatch.setenv("SHELFWISE_ARTIFACTS", str(tmp_path / "env"))
+    with open_store(pg_database) as st:
+        assert st.artifacts.root == tmp_path / "env"
+    monkeypatch.delenv("SHELFWISE_ARTIFACTS")
+    monkeypatch.chdir(tmp_path)
+    with open_store(pg_database.replace("postgresql://", "postgres://")) as st:
+        assert st.artifacts.root == Path("shelfwise-artifacts") / urlsplit(pg_database).path.strip("/")
+
+
+def test_read_only_store_refuses_writes(pg_database: str, tmp_path: Path) -> None:
+    import psycopg
+
+    open_store(f"{pg_database}?artifacts={tmp_path}").close()
+    with open_store(f"{pg_database}?artifacts={tmp_path}", read_only=True) as st:
+        assert st.counts()["events"] == 0
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            st.set_meta("k", 1)
+
+
+def test_vacuum_deleted_reclaims_the_deleted_rows(pg_database: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from shelfwise.config import load_settings
+    from shelfwise.data.ingest import Ingestor
+
+    with open_store(f"{pg_database}?artifacts={tmp_path}") as st:
+        events = [
+            {"event_id": str(n), "user_id": f"u{n % 2}", "item_id": "i", "type": "view", "timestamp": 1_600_000_000 + n}
+            for n in range(2_000)
+        ]
+        Ingestor(st, load_settings(environ={})).ingest_table(events, "events")
+        st.delete_user("u0")
+        with psycopg.connect(pg_database) as conn:
+            before = conn.execute("SELECT pg_relation_size('events')").fetchone()[0]  # type: ignore[index]
+        st.vacuum_deleted()  # type: ignore[attr-defined]
+        with psycopg.connect(pg_database) as conn:
+            after = conn.execute("SELECT pg_relation_size('events')").fetchone()[0]  # type: ignore[index]
+        assert after < before * 0.7
+        assert st.counts()["events"] == 1_000
