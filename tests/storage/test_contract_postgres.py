@@ -6,7 +6,10 @@ Needs a server: ``scripts/dev_services.sh start`` and export the ``SHELFWISE_TES
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,3 +122,42 @@ def test_vacuum_deleted_reclaims_the_deleted_rows(pg_database: str, tmp_path: Pa
             after = conn.execute("SELECT pg_relation_size('events')").fetchone()[0]  # type: ignore[index]
         assert after < before * 0.7
         assert st.counts()["events"] == 1_000
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shelfwise", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+def test_cli_ingest_and_stats_match_the_embedded_store(pg_database: str, tmp_path: Path) -> None:
+    from shelfwise.data.sample import sample_paths
+
+    paths = sample_paths()
+    url = f"{pg_database}?artifacts={tmp_path / 'artifacts'}"
+    folder = str(tmp_path / "embedded")
+    for store in (url, folder):
+        for kind in ("items", "events"):
+            proc = _cli("ingest", str(paths[kind]), "--kind", kind, "--store", store, "--json", cwd=tmp_path)
+            assert proc.returncode == 0, proc.stderr
+            assert json.loads(proc.stdout)["accepted"] > 0
+    pg, embedded = (
+        json.loads(_cli("stats", "--store", s, "--json", cwd=tmp_path).stdout) for s in (url, folder)
+    )
+    assert pg["store"].startswith("postgresql://") and embedded["store"].startswith("duckdb://")
+    counts = {k: v for k, v in embedded.items() if k != "store"}
+    assert {k: v for k, v in pg.items() if k != "store"} == counts
+    assert counts["items"] > 500 and counts["events"] > 1_000 and counts["users"] > 10
+    # re-ingesting through the URL changes nothing
+    again = _cli("ingest", str(paths["events"]), "--kind", "events", "--store", url, "--json", cwd=tmp_path)
+    assert json.loads(again.stdout)["accepted"] == 0
+    assert not (tmp_path / "postgresql:").exists()  # the URL was not taken for a folder
+
+
+def test_cli_store_url_errors_are_one_line(pg_database: str, tmp_path: Path) -> None:
+    proc = _cli("stats", "--store", pg_database, "--json", cwd=tmp_path)  # no such database yet
+    assert proc.returncode == 2 and "shelfwise init --store" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _cli("stats", "--store", "postgresql://postgres@127.0.0.1:1/x?connect_timeout=2", cwd=tmp_path)
+    assert proc.returncode == 2 and "dev_services.sh start" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _cli("demo", "--store", pg_database, "--json", cwd=tmp_path)
+    assert proc.returncode == 2 and "needs a store folder" in proc.stderr
