@@ -173,10 +173,15 @@ class StoreContract:
             }
         )
         full = pa.table(
-            [rows.column(f.name) if f.name in rows.column_names else pa.nulls(2, f.type) for f in ITEM_SCHEMA],
+            [
+                rows.column(f.name) if f.name in rows.column_names else pa.nulls(2, f.type)
+                for f in ITEM_SCHEMA
+            ],
             schema=ITEM_SCHEMA,
         )
-        result = st.write_batch(ValidatedBatch("items", full, QUARANTINE_SCHEMA.empty_table(), "t", 2, 0, "r1"))
+        result = st.write_batch(
+            ValidatedBatch("items", full, QUARANTINE_SCHEMA.empty_table(), "t", 2, 0, "r1")
+        )
         assert (result.inserted, result.new_items) == (2, 2)
         got = st.read_items(["item_id", "title", "description", "price", "available", "updated_at", "brand"])
         assert got.to_pylist() == [
@@ -199,18 +204,26 @@ class StoreContract:
                 "brand": None,
             },
         ]
-        again = st.write_batch(ValidatedBatch("items", full, QUARANTINE_SCHEMA.empty_table(), "t", 2, 0, "r2"))
+        again = st.write_batch(
+            ValidatedBatch("items", full, QUARANTINE_SCHEMA.empty_table(), "t", 2, 0, "r2")
+        )
         assert (again.inserted, again.updated, again.duplicates) == (0, 0, 2)  # "" vs null compared exactly
 
     def test_read_items_by_id_and_columns(self, st: Store) -> None:
         Ingestor(st, load_settings(environ={})).ingest_table(
-            [{"item_id": i, "title": i.upper(), "price": n} for n, i in enumerate(["c", "a", "b"], 1)], "items"
+            [{"item_id": i, "title": i.upper(), "price": n} for n, i in enumerate(["c", "a", "b"], 1)],
+            "items",
         )
         assert st.read_items(["item_id"]).column(0).to_pylist() == ["a", "b", "c"]
         got = st.read_items(["price", "item_id"], item_ids=["c", "a", "missing"])
         assert got.column_names == ["price", "item_id"]
         assert got.to_pylist() == [{"price": 2.0, "item_id": "a"}, {"price": 1.0, "item_id": "c"}]
         assert st.read_items(item_ids=[]).num_rows == 0
+
+    def test_ids_sort_byte_wise_whatever_the_locale(self, st: Store) -> None:
+        ids = ["b", "B", "_x", "a", "Z10", "Z9", "é"]
+        Ingestor(st, load_settings(environ={})).ingest_table([{"item_id": i} for i in ids], "items")
+        assert st.read_items(["item_id"]).column(0).to_pylist() == sorted(ids)  # code-point order
 
     def test_catalogue_change_log_follows_inserts_and_changes(self, st: Store) -> None:
         ingestor = Ingestor(st, load_settings(environ={}))
@@ -273,7 +286,9 @@ class StoreContract:
     def test_users_upsert_and_judgements_dedupe(self, st: Store) -> None:
         ingestor = Ingestor(st, load_settings(environ={}))
         ingestor.ingest_table([{"user_id": "u1", "attributes": '{"a": 1}'}, {"user_id": "u2"}], "users")
-        again = ingestor.ingest_table([{"user_id": "u1", "attributes": '{"a": 2}'}, {"user_id": "u2"}], "users")
+        again = ingestor.ingest_table(
+            [{"user_id": "u1", "attributes": '{"a": 2}'}, {"user_id": "u2"}], "users"
+        )
         assert (again.inserted, again.updated, again.duplicates) == (0, 1, 1)
         users = st.read_users().to_pylist()
         assert [u["user_id"] for u in users] == ["u1", "u2"]
@@ -317,8 +332,20 @@ class StoreContract:
         report = ingestor.ingest_table(
             [
                 {"event_id": "1", "user_id": "u", "item_id": "i", "type": "view", "timestamp": 1_600_000_000},
-                {"event_id": "2", "user_id": "u", "item_id": "i", "type": "teleport", "timestamp": 1_600_000_000},
-                {"event_id": "3", "user_id": "u", "item_id": "i", "type": "purchase", "timestamp": 1_600_000_001},
+                {
+                    "event_id": "2",
+                    "user_id": "u",
+                    "item_id": "i",
+                    "type": "teleport",
+                    "timestamp": 1_600_000_000,
+                },
+                {
+                    "event_id": "3",
+                    "user_id": "u",
+                    "item_id": "i",
+                    "type": "purchase",
+                    "timestamp": 1_600_000_001,
+                },
             ],
             "events",
         )

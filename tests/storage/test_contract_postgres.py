@@ -57,7 +57,7 @@ def test_open_without_create_names_the_fix(pg_database: str) -> None:
 
 
 def test_unreachable_server_says_how_to_start_one() -> None:
-    with pytest.raises(ConnectionError, match="dev_services.sh start"):
+    with pytest.raises(ConnectionError, match=r"dev_services\.sh start"):
         open_store("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
 
 
@@ -110,7 +110,13 @@ def test_vacuum_deleted_reclaims_the_deleted_rows(pg_database: str, tmp_path: Pa
 
     with open_store(f"{pg_database}?artifacts={tmp_path}") as st:
         events = [
-            {"event_id": str(n), "user_id": f"u{n % 2}", "item_id": "i", "type": "view", "timestamp": 1_600_000_000 + n}
+            {
+                "event_id": str(n),
+                "user_id": f"u{n % 2}",
+                "item_id": "i",
+                "type": "view",
+                "timestamp": 1_600_000_000 + n,
+            }
             for n in range(2_000)
         ]
         Ingestor(st, load_settings(environ={})).ingest_table(events, "events")

@@ -34,7 +34,7 @@ def ident(name: str) -> str:
 def pg_type(dtype: pa.DataType) -> str:
     """The PostgreSQL type that holds an Arrow scalar type without loss."""
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
-        return "text"
+        return 'text COLLATE "C"'  # as the store's tables (postgres_schema.T)
     if pa.types.is_boolean(dtype):
         return "boolean"
     if pa.types.is_integer(dtype):
@@ -105,9 +105,7 @@ def copy_out(conn: psycopg.Connection, query: str, schema: pa.Schema) -> pa.Tabl
             false_values=["f"],
         ),
     )
-    return pa.Table.from_arrays(
-        [raw.column(f.name).cast(f.type) for f in schema], schema=_nullable(schema)
-    )
+    return pa.Table.from_arrays([raw.column(f.name).cast(f.type) for f in schema], schema=_nullable(schema))
 
 
 def _nullable(schema: pa.Schema) -> pa.Schema:

@@ -6,6 +6,10 @@ a database whose version is newer than this code knows is refused (an old binary
 
 Unlike the embedded store, ids are primary keys here: PostgreSQL's anti-joins against a large ``events``
 table need the index, and the constraint also stops a second writer that bypassed the writer lock.
+``events.seq`` has a BRIN index (rows are appended in seq order, so it is tiny and nearly free to keep);
+``events.user_id`` has none on purpose: each btree on ``events`` costs ingest time, and per-user reads and
+deletions are rare next to bulk ingest and full reads for training (add one with a migration if a shop's
+access pattern says otherwise).
 """
 
 from __future__ import annotations
@@ -24,35 +28,39 @@ WRITER_LOCK = 0x5E1F_0001
 #: Key of the advisory lock held while migrating.
 MIGRATION_LOCK = 0x5E1F_0002
 
+#: Every text column compares byte-wise (as the embedded store orders), whatever the database's locale;
+#: this also makes key comparisons plain memcmp.
+T = 'text COLLATE "C"'
+
 _V1 = [
-    "CREATE TABLE meta (key text PRIMARY KEY, value text)",
-    """CREATE TABLE items (
-        item_id text PRIMARY KEY, title text, description text, category text, brand text,
-        price double precision, currency text, attributes text, image text, available boolean NOT NULL,
+    f"CREATE TABLE meta (key {T} PRIMARY KEY, value {T})",
+    f"""CREATE TABLE items (
+        item_id {T} PRIMARY KEY, title {T}, description {T}, category {T}, brand {T},
+        price double precision, currency {T}, attributes {T}, image {T}, available boolean NOT NULL,
         updated_at timestamptz)""",
-    "CREATE TABLE users (user_id text PRIMARY KEY, attributes text, consent text)",
-    """CREATE TABLE events (
-        event_id text PRIMARY KEY, user_id text NOT NULL, item_id text, type text NOT NULL,
-        value double precision, query text, "timestamp" timestamptz NOT NULL, session_id text,
-        request_id text, seq bigint NOT NULL UNIQUE)""",
-    "CREATE INDEX events_user_idx ON events (user_id)",
-    """CREATE TABLE judgements (
-        judgement_id text PRIMARY KEY, query text NOT NULL, item_id text NOT NULL,
+    f"CREATE TABLE users (user_id {T} PRIMARY KEY, attributes {T}, consent {T})",
+    f"""CREATE TABLE events (
+        event_id {T} PRIMARY KEY, user_id {T} NOT NULL, item_id {T}, type {T} NOT NULL,
+        value double precision, query {T}, "timestamp" timestamptz NOT NULL, session_id {T},
+        request_id {T}, seq bigint NOT NULL)""",
+    "CREATE INDEX events_seq_brin ON events USING brin (seq)",
+    f"""CREATE TABLE judgements (
+        judgement_id {T} PRIMARY KEY, query {T} NOT NULL, item_id {T} NOT NULL,
         relevance double precision NOT NULL)""",
-    "CREATE TABLE splits (name text NOT NULL, event_id text NOT NULL, part text NOT NULL)",
+    f"CREATE TABLE splits (name {T} NOT NULL, event_id {T} NOT NULL, part {T} NOT NULL)",
     "CREATE INDEX splits_name_idx ON splits (name)",
-    """CREATE TABLE impressions (
-        request_id text PRIMARY KEY, user_id text, "timestamp" timestamptz NOT NULL, context text,
-        item_ids text[] NOT NULL, scores double precision[], arm text)""",
+    f"""CREATE TABLE impressions (
+        request_id {T} PRIMARY KEY, user_id {T}, "timestamp" timestamptz NOT NULL, context {T},
+        item_ids text[] COLLATE "C" NOT NULL, scores double precision[], arm {T})""",
     "CREATE INDEX impressions_user_idx ON impressions (user_id)",
-    "CREATE TABLE profiles (user_id text PRIMARY KEY, updated_at timestamptz, profile text, vector real[])",
-    """CREATE TABLE quarantine (
-        run_id text NOT NULL, kind text NOT NULL, source text NOT NULL, line bigint,
-        reason text NOT NULL, raw text)""",
-    "CREATE TABLE catalogue_log (seq bigint PRIMARY KEY, item_id text NOT NULL, changed_at timestamptz)",
-    "CREATE TABLE deletion_log (seq bigint PRIMARY KEY, user_digest text NOT NULL, deleted_at timestamptz)",
-    """CREATE TABLE ingest_runs (
-        run_id text NOT NULL, kind text, source text, finished_at timestamptz, read bigint, accepted bigint,
+    f"CREATE TABLE profiles (user_id {T} PRIMARY KEY, updated_at timestamptz, profile {T}, vector real[])",
+    f"""CREATE TABLE quarantine (
+        run_id {T} NOT NULL, kind {T} NOT NULL, source {T} NOT NULL, line bigint,
+        reason {T} NOT NULL, raw {T})""",
+    f"CREATE TABLE catalogue_log (seq bigint PRIMARY KEY, item_id {T} NOT NULL, changed_at timestamptz)",
+    f"CREATE TABLE deletion_log (seq bigint PRIMARY KEY, user_digest {T} NOT NULL, deleted_at timestamptz)",
+    f"""CREATE TABLE ingest_runs (
+        run_id {T} NOT NULL, kind {T}, source {T}, finished_at timestamptz, read bigint, accepted bigint,
         inserted bigint, updated bigint, quarantined bigint, duplicates bigint)""",
 ]
 

@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 
 _TS = pa.timestamp("us", tz="UTC")
 _JUDGEMENT_READ = pa.schema(
-    [("judgement_id", pa.string()), ("query", pa.string()), ("item_id", pa.string()), ("relevance", pa.float64())]
+    [
+        ("judgement_id", pa.string()),
+        ("query", pa.string()),
+        ("item_id", pa.string()),
+        ("relevance", pa.float64()),
+    ]
 )
 _SPLIT_READ = pa.schema([("event_id", pa.string()), ("part", pa.string())])
 _LOG_READ = {"catalogue_log": ("item_id", pa.string()), "deletion_log": ("user_digest", pa.string())}
@@ -56,7 +61,12 @@ _RUNS_READ = pa.schema(
     ]
 )
 _PROFILE_SCHEMA = pa.schema(
-    [("user_id", pa.string()), ("updated_at", _TS), ("profile", pa.string()), ("vector", pa.list_(pa.float32()))]
+    [
+        ("user_id", pa.string()),
+        ("updated_at", _TS),
+        ("profile", pa.string()),
+        ("vector", pa.list_(pa.float32())),
+    ]
 )
 
 
@@ -144,9 +154,12 @@ class PostgresStore(Store):
         parts = urlsplit(conninfo)
         name = parts.path.strip("/")
         admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another process was first
-                conn.execute(f"CREATE DATABASE {pio.ident(name)}")
+        # another process may have been first: DuplicateDatabase is success
+        with (
+            psycopg.connect(admin, autocommit=True) as conn,
+            contextlib.suppress(psycopg.errors.DuplicateDatabase),
+        ):
+            conn.execute(f"CREATE DATABASE {pio.ident(name)}")
         log.info("created PostgreSQL database %s", name)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -292,7 +305,9 @@ class PostgresStore(Store):
         return self._copy_out(query, schema)
 
     def read_users(self) -> pa.Table:
-        return self._copy_out(f"SELECT {pio.select_list(USER_SCHEMA)} FROM users ORDER BY user_id", USER_SCHEMA)
+        return self._copy_out(
+            f"SELECT {pio.select_list(USER_SCHEMA)} FROM users ORDER BY user_id", USER_SCHEMA
+        )
 
     def read_events(
         self,
@@ -358,7 +373,9 @@ class PostgresStore(Store):
 
     def list_splits(self) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._conn.execute("SELECT DISTINCT name FROM splits ORDER BY 1").fetchall()]
+            return [
+                r[0] for r in self._conn.execute("SELECT DISTINCT name FROM splits ORDER BY 1").fetchall()
+            ]
 
     def read_impressions(self, user_id: str | None = None) -> pa.Table:
         where, params = ("", []) if user_id is None else ("WHERE user_id = %s", [user_id])
@@ -411,7 +428,9 @@ class PostgresStore(Store):
                 "(SELECT count(*) FROM impressions), (SELECT count(*) FROM profiles), "
                 "(SELECT count(*) FROM quarantine), (SELECT count(DISTINCT user_id) FROM events)"
             ).fetchone()
-            by_type = self._conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
+            by_type = self._conn.execute(
+                "SELECT type, count(*) FROM events GROUP BY type ORDER BY type"
+            ).fetchall()
         keys = (
             "users",
             "items",

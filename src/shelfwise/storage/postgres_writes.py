@@ -39,7 +39,6 @@ def _scalar(conn: psycopg.Connection, sql: str) -> int:
 def _load(conn: psycopg.Connection, name: str, rows: pa.Table) -> None:
     pio.create_temp_table(conn, name, rows.schema)
     pio.copy_in(conn, name, rows)
-    conn.execute(f"ANALYZE {name}")  # type: ignore[arg-type]  # join plans need the row count
 
 
 def write_rows(
@@ -106,7 +105,9 @@ def upsert_keyed(
         (inserted, updated, unchanged)
     """
     key = _KEY[table]
-    same = " AND ".join(f"s.{pio.ident(c)} IS NOT DISTINCT FROM t.{pio.ident(c)}" for c in _VALUE_COLUMNS[table])
+    same = " AND ".join(
+        f"s.{pio.ident(c)} IS NOT DISTINCT FROM t.{pio.ident(c)}" for c in _VALUE_COLUMNS[table]
+    )
     conn.execute(
         f"CREATE TEMP TABLE _classified ON COMMIT DROP AS SELECT s.*, "  # type: ignore[arg-type]
         f"CASE WHEN t.{key} IS NULL THEN 'new' WHEN {'true' if insert_only else same} THEN 'same' "
