@@ -57,7 +57,7 @@ def write_rows(
         ).rowcount
         result = WriteResult(inserted, 0, rows.num_rows - inserted)
     else:
-        inserted, updated, same = upsert_keyed(conn, kind, "_batch_rows")
+        inserted, updated, same = upsert_keyed(conn, kind, "_batch_rows", rows.schema)
         if kind == "items":
             result = WriteResult(inserted, updated, same, new_items=inserted)
         else:
@@ -68,15 +68,15 @@ def write_rows(
         if "_ord" not in extra.column_names:
             extra = extra.append_column("_ord", pa.array(range(1, extra.num_rows + 1), pa.int64()))
         _load(conn, "_batch_extra_items", extra)
-        new_items = upsert_keyed(conn, "items", "_batch_extra_items", insert_only=True)[0]
+        new_items = upsert_keyed(conn, "items", "_batch_extra_items", extra.schema, insert_only=True)[0]
     return result, new_items
 
 
 def _write_events(conn: psycopg.Connection, rows: pa.Table) -> WriteResult:
     base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM events")
-    cols = [c for c in rows.column_names if c != "_ord"]
-    names = ", ".join(pio.ident(c) for c in cols)
-    select = ", ".join("b." + pio.ident(c) for c in cols)
+    fields = [f for f in rows.schema if f.name != "_ord"]
+    names = ", ".join(pio.ident(f.name) for f in fields)
+    select = ", ".join(pio.from_wire(f, "b.") for f in fields)
     inserted = conn.execute(
         f"INSERT INTO events ({names}, seq) SELECT {select}, {base} + b._ord FROM _batch_rows b "  # type: ignore[arg-type]
         "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = b.event_id)"
@@ -97,19 +97,22 @@ def _write_events(conn: psycopg.Connection, rows: pa.Table) -> WriteResult:
 
 
 def upsert_keyed(
-    conn: psycopg.Connection, table: str, source: str, *, insert_only: bool = False
+    conn: psycopg.Connection, table: str, source: str, schema: pa.Schema, *, insert_only: bool = False
 ) -> tuple[int, int, int]:
     """Insert new ids, replace changed rows (unless ``insert_only``), count identical ones.
+
+    ``source`` is a :func:`~shelfwise.storage.postgres_io.create_temp_table` table of ``schema`` (with ``_ord``).
 
     Returns:
         (inserted, updated, unchanged)
     """
     key = _KEY[table]
+    converted = ", ".join(f"{pio.from_wire(f, 's.')} AS {pio.ident(f.name)}" for f in schema)
     same = " AND ".join(
         f"s.{pio.ident(c)} IS NOT DISTINCT FROM t.{pio.ident(c)}" for c in _VALUE_COLUMNS[table]
     )
     conn.execute(
-        f"CREATE TEMP TABLE _classified ON COMMIT DROP AS SELECT s.*, "  # type: ignore[arg-type]
+        f"CREATE TEMP TABLE _classified ON COMMIT DROP AS SELECT {converted}, "  # type: ignore[arg-type]
         f"CASE WHEN t.{key} IS NULL THEN 'new' WHEN {'true' if insert_only else same} THEN 'same' "
         f"ELSE 'changed' END AS _state FROM {source} s LEFT JOIN {table} t ON s.{key} = t.{key}"
     )
