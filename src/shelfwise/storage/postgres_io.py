@@ -51,7 +51,7 @@ def pg_type(dtype: pa.DataType) -> str:
 def create_temp_table(conn: psycopg.Connection, name: str, schema: pa.Schema) -> None:
     """A temporary table with ``schema``'s columns, dropped at the end of the current transaction."""
     cols = ", ".join(f"{ident(f.name)} {pg_type(f.type)}" for f in schema)
-    conn.execute(f"CREATE TEMP TABLE {ident(name)} ({cols}) ON COMMIT DROP")  # type: ignore[arg-type]
+    conn.execute(f"CREATE TEMP TABLE {ident(name)} ({cols}) ON COMMIT DROP")
 
 
 def from_wire(field: pa.Field, prefix: str = "") -> str:
@@ -80,7 +80,7 @@ def copy_in(conn: psycopg.Connection, name: str, table: pa.Table) -> int:
     table = to_wire(table)
     cols = ", ".join(ident(c) for c in table.column_names)
     options = pacsv.WriteOptions(include_header=False, batch_size=CHUNK_ROWS)
-    with conn.cursor() as cur, cur.copy(f"COPY {ident(name)} ({cols}) FROM STDIN (FORMAT csv)") as copy:  # type: ignore[arg-type]
+    with conn.cursor() as cur, cur.copy(f"COPY {ident(name)} ({cols}) FROM STDIN (FORMAT csv)") as copy:
         for batch in table.to_batches(max_chunksize=CHUNK_ROWS):
             buf = io.BytesIO()
             pacsv.write_csv(batch, buf, options)
@@ -107,7 +107,7 @@ def copy_out(conn: psycopg.Connection, query: str, schema: pa.Schema) -> pa.Tabl
     server-side parameters.
     """
     buf = io.BytesIO()
-    with conn.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:  # type: ignore[arg-type]
+    with conn.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
         for data in copy:
             buf.write(data)
     if buf.tell() == 0:
@@ -129,10 +129,11 @@ def copy_out(conn: psycopg.Connection, query: str, schema: pa.Schema) -> pa.Tabl
             false_values=["f"],
         ),
     )
-    return pa.Table.from_arrays([raw.column(f.name).cast(f.type) for f in schema], schema=_nullable(schema))
+    return pa.Table.from_arrays([raw.column(f.name).cast(f.type) for f in schema], schema=nullable(schema))
 
 
-def _nullable(schema: pa.Schema) -> pa.Schema:
+def nullable(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with every field nullable (what a query result has, as the embedded store returns)."""
     return pa.schema([pa.field(f.name, f.type) for f in schema])
 
 

@@ -180,7 +180,7 @@ class PostgresStore(Store):
 
     def _scalar(self, sql: str, params: Sequence[Any] | None = None) -> int:
         with self._lock:
-            row = self._conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+            row = self._conn.execute(sql, params).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     def _copy_out(self, sql: Any, schema: pa.Schema) -> pa.Table:
@@ -268,7 +268,7 @@ class PostgresStore(Store):
         digest = self.user_digest(user_id)
         with self._writing() as conn:
             for table in ("events", "users", "profiles", "impressions"):
-                cur = conn.execute(f"DELETE FROM {table} WHERE user_id = %s", [user_id])  # type: ignore[arg-type]
+                cur = conn.execute(f"DELETE FROM {table} WHERE user_id = %s", [user_id])
                 removed[table] = cur.rowcount
             conn.execute(
                 "INSERT INTO deletion_log SELECT coalesce(max(seq), 0) + 1, %s, clock_timestamp() FROM deletion_log",
@@ -285,7 +285,7 @@ class PostgresStore(Store):
         """
         with self._lock:
             for table in ("events", "users", "profiles", "impressions"):
-                self._conn.execute(f"VACUUM FULL {table}")  # type: ignore[arg-type]
+                self._conn.execute(f"VACUUM FULL {table}")
 
     # -- reads -------------------------------------------------------------------------------------
     def read_items(
@@ -294,10 +294,10 @@ class PostgresStore(Store):
         from psycopg import sql
 
         schema = pio.subset(ITEM_SCHEMA, columns)
-        where = sql.SQL("")
+        where: sql.Composable = sql.SQL("")
         if item_ids is not None:
             if not item_ids:
-                return pio._nullable(schema).empty_table()
+                return pio.nullable(schema).empty_table()
             where = sql.SQL("WHERE item_id = ANY({}::text[])").format(sql.Literal(list(item_ids)))
         query = sql.SQL("SELECT {} FROM items {} ORDER BY item_id").format(
             sql.SQL(pio.select_list(schema)), where
@@ -327,7 +327,7 @@ class PostgresStore(Store):
             where.append(sql.SQL("type = ANY({}::text[])").format(sql.Literal(list(types))))
         if user_ids is not None:
             if not user_ids:
-                return pio._nullable(schema).empty_table()
+                return pio.nullable(schema).empty_table()
             where.append(sql.SQL("user_id = ANY({}::text[])").format(sql.Literal(list(user_ids))))
         clause = sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL("")
         query = sql.SQL('SELECT {} FROM events {} ORDER BY "timestamp", seq').format(
@@ -395,17 +395,17 @@ class PostgresStore(Store):
     def _rows_to_arrow(self, query: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
         """Small tables with list columns: rows through psycopg's adaptation, then columns to Arrow."""
         with self._lock:
-            rows = self._conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+            rows = self._conn.execute(query, params).fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
         return pa.table(
             [pa.array(list(col), f.type) for col, f in zip(columns, schema, strict=True)],
-            schema=pio._nullable(schema),
+            schema=pio.nullable(schema),
         )
 
     def read_quarantine(self, run_id: str | None = None) -> pa.Table:
         from psycopg import sql
 
-        schema = pio._nullable(QUARANTINE_SCHEMA)
+        schema = pio.nullable(QUARANTINE_SCHEMA)
         select = sql.SQL(pio.select_list(schema))
         if run_id is None:
             query = sql.SQL("SELECT {} FROM quarantine ORDER BY run_id, line").format(select)

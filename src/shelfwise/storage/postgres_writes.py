@@ -32,7 +32,7 @@ _KEY = {"items": "item_id", "users": "user_id"}
 
 
 def _scalar(conn: psycopg.Connection, sql: str) -> int:
-    row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(sql).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -78,7 +78,7 @@ def _write_events(conn: psycopg.Connection, rows: pa.Table) -> WriteResult:
     names = ", ".join(pio.ident(f.name) for f in fields)
     select = ", ".join(pio.from_wire(f, "b.") for f in fields)
     inserted = conn.execute(
-        f"INSERT INTO events ({names}, seq) SELECT {select}, {base} + b._ord FROM _batch_rows b "  # type: ignore[arg-type]
+        f"INSERT INTO events ({names}, seq) SELECT {select}, {base} + b._ord FROM _batch_rows b "
         "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = b.event_id)"
     ).rowcount
     # users and catalogue gaps are computed over the batch: ids of duplicate events are known already
@@ -112,22 +112,24 @@ def upsert_keyed(
         f"s.{pio.ident(c)} IS NOT DISTINCT FROM t.{pio.ident(c)}" for c in _VALUE_COLUMNS[table]
     )
     conn.execute(
-        f"CREATE TEMP TABLE _classified ON COMMIT DROP AS SELECT {converted}, "  # type: ignore[arg-type]
+        f"CREATE TEMP TABLE _classified ON COMMIT DROP AS SELECT {converted}, "
         f"CASE WHEN t.{key} IS NULL THEN 'new' WHEN {'true' if insert_only else same} THEN 'same' "
         f"ELSE 'changed' END AS _state FROM {source} s LEFT JOIN {table} t ON s.{key} = t.{key}"
     )
-    counts = dict(conn.execute("SELECT _state, count(*) FROM _classified GROUP BY _state").fetchall())
+    counts: dict[str, int] = dict(
+        conn.execute("SELECT _state, count(*) FROM _classified GROUP BY _state").fetchall()
+    )
     conn.execute(
-        f"DELETE FROM {table} t USING _classified c WHERE t.{key} = c.{key} AND c._state = 'changed'"  # type: ignore[arg-type]
+        f"DELETE FROM {table} t USING _classified c WHERE t.{key} = c.{key} AND c._state = 'changed'"
     )
     cols = ", ".join(pio.ident(c) for c in _TABLE_COLUMNS[table])
     conn.execute(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _classified WHERE _state <> 'same' ORDER BY _ord"  # type: ignore[arg-type]
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _classified WHERE _state <> 'same' ORDER BY _ord"
     )
     if table == "items":  # the catalogue change log: what derived indexes must catch up with
         base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM catalogue_log")
         conn.execute(
-            f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, "  # type: ignore[arg-type]
+            f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, "
             "clock_timestamp() FROM _classified WHERE _state <> 'same'"
         )
     conn.execute("DROP TABLE _classified")
