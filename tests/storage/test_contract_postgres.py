@@ -167,3 +167,125 @@ def test_cli_store_url_errors_are_one_line(pg_database: str, tmp_path: Path) -> 
     assert proc.returncode == 2 and "dev_services.sh start" in proc.stderr and "Traceback" not in proc.stderr
     proc = _cli("demo", "--store", pg_database, "--json", cwd=tmp_path)
     assert proc.returncode == 2 and "needs a store folder" in proc.stderr
+
+
+def test_two_writers_never_collide(pg_database: str, tmp_path: Path) -> None:
+    """Two processes' stores writing at once: the writer lock serialises them, seq stays a gapless 1..N."""
+    import threading
+
+    from shelfwise.config import load_settings
+    from shelfwise.data.ingest import Ingestor
+
+    url = f"{pg_database}?artifacts={tmp_path}"
+    open_store(url).close()
+    errors: list[BaseException] = []
+
+    def write(prefix: str) -> None:
+        try:
+            with open_store(url) as st:
+                ingestor = Ingestor(st, load_settings(environ={}))
+                for batch in range(5):
+                    rows = [
+                        {
+                            "event_id": f"{prefix}-{batch}-{n}",
+                            "user_id": f"{prefix}{n % 7}",
+                            "item_id": "i",
+                            "type": "view",
+                            "timestamp": 1_600_000_000 + n,
+                        }
+                        for n in range(300)
+                    ]
+                    ingestor.ingest_table(rows, "events")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with open_store(url) as st:
+        seqs = sorted(st.read_events(["seq"]).column(0).to_pylist())
+        assert seqs == list(range(1, 3_001))
+        assert st.counts()["users"] == 14 and st.read_runs().num_rows == 10
+
+
+def test_kill_9_mid_write_leaves_nothing_behind(pg_database: str, tmp_path: Path) -> None:
+    """A writer killed while its batch is being copied in or inserted: the server rolls it back whole."""
+    import signal
+    import time
+
+    import psycopg
+    import pyarrow.csv as pacsv
+
+    from shelfwise.data.synthetic import make_event_table
+
+    csv = tmp_path / "events.csv"
+    pacsv.write_csv(make_event_table(150_000, seed=1), csv)
+    url = f"{pg_database}?artifacts={tmp_path / 'a'}&application_name=sw_kill_test"
+    open_store(url).close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shelfwise", "ingest", str(csv), "--kind", "events", "--store", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    caught = None
+    with psycopg.connect(pg_database, autocommit=True) as watch:
+        deadline = time.monotonic() + 300
+        while caught is None and time.monotonic() < deadline and proc.poll() is None:
+            row = watch.execute(
+                "SELECT query FROM pg_stat_activity WHERE application_name = 'sw_kill_test' AND state = 'active' "
+                "AND (query LIKE 'COPY %%_batch_rows%%' OR query LIKE 'INSERT INTO events%%')"
+            ).fetchone()
+            caught = row[0] if row else None
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert caught is not None, "the write was not caught in flight"
+        while watch.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sw_kill_test'"
+        ).fetchone()[0]:  # type: ignore[index]
+            time.sleep(0.05)  # the server notices the dead client and rolls its transaction back
+        # 150k rows into an empty store take the rebuild-the-key path: the rollback brings the key back
+        key = watch.execute("SELECT count(*) FROM pg_constraint WHERE conname = 'events_pkey'").fetchone()
+        assert key is not None and key[0] == 1
+    with open_store(url) as st:
+        assert st.counts()["events"] == 0 and st.counts()["users"] == 0
+        assert st.read_runs().num_rows == 0 and st.max_event_seq() == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "shelfwise", "ingest", str(csv), "--kind", "events", "--store", url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["events"] == 150_000
+
+
+def test_bulk_batches_rebuild_the_key_and_still_dedupe(pg_database: str, tmp_path: Path) -> None:
+    """Batches larger than the stored events take the drop-and-rebuild-the-primary-key path."""
+    import psycopg
+
+    from shelfwise.config import load_settings
+    from shelfwise.data.ingest import Ingestor
+    from shelfwise.data.synthetic import make_event_table
+
+    events = make_event_table(120_000, seed=3)
+    with open_store(f"{pg_database}?artifacts={tmp_path}") as st:
+        ingestor = Ingestor(st, load_settings(environ={}))
+        first = ingestor.ingest_table(events.slice(0, 60_000), "events")
+        assert first.inserted == 60_000
+        # 70k rows, 10k of them stored already: larger than what is stored, so the key is rebuilt again
+        second = ingestor.ingest_table(events.slice(50_000, 70_000), "events")
+        assert (second.inserted, second.duplicates) == (60_000, 10_000)
+        again = ingestor.ingest_table(events.slice(0, 1_000), "events")  # small: the key answers
+        assert (again.inserted, again.duplicates) == (0, 1_000)
+        seqs = st.read_events(["event_id", "seq"])
+        assert seqs.num_rows == 120_000 == len(set(seqs.column("event_id").to_pylist()))
+        assert st.max_event_seq() == 130_000  # 60k + 70k batch positions: duplicates leave gaps
+    with psycopg.connect(pg_database) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conname = 'events_pkey' AND contype = 'p'"
+        ).fetchone()
+        assert row is not None and row[0] == 1

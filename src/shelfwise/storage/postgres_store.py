@@ -201,6 +201,19 @@ class PostgresStore(Store):
                 [key, json.dumps(value, default=str)],
             )
 
+    def user_digest(self, user_id: str) -> str:
+        # Several processes share this database: the first to need the deletion salt fixes it (insert-if-absent),
+        # where get-then-set could let two processes log digests under two different salts.
+        if self.get_meta("deletion_salt") is None:
+            import secrets
+
+            with self._lock:
+                self._conn.execute(
+                    "INSERT INTO meta VALUES ('deletion_salt', %s) ON CONFLICT (key) DO NOTHING",
+                    [json.dumps(secrets.token_hex(16))],
+                )
+        return super().user_digest(user_id)
+
     # -- writes ------------------------------------------------------------------------------------
     def write_batch(self, batch: ValidatedBatch) -> WriteResult:
         rows = batch.rows
