@@ -236,7 +236,7 @@ def test_kill_9_mid_write_leaves_nothing_behind(pg_database: str, tmp_path: Path
         while caught is None and time.monotonic() < deadline and proc.poll() is None:
             row = watch.execute(
                 "SELECT query FROM pg_stat_activity WHERE application_name = 'sw_kill_test' AND state = 'active' "
-                "AND (query LIKE 'COPY %%_batch_rows%%' OR query LIKE 'INSERT INTO events%%')"
+                "AND (query LIKE 'COPY %%' OR query LIKE 'INSERT INTO events%%')"
             ).fetchone()
             caught = row[0] if row else None
             time.sleep(0.01)

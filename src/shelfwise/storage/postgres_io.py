@@ -14,7 +14,7 @@ written and read through psycopg's own adaptation (see :mod:`shelfwise.storage.p
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -54,10 +54,11 @@ def create_temp_table(conn: psycopg.Connection, name: str, schema: pa.Schema) ->
     conn.execute(f"CREATE TEMP TABLE {ident(name)} ({cols}) ON COMMIT DROP")
 
 
-def from_wire(field: pa.Field, prefix: str = "") -> str:
-    """The select expression turning a column of a :func:`create_temp_table` table into its real type."""
+def from_wire(field: pa.Field, prefix: str = "", *, micros: Collection[str] = ()) -> str:
+    """The select expression turning a column of a :func:`create_temp_table` table into its stored type
+    (``timestamptz``, unless the column is named in ``micros``: stored as microseconds too)."""
     col = prefix + ident(field.name)
-    if pa.types.is_timestamp(field.type):
+    if pa.types.is_timestamp(field.type) and field.name not in micros:
         return f"(timestamptz 'epoch' + {col} * interval '1 microsecond')"
     return col
 
@@ -88,12 +89,13 @@ def copy_in(conn: psycopg.Connection, name: str, table: pa.Table) -> int:
     return table.num_rows
 
 
-def select_list(schema: pa.Schema, prefix: str = "") -> str:
-    """Select expressions for :func:`copy_out`: timestamps become integer microseconds since the epoch."""
+def select_list(schema: pa.Schema, prefix: str = "", *, micros: Collection[str] = ()) -> str:
+    """Select expressions for :func:`copy_out`: timestamps become integer microseconds since the epoch
+    (columns named in ``micros`` are stored that way already)."""
     out = []
     for f in schema:
         col = prefix + ident(f.name)
-        if pa.types.is_timestamp(f.type):
+        if pa.types.is_timestamp(f.type) and f.name not in micros:
             out.append(f"(extract(epoch FROM {col}) * 1000000)::bigint AS {ident(f.name)}")
         else:
             out.append(f"{col} AS {ident(f.name)}")

@@ -6,7 +6,10 @@ a database whose version is newer than this code knows is refused (an old binary
 
 Unlike the embedded store, ids are primary keys here: PostgreSQL's anti-joins against a large ``events``
 table need the index, and the constraint also stops a second writer that bypassed the writer lock.
-``events.seq`` has a BRIN index (rows are appended in seq order, so it is tiny and nearly free to keep);
+``events.timestamp`` holds integer microseconds since the epoch (UTC), Arrow's own representation: the
+event log is the bulk of the data and is written and read whole, and turning microseconds into
+``timestamptz`` and back cost more than the rest of the copy (the ``events_readable`` view shows them as
+``timestamptz`` for people). ``events.seq`` has a BRIN index (rows are appended in seq order, so it is tiny and nearly free to keep);
 ``events.user_id`` has none on purpose: each btree on ``events`` costs ingest time, and per-user reads and
 deletions are rare next to bulk ingest and full reads for training (add one with a migration if a shop's
 access pattern says otherwise).
@@ -41,9 +44,13 @@ _V1 = [
     f"CREATE TABLE users (user_id {T} PRIMARY KEY, attributes {T}, consent {T})",
     f"""CREATE TABLE events (
         event_id {T} PRIMARY KEY, user_id {T} NOT NULL, item_id {T}, type {T} NOT NULL,
-        value double precision, query {T}, "timestamp" timestamptz NOT NULL, session_id {T},
+        value double precision, query {T}, "timestamp" bigint NOT NULL, session_id {T},
         request_id {T}, seq bigint NOT NULL)""",
+    "COMMENT ON COLUMN events.\"timestamp\" IS 'microseconds since 1970-01-01 UTC (see events_readable)'",
     "CREATE INDEX events_seq_brin ON events USING brin (seq)",
+    """CREATE VIEW events_readable AS SELECT event_id, user_id, item_id, type, value, query,
+        timestamptz 'epoch' + "timestamp" * interval '1 microsecond' AS "timestamp", session_id, request_id, seq
+        FROM events""",
     f"""CREATE TABLE judgements (
         judgement_id {T} PRIMARY KEY, query {T} NOT NULL, item_id {T} NOT NULL,
         relevance double precision NOT NULL)""",
@@ -63,6 +70,9 @@ _V1 = [
         run_id {T} NOT NULL, kind {T}, source {T}, finished_at timestamptz, read bigint, accepted bigint,
         inserted bigint, updated bigint, quarantined bigint, duplicates bigint)""",
 ]
+
+#: ``events`` columns stored as integer microseconds since the epoch (read and written without conversion)
+EVENT_MICROS = frozenset({"timestamp"})
 
 #: version -> statements; append a new version to change the schema, never edit an applied one.
 MIGRATIONS: dict[int, list[str]] = {1: _V1}

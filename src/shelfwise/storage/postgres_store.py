@@ -35,7 +35,13 @@ from shelfwise.data.schema import EVENT_SCHEMA, IMPRESSION_SCHEMA, ITEM_SCHEMA, 
 from shelfwise.storage import postgres_io as pio
 from shelfwise.storage.artifacts import ArtifactStore
 from shelfwise.storage.base import QUARANTINE_SCHEMA, DeletionReport, Store, ValidatedBatch, WriteResult
-from shelfwise.storage.postgres_schema import SCHEMA_VERSION, WRITER_LOCK, migrate, schema_version
+from shelfwise.storage.postgres_schema import (
+    EVENT_MICROS,
+    SCHEMA_VERSION,
+    WRITER_LOCK,
+    migrate,
+    schema_version,
+)
 from shelfwise.storage.postgres_writes import write_rows
 
 log = logging.getLogger(__name__)
@@ -344,7 +350,7 @@ class PostgresStore(Store):
             where.append(sql.SQL("user_id = ANY({}::text[])").format(sql.Literal(list(user_ids))))
         clause = sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL("")
         query = sql.SQL('SELECT {} FROM events {} ORDER BY "timestamp", seq').format(
-            sql.SQL(pio.select_list(schema)), clause
+            sql.SQL(pio.select_list(schema, micros=EVENT_MICROS)), clause
         )
         return self._copy_out(query, schema)
 

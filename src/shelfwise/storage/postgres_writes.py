@@ -3,7 +3,7 @@
 Called inside the writer's transaction (see :meth:`PostgresStore.write_batch`): the batch is copied into a
 temporary table, then classified and inserted with single statements:
 
-* events: anti-join on ``event_id``; ``seq`` = highest stored seq + the row's batch order (``_ord``), so
+* events: anti-join on ``event_id`` (into an empty table: straight in by COPY, no staging); ``seq`` = highest stored seq + the row's batch order (``_ord``), so
   equal timestamps keep their ingestion order; unknown users are registered, unknown items counted.
 * items / users: each row is new, changed (replaces the stored row) or the same (a duplicate); every
   inserted or changed item gets an entry in the catalogue change log, in batch order.
@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from shelfwise.data.schema import ITEM_SCHEMA, USER_SCHEMA
 from shelfwise.storage import postgres_io as pio
 from shelfwise.storage.base import WriteResult
+from shelfwise.storage.postgres_schema import EVENT_MICROS
 
 if TYPE_CHECKING:
     import psycopg
@@ -48,16 +49,17 @@ def write_rows(
     """Write a batch's accepted rows (with ``_ord``); returns the result and the new items of ``extra_items``."""
     if kind not in ("events", "items", "users", "judgements"):
         raise ValueError(f"unknown record kind {kind!r}")
-    _load(conn, "_batch_rows", rows)
     if kind == "events":
-        result = _write_events(conn, rows)
+        result = _write_events(conn, rows)  # stages the rows itself, when it needs to
     elif kind == "judgements":
+        _load(conn, "_batch_rows", rows)
         inserted = conn.execute(
             "INSERT INTO judgements SELECT b.judgement_id, b.query, b.item_id, b.relevance FROM _batch_rows b "
             "WHERE NOT EXISTS (SELECT 1 FROM judgements j WHERE j.judgement_id = b.judgement_id) ORDER BY b._ord"
         ).rowcount
         result = WriteResult(inserted, 0, rows.num_rows - inserted)
     else:
+        _load(conn, "_batch_rows", rows)
         inserted, updated, same = upsert_keyed(conn, kind, "_batch_rows", rows.schema)
         if kind == "items":
             result = WriteResult(inserted, updated, same, new_items=inserted)
@@ -77,7 +79,6 @@ def _write_events(conn: psycopg.Connection, rows: pa.Table) -> WriteResult:
     base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM events")
     fields = [f for f in rows.schema if f.name != "_ord"]
     names = ", ".join(pio.ident(f.name) for f in fields)
-    select = ", ".join(pio.from_wire(f, "b.") for f in fields)
     # A batch larger than everything stored (a first bulk load, typically): maintaining the primary key row
     # by row costs more than building it once afterwards by sorting, as PostgreSQL's "Populating a
     # Database" advises. Same transaction, so a failure restores the key with everything else; the
@@ -85,10 +86,20 @@ def _write_events(conn: psycopg.Connection, rows: pa.Table) -> WriteResult:
     rebuild = rows.num_rows > max(base, 50_000)
     if rebuild:
         conn.execute("ALTER TABLE events DROP CONSTRAINT events_pkey")
-    inserted = conn.execute(
-        f"INSERT INTO events ({names}, seq) SELECT {select}, {base} + b._ord FROM _batch_rows b "
-        "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = b.event_id)"
-    ).rowcount
+    if base == 0:
+        # nothing stored to de-duplicate against (the batch has no repeated ids: validation dropped them,
+        # and the key below would refuse them): the rows go straight in, with no staging table
+        staged = rows.drop_columns(["_ord"]).append_column(
+            "seq", pc.add(rows.column("_ord"), pa.scalar(base, pa.int64()))
+        )
+        inserted = pio.copy_in(conn, "events", staged)
+    else:
+        _load(conn, "_batch_rows", rows)
+        select = ", ".join(pio.from_wire(f, "b.", micros=EVENT_MICROS) for f in fields)
+        inserted = conn.execute(
+            f"INSERT INTO events ({names}, seq) SELECT {select}, {base} + b._ord FROM _batch_rows b "
+            "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = b.event_id)"
+        ).rowcount
     if rebuild:
         conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
         conn.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id)")
