@@ -1,6 +1,7 @@
 """The ``shelfwise`` command line: init, ingest, validate, stats, demo, config.
 
-Every command takes ``--store DIR`` (default ``./shelfwise-data`` or ``$SHELFWISE_STORE``) and ``--json``,
+Every command takes ``--store DIR|URL`` (default ``./shelfwise-data`` or ``$SHELFWISE_STORE``; a folder, or a
+URL such as ``postgresql://user@host:5432/db?artifacts=/folder``) and ``--json``,
 which prints exactly one JSON object with the command's result on stdout; logs go to stderr.
 Exit codes: 0 success, 1 rows quarantined under ``--strict``, 2 bad usage or unreadable input.
 """
@@ -40,10 +41,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# A str, not a Path: a URL such as postgresql://u@h:5433/db must reach open_store intact (Path collapses //).
 StoreOpt = Annotated[
-    Path,
+    str,
     typer.Option(
-        "--store", envvar="SHELFWISE_STORE", help="Store folder (a DuckDB file and artifacts live there)."
+        "--store",
+        envvar="SHELFWISE_STORE",
+        help="Store folder (a DuckDB file and artifacts live there) or URL, "
+        "e.g. postgresql://user@host:5432/db?artifacts=/folder.",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result on stdout.")]
@@ -57,7 +62,7 @@ SetOpt = Annotated[
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")]
 
-DEFAULT_STORE = Path("shelfwise-data")
+DEFAULT_STORE = "shelfwise-data"
 
 
 class CliError(Exception):
@@ -75,9 +80,26 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("shelfwise").setLevel(level)
 
 
-def _settings(store: Path, config: Path | None, overrides: list[str] | None) -> Settings:
-    path = config if config is not None else (store / "shelfwise.toml")
-    return load_settings(path if path.exists() or config is not None else None, overrides=overrides or [])
+def store_folder(store: str | Path) -> Path | None:
+    """The folder of a folder store (a plain path or ``duckdb://PATH``); ``None`` for a server URL."""
+    scheme, sep, location = str(store).partition("://")
+    if not sep:
+        return Path(store)
+    return Path(location) if scheme == "duckdb" else None
+
+
+def _needs_folder(store: str | Path, command: str) -> Path:
+    folder = store_folder(store)
+    if folder is None:
+        raise CliError(f"`shelfwise {command}` needs a store folder, not the URL {store!r}")
+    return folder
+
+
+def _settings(store: str | Path, config: Path | None, overrides: list[str] | None) -> Settings:
+    folder = store_folder(store)
+    path = config if config is not None else (folder / "shelfwise.toml" if folder is not None else None)
+    use = path if path is not None and (path.exists() or config is not None) else None
+    return load_settings(use, overrides=overrides or [])
 
 
 def _emit(result: dict[str, Any], as_json: bool, human: Any = None) -> None:
@@ -101,7 +123,7 @@ def _errors() -> Iterator[None]:
     stderr and exit code 2."""
     try:
         yield
-    except (CliError, SourceError, SettingsError, StoreError, FileNotFoundError, ValueError) as exc:
+    except (CliError, SourceError, SettingsError, StoreError, FileNotFoundError, ValueError, ConnectionError) as exc:
         raise _fail(exc) from None
 
 
@@ -193,7 +215,7 @@ def init(
         _emit(
             result,
             as_json,
-            f"store ready at {store} (pseudonymised ids: {result['pseudonymise']['enabled']})",
+            f"store ready at {result['store']} (pseudonymised ids: {result['pseudonymise']['enabled']})",
         )
 
 
@@ -333,7 +355,7 @@ def stats(
     with _errors(), open_store(store, create=False) as st:
         counts = st.counts()
         result = {"store": st.url, **counts, "splits": st.list_splits(), "artifacts": st.artifacts.names()}
-    _emit(result, as_json, _counts_table(counts, f"store {store}"))
+    _emit(result, as_json, _counts_table(counts, f"store {result['store']}"))
 
 
 @app.command()
@@ -356,7 +378,8 @@ def demo(
     from shelfwise.demo import run_demo
 
     with _errors():
-        result = run_demo(store)
+        folder = _needs_folder(store, "demo")
+        result = run_demo(folder)
     _emit(result, as_json, None)
     if not as_json:
         from shelfwise.demo import render_demo
@@ -366,7 +389,7 @@ def demo(
         from shelfwise.cli_serving import serve_demo
 
         with _errors():
-            serve_demo(store, result, port)
+            serve_demo(folder, result, port)
 
 
 @app.command()
@@ -553,7 +576,9 @@ def evaluate(
     report: Annotated[
         Path | None,
         typer.Option(
-            "--report", help="Folder for report.json / .md / .html (default <store>/reports/<task>)."
+            "--report",
+            help="Folder for report.json / .md / .html (default <store>/reports/<task>; "
+            "./shelfwise-reports/<task> for a URL store).",
         ),
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
@@ -593,7 +618,9 @@ def evaluate(
                 result = run_search(st, names, settings, overrides=overrides)
         from shelfwise.evaluation.report import markdown, write_reports
 
-        paths = write_reports(result, report or (store / "reports" / task))
+        folder = store_folder(store)
+        default_report = (folder / "reports" if folder is not None else Path("shelfwise-reports")) / task
+        paths = write_reports(result, report or default_report)
         payload = {**result.to_dict(), "reports": paths}
     _emit(payload, as_json, markdown(result))
     if not as_json:

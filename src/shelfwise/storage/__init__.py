@@ -31,8 +31,15 @@ def _open_duckdb(location: str, create: bool, read_only: bool) -> Store:
     return DuckDBStore(Path(location), create=create, read_only=read_only)
 
 
+def _open_postgres(location: str, create: bool, read_only: bool) -> Store:
+    from shelfwise.storage.postgres_store import PostgresStore
+
+    return PostgresStore(f"postgresql://{location}", create=create, read_only=read_only)
+
+
 #: URL scheme -> opener(location, create, read_only)
 BACKENDS: dict[str, Callable[[str, bool, bool], Store]] = {"duckdb": _open_duckdb}
+BACKENDS.update(postgresql=_open_postgres, postgres=_open_postgres)
 
 
 def open_store(url: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
