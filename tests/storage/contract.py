@@ -9,6 +9,7 @@ change log, the deletion log, the event cursor, all-or-nothing batches and reope
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pyarrow as pa
 import pytest
@@ -36,10 +37,6 @@ def _events(rows: list[tuple[str, str, str, str, int]]) -> pa.Table:
 #: (backend class, contract test) pairs a backend is known to fail, with the reason. They run as strict
 #: xfails, so the fix shows up as an unexpected pass (then delete the entry).
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("DuckDBStore", "test_judged_products_join_the_catalogue"): (
-        "duckdb_store._upsert_keyed orders the catalogue log by _ord, which the judged products "
-        "(ValidatedBatch.extra_items from Ingestor._judged_items) lack: judgements with titles fail to ingest"
-    ),
 }
 
 
@@ -375,6 +372,25 @@ class StoreContract:
         counts = st.counts()
         assert counts["quarantined"] == 1
         assert (counts["events_view"], counts["events_purchase"], counts["users_with_events"]) == (1, 1, 1)
+
+    def test_deletion_reaches_quarantine_and_splits_and_is_erased(self, st: Store) -> None:
+        ingestor = Ingestor(st, load_settings(environ={}))
+        rows = [
+            {"event_id": "a1", "user_id": "gone", "item_id": "i", "type": "view", "timestamp": 1_600_000_000},
+            {"event_id": "a2", "user_id": "gone", "item_id": "i", "type": "teleport", "timestamp": 1_600_000_001},
+            {"event_id": "b1", "user_id": "stays", "item_id": "i", "type": "teleport", "timestamp": 1_600_000_002},
+            {"event_id": "b2", "user_id": "stays", "item_id": "i", "type": "view", "timestamp": 1_600_000_003},
+        ]
+        ingestor.ingest_table(rows, "events")
+        st.write_split("given", pa.table({"event_id": ["a1", "b2"], "part": ["train", "test"]}))
+        assert st.erase_deleted().rewritten is False  # nothing pending yet
+        report = st.delete_user("gone")
+        assert report.removed["events"] == 1 and report.removed["quarantine"] == 1 and report.removed["splits"] == 1
+        assert ["stays"] == [json.loads(r["raw"])["user_id"] for r in st.read_quarantine().to_pylist()]
+        assert st.read_split("given").column("event_id").to_pylist() == ["b2"]
+        erased = st.erase_deleted()
+        assert erased.rewritten and erased.deletions == 1
+        assert st.erase_deleted().rewritten is False  # done once, not again
 
     def test_a_failing_batch_changes_nothing(self, st: Store) -> None:
         ingestor = Ingestor(st, load_settings(environ={}))

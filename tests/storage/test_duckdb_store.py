@@ -1,19 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from shelfwise.storage import Store, open_store
+from shelfwise.storage import open_store
 from shelfwise.storage.duckdb_store import DuckDBStore
-from tests.storage.contract import StoreContract
-
-
-class TestDuckDBStore(StoreContract):
-    @pytest.fixture()
-    def make_store(self, tmp_path: Path) -> Callable[[], Store]:
-        return lambda: open_store(tmp_path / "shop")
 
 
 def test_open_missing_store_without_create_names_the_fix(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -38,7 +38,15 @@ from shelfwise._optional import require
 from shelfwise.data.schema import IMPRESSION_SCHEMA
 from shelfwise.storage import postgres_io as pio
 from shelfwise.storage.artifacts import ArtifactStore
-from shelfwise.storage.base import QUARANTINE_SCHEMA, DeletionReport, Store, ValidatedBatch, WriteResult
+from shelfwise.storage.base import (
+    QUARANTINE_SCHEMA,
+    DeletionReport,
+    ErasureReport,
+    Store,
+    ValidatedBatch,
+    WriteResult,
+)
+from shelfwise.storage.postgres_erasure import PENDING_KEY, delete_rows, erase_pending
 from shelfwise.storage.postgres_reads import PROFILE_SCHEMA, SPLIT_SCHEMA, PostgresReads
 from shelfwise.storage.postgres_schema import SCHEMA_VERSION, WRITER_LOCK, migrate, schema_version
 from shelfwise.storage.postgres_writes import write_rows
@@ -242,26 +250,24 @@ class PostgresStore(PostgresReads, Store):
             )
         return table.num_rows
 
-    def delete_user(self, user_id: str) -> DeletionReport:
-        removed: dict[str, int] = {}
+    def delete_user(self, user_id: str, *, raw_ids: Sequence[str] = ()) -> DeletionReport:
         digest = self.user_digest(user_id)
         with self._writing() as conn:
-            for table in ("events", "users", "profiles", "impressions"):
-                cur = conn.execute(f"DELETE FROM {table} WHERE user_id = %s", [user_id])
-                removed[table] = cur.rowcount
+            removed = delete_rows(conn, user_id, raw_ids)
             conn.execute(
                 "INSERT INTO deletion_log SELECT coalesce(max(seq), 0) + 1, %s, clock_timestamp() FROM deletion_log",
                 [digest],
             )
+            seq = conn.execute("SELECT max(seq) FROM deletion_log").fetchone()[0]
+            conn.execute("DELETE FROM meta WHERE key = %s", [PENDING_KEY])
+            conn.execute("INSERT INTO meta VALUES (%s, %s)", [PENDING_KEY, json.dumps(int(seq))])
         return DeletionReport(user_id, removed)
 
-    def vacuum_deleted(self) -> None:
-        """Rewrite the tables :meth:`delete_user` touches (``VACUUM FULL``) so deleted rows leave the files.
-
-        PostgreSQL keeps deleted tuples on disk until a vacuum reclaims them; this makes a deletion final
-        on the server's storage (the WAL and backups follow their own retention). It locks those tables
-        while it runs.
-        """
+    def erase_deleted(self) -> ErasureReport:
+        """``VACUUM FULL`` of the tables a pending deletion touched (see :mod:`postgres_erasure`)."""
         with self._lock:
-            for table in ("events", "users", "profiles", "impressions"):
-                self._conn.execute(f"VACUUM FULL {table}")
+            return erase_pending(self, self._conn)
+
+    def vacuum_deleted(self) -> None:
+        """Alias of :meth:`erase_deleted` kept for callers of the first PostgreSQL release."""
+        self.erase_deleted()
