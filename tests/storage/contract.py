@@ -36,8 +36,7 @@ def _events(rows: list[tuple[str, str, str, str, int]]) -> pa.Table:
 
 #: (backend class, contract test) pairs a backend is known to fail, with the reason. They run as strict
 #: xfails, so the fix shows up as an unexpected pass (then delete the entry).
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 class StoreContract:
@@ -377,16 +376,38 @@ class StoreContract:
         ingestor = Ingestor(st, load_settings(environ={}))
         rows = [
             {"event_id": "a1", "user_id": "gone", "item_id": "i", "type": "view", "timestamp": 1_600_000_000},
-            {"event_id": "a2", "user_id": "gone", "item_id": "i", "type": "teleport", "timestamp": 1_600_000_001},
-            {"event_id": "b1", "user_id": "stays", "item_id": "i", "type": "teleport", "timestamp": 1_600_000_002},
-            {"event_id": "b2", "user_id": "stays", "item_id": "i", "type": "view", "timestamp": 1_600_000_003},
+            {
+                "event_id": "a2",
+                "user_id": "gone",
+                "item_id": "i",
+                "type": "teleport",
+                "timestamp": 1_600_000_001,
+            },
+            {
+                "event_id": "b1",
+                "user_id": "stays",
+                "item_id": "i",
+                "type": "teleport",
+                "timestamp": 1_600_000_002,
+            },
+            {
+                "event_id": "b2",
+                "user_id": "stays",
+                "item_id": "i",
+                "type": "view",
+                "timestamp": 1_600_000_003,
+            },
         ]
         ingestor.ingest_table(rows, "events")
         st.write_split("given", pa.table({"event_id": ["a1", "b2"], "part": ["train", "test"]}))
         assert st.erase_deleted().rewritten is False  # nothing pending yet
         report = st.delete_user("gone")
-        assert report.removed["events"] == 1 and report.removed["quarantine"] == 1 and report.removed["splits"] == 1
-        assert ["stays"] == [json.loads(r["raw"])["user_id"] for r in st.read_quarantine().to_pylist()]
+        assert (
+            report.removed["events"] == 1
+            and report.removed["quarantine"] == 1
+            and report.removed["splits"] == 1
+        )
+        assert [json.loads(r["raw"])["user_id"] for r in st.read_quarantine().to_pylist()] == ["stays"]
         assert st.read_split("given").column("event_id").to_pylist() == ["b2"]
         erased = st.erase_deleted()
         assert erased.rewritten and erased.deletions == 1
