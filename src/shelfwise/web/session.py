@@ -149,7 +149,10 @@ class WebGuard:
 
     # -- write limits ------------------------------------------------------------------------------
     def write_wait(self, shopper_id: str, client: str) -> float:
-        """Count one storefront write; 0 when allowed, else the seconds to wait."""
+        """Count one storefront write; 0 when allowed, else the seconds to wait (a refused write is not counted)."""
+        wait = max(self.shopper_writes.blocked(shopper_id), self.client_writes.blocked(client))
+        if wait > 0:
+            return wait
         return max(self.shopper_writes.hit(shopper_id), self.client_writes.hit(client))
 
 
