@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         config: cli.ConfigOpt = None,
         set_: cli.SetOpt = None,
         verbose: cli.VerboseOpt = False,
+        no_web: Annotated[
+            bool, typer.Option("--no-web", help="Serve the API only: no storefront or dashboard pages.")
+        ] = False,
     ) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, readiness at /health/ready).
 
@@ -47,7 +50,7 @@ def register(app: typer.Typer) -> None:
             from shelfwise.api.demo import admin_key
             from shelfwise.api.server import serve as run
 
-            app = create_app(settings, store_path=store)
+            app = create_app(settings, store_path=store, web=not no_web)
             if app.state.keys.empty:
                 key, _ = admin_key(settings)
                 app.state.keys.accept_admin_key(key)
