@@ -221,3 +221,41 @@ def test_cors_is_off_unless_origins_are_configured(served: Served, raw_store: Pa
     evil = TestClient(app).options("/v1/search", headers={**preflight, "Origin": "https://evil.example"})
     assert evil.headers.get("access-control-allow-origin") != "https://evil.example"
     app.state.store.close()
+
+
+def test_demo_prints_an_env_provided_admin_key_by_name_only(api_store: Path, tmp_path: Path) -> None:
+    """``shelfwise demo`` on a built store: the ready-to-paste requests name ``$SHELFWISE_ADMIN_KEY``, never its
+    value; and they work once the shell expands it."""
+    store = tmp_path / "shop"
+    shutil.copytree(api_store, store)
+    port = free_port()
+    out = tmp_path / "stdout.txt"
+    env = {**os.environ, "SHELFWISE_ADMIN_KEY": ADMIN_KEY}
+    with out.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shelfwise", "demo", "--store", str(store), "--port", str(port)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None and "API docs" not in out.read_text():
+            time.sleep(0.5)
+        text = out.read_text()
+        assert "API docs" in text, text[-2000:]
+        assert ADMIN_KEY not in text
+        assert text.count('Bearer $SHELFWISE_ADMIN_KEY"') >= 10
+        command = next(line for line in text.splitlines() if "/v1/keys" in line and "curl" in line)
+        while time.monotonic() < deadline:  # the printed request works as printed (bash expands the name)
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        ran = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60)
+        assert '"scopes":["read"]' in ran.stdout.replace(" ", ""), ran.stdout + ran.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
