@@ -111,6 +111,17 @@ def _push(port: int, head: bytes, body_bytes: int, chunked: bool) -> tuple[int |
     return status, sent
 
 
+def _record(what: str, figures: dict[str, object]) -> None:
+    """Keep the measured figures in ``test-artifacts/security/body_limits.json`` (git-ignored) for reports."""
+    import json
+
+    path = Path(__file__).resolve().parents[2] / "test-artifacts" / "security" / "body_limits.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[what] = figures
+    path.write_text(json.dumps(data, indent=2))
+
+
 def _head(path: str, extra: str) -> bytes:
     return (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{extra}\r\n"
@@ -138,6 +149,9 @@ def test_a_100_mb_body_is_refused_without_the_server_growing(
     status, sent = _push(served.port, _head(path, extra), 100 * MB, chunked)
     time.sleep(0.5)
     grown = _rss(served.pid) - before
+    _record(
+        what, {"status": status, "rss_growth_mb": round(grown / MB, 2), "body_mb_sent": round(sent / MB, 2)}
+    )
     assert status == expected, (what, status, sent)
     assert grown < 20 * MB, f"{what}: the server grew by {grown / MB:.1f} MB"
     assert sent < 40 * MB, f"{what}: {sent / MB:.0f} MB went out before the answer"
