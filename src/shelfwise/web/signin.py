@@ -70,11 +70,11 @@ async def sign_in(request: Request) -> Response:
         record = request.app.state.gatekeeper.authenticate(form.get("key", "").strip() or None, client)
     except ApiError as exc:
         reason = "That key is not valid." if exc.status == 401 else exc.message
-        response = _page(request, next_url, reason, exc.status)
+        refused = _page(request, next_url, reason, exc.status)
         for name, value in exc.headers.items():
             if name.lower() == "retry-after":
-                response.headers[name] = value
-        return response
+                refused.headers[name] = value
+        return refused
     if not record.allows("admin"):
         return _page(request, next_url, "That key has no admin scope: the dashboard needs one.", 403)
     replace_session(request, Session.fresh(admin=record.key_id))
