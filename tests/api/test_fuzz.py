@@ -4,7 +4,8 @@ Every operation of ``/openapi.json`` gets ``SHELFWISE_FUZZ_EXAMPLES`` generated 
 examples are derandomised, so a run is reproducible) sent over HTTP three times: with an admin key, with a
 read-only key, and with no key. It runs on its own copy of the sample shop (fuzzed requests create keys,
 experiments and items) with rate limits off, so that every request reaches its handler. Errors must be the
-documented JSON shape.
+documented JSON shape, and a request the document allows must not be refused field by field (a 422 with
+``problems``): schema and route agree.
 
 The regressions the fuzzer found are pinned below by name: brands with no matchable word, ``k`` above
 ``api.max_k``, a boolean sent as a number.
@@ -51,6 +52,12 @@ def _fuzz(op: Any, headers: dict[str, str], failures: list[str], calls: dict[str
             body = response.json()
             if not (body.get("error", {}).get("message") and body.get("request_id")):
                 failures.append(f"{label} -> {response.status_code} without the error shape: {body}")
+            elif response.status_code == 422 and body["error"].get("problems"):
+                # the cases follow the document; a field-level 422 means the route's own validation refuses
+                # what its schema allows (e.g. a bound the document does not state)
+                failures.append(
+                    f"{label} -> 422 for a request its schema allows: {body['error']['problems'][:2]}"
+                )
 
     return run
 
