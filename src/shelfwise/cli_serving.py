@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         config: cli.ConfigOpt = None,
         set_: cli.SetOpt = None,
         verbose: cli.VerboseOpt = False,
+        no_web: Annotated[
+            bool, typer.Option("--no-web", help="Serve the API only: no storefront or dashboard pages.")
+        ] = False,
     ) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, readiness at /health/ready).
 
@@ -47,7 +50,7 @@ def register(app: typer.Typer) -> None:
             from shelfwise.api.demo import admin_key
             from shelfwise.api.server import serve as run
 
-            app = create_app(settings, store_path=store)
+            app = create_app(settings, store_path=store, web=not no_web)
             if app.state.keys.empty:
                 key, _ = admin_key(settings)
                 app.state.keys.accept_admin_key(key)
@@ -233,7 +236,7 @@ def serve_demo(store: Path, summary: dict[str, Any], port: int) -> None:
     """Build / train what the sample store lacks, then serve it on loopback with ready-to-paste requests."""
     from shelfwise import cli
     from shelfwise.api import create_app
-    from shelfwise.api.demo import admin_key, prepare_store, ready_to_paste
+    from shelfwise.api.demo import admin_key, key_reference, prepare_store, ready_to_paste
     from shelfwise.api.server import serve as run
 
     settings = cli._settings(store, None, None)
@@ -252,8 +255,11 @@ def serve_demo(store: Path, summary: dict[str, Any], port: int) -> None:
     lines = [f"[bold]shelfwise is serving the sample shop on {url}[/] (Ctrl-C stops it)"]
     if generated:
         lines.append(f"admin key for this run: {key} (set ${settings.api.admin_key_env} to choose your own)")
-    lines.append(f"storefront: {url}/shop   dashboard: {url}/admin   API docs: {url}/docs")
-    for what, command in ready_to_paste(url, key, user, item, query):
+    lines.append(
+        f"storefront: {url}/shop   dashboard: {url}/admin (sign in with the admin key)   API docs: {url}/docs"
+    )
+    shown = key_reference(settings, key, generated)  # an env-provided key is printed by its variable's name
+    for what, command in ready_to_paste(url, shown, user, item, query):
         lines.append(f"\n[cyan]# {what}[/]\n{command}")
     cli.out_console.print("\n".join(lines), highlight=False, soft_wrap=True)
     run(app, "127.0.0.1", port)

@@ -61,8 +61,8 @@ class PrivacySettings(Section):
         description="replace user ids by a keyed hash (HMAC-SHA256) on ingestion; fixed when the store is created",
     )
     key_env: str = Field(
-        "SHELFWISE_PSEUDONYM_KEY",
-        description="environment variable holding the key; else a key file is generated inside the store",
+        "SHELFWISE_PSEUDONYMISE_KEY",
+        description="environment variable holding the key; else the key file pseudonymise.key in $SHELFWISE_CONFIG_DIR (default ~/.config/shelfwise), outside the store",
     )
     dp: DPSettings = Field(default_factory=DPSettings)
 

@@ -9,6 +9,7 @@ Browser tests skip with a message when Playwright or a chromium binary is missin
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -149,3 +150,22 @@ def shoot(page: Any, name: str, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+_CSRF = re.compile(r'name="csrf" (?:value|content)="([^"]+)"')
+
+
+def csrf_token(client: Any, path: str = "/shop") -> str:
+    """The CSRF token of ``client``'s session, read from a page's form (the page also sets the session)."""
+    found = _CSRF.search(client.get(path).text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def sign_in(client: Any, key: str) -> None:
+    """Sign ``client`` (an httpx / TestClient with a cookie jar) in to the dashboard with an admin key."""
+    token = csrf_token(client, "/admin/sign-in")
+    r = client.post(
+        "/admin/sign-in", data={"key": key, "csrf": token, "next": "/admin"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin", r.text[:500]

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import ADMIN_KEY, LiveApp, shoot
+from tests.web.conftest import ADMIN_KEY, LiveApp, csrf_token, shoot, sign_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -35,8 +35,21 @@ def _feed_ids(page: Any) -> list[str]:
     return page.locator("#home-feed article.card").evaluate_all("els => els.map(e => e.dataset.itemId)")
 
 
+def _sign_in(page: Any) -> None:
+    """Sign in to the dashboard through its form, as a person would (the admin key from the environment)."""
+    page.goto("/admin")  # not signed in: sent to the sign-in page, which returns here after
+    page.wait_for_url(re.compile(r"/admin/sign-in\?next="))
+    page.get_by_label("Admin API key").fill(ADMIN_KEY)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert page.url.endswith("/admin"), page.url
+    assert page.get_by_role("button", name="Sign out").is_visible()
+
+
 def _pick_shopper(page: Any, index: int) -> str:
-    """Choose the ``index``-th demo shopper in the header's picker (it submits itself on change)."""
+    """Sign in, then choose the ``index``-th demo shopper in the header's picker (it submits itself on change;
+    only a signed-in admin may shop as someone else)."""
+    _sign_in(page)
     page.goto("/shop")
     option = page.locator("#shopper option").nth(index)
     user_id = option.get_attribute("value")
@@ -176,12 +189,19 @@ def test_an_experiments_confidence_interval_chart_renders(page: Any, live_app: L
 
 
 def _experiment_traffic_and_chart(page: Any, live_app: LiveApp) -> None:
-    # traffic: demo shoppers open the home feed and click its first item (real HTTP, real events)
+    # traffic: demo shoppers open the home feed and click its first item (real HTTP, real events), picked by
+    # a signed-in admin (a hand-made shopper cookie would be ignored)
+    _sign_in(page)
     page.goto("/shop")
     users = [u for u in page.locator("#shopper option").evaluate_all("els => els.map(e => e.value)") if u]
-    for user in users:
-        with httpx.Client(base_url=live_app.url, cookies={"sw_shopper": user}, timeout=60) as c:
+    with httpx.Client(base_url=live_app.url, timeout=60) as c:
+        sign_in(c, ADMIN_KEY)
+        token = csrf_token(c)
+        for user in users:
+            picked = c.post("/shop/shopper", data={"user_id": user, "csrf": token}, follow_redirects=False)
+            assert picked.status_code == 303
             html = c.get("/shop").text
+            assert f"Picked for {user}" in html
             link = re.search(r'href="(/shop/product/[^"]+slot=home[^"]*)"', html)
             assert link is not None
             c.get(link.group(1).replace("&amp;", "&"))
@@ -203,6 +223,7 @@ def test_pages_fit_a_phone_and_work_from_the_keyboard(browser: Any, live_app: Li
     context = browser.new_context(viewport=PHONE, base_url=live_app.url, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
+        _sign_in(page)
         for path in ("/shop", "/shop/search?q=tape", "/admin"):
             page.goto(path)
             overflow = page.evaluate(
@@ -251,6 +272,29 @@ A11Y_PROBLEMS = """() => {
 
 
 def test_every_page_labels_its_controls_and_figures(page: Any) -> None:
+    page.goto("/admin/sign-in")
+    assert page.evaluate(A11Y_PROBLEMS) == [], "/admin/sign-in"
+    _sign_in(page)
     for path in ("/shop", "/shop/search?q=glue+under+$20", "/shop/product/B0000223UV", "/admin?user=u0001"):
         page.goto(path)
         assert page.evaluate(A11Y_PROBLEMS) == [], path
+
+
+def test_the_dashboard_asks_for_a_sign_in_and_the_csp_blocks_nothing(page: Any) -> None:
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto("/admin?user=u0001")
+    assert "/admin/sign-in" in page.url and page.locator("#profile-card").count() == 0
+    page.get_by_label("Admin API key").fill("not-the-key")
+    page.get_by_role("button", name="Sign in").click()
+    assert "not valid" in page.locator(".notice").inner_text()
+    page.get_by_label("Admin API key").fill(ADMIN_KEY)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert page.locator("#profile-card").get_attribute("data-user-id") == "u0001"  # back where it was going
+    page.goto("/shop/search?q=glue")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    page.goto("/admin")
+    assert "/admin/sign-in" in page.url
+    assert blocked == [], blocked

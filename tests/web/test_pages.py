@@ -12,14 +12,18 @@ from fastapi.testclient import TestClient
 from shelfwise.api import create_app
 from shelfwise.config import load_settings
 from shelfwise.demo import run_demo
+from tests.web.conftest import csrf_token, sign_in
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A browser signed in to the dashboard with an admin key made for the test."""
     path = tmp_path_factory.mktemp("pages") / "raw"
     run_demo(path)
     app = create_app(load_settings(environ={}), store_path=path, background_load=False)
     with TestClient(app) as c:
+        key, _ = app.state.keys.create("pages-admin", ["admin"])
+        sign_in(c, key)
         yield c
 
 
@@ -46,28 +50,36 @@ def test_search_without_indexes_says_what_to_run(client: TestClient) -> None:
 
 
 def test_a_new_visitor_gets_a_visitor_cookie_and_keeps_it(client: TestClient) -> None:
-    client.cookies.clear()
+    client.cookies.delete("sw_visitor")
     first = client.get("/shop")
     visitor = first.cookies.get("sw_visitor")
-    assert visitor and visitor.startswith("visitor-")
+    assert visitor and visitor.startswith("visitor-") and visitor.count(".") == 1  # id.signature
     assert client.get("/shop").cookies.get("sw_visitor") is None  # already set: not re-issued
 
 
-def test_picking_a_shopper_sets_the_cookie_and_stays_on_this_site(client: TestClient) -> None:
+def test_picking_a_shopper_sets_the_signed_cookie_and_stays_on_this_site(client: TestClient) -> None:
+    token = csrf_token(client)
     r = client.post(
-        "/shop/shopper", data={"user_id": "u0001", "next": "/shop/search?q=tape"}, follow_redirects=False
+        "/shop/shopper",
+        data={"user_id": "u0001", "next": "/shop/search?q=tape", "csrf": token},
+        follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/shop/search?q=tape"
-    assert r.cookies.get("sw_shopper") == "u0001"
+    cookie = r.cookies.get("sw_shopper")
+    assert cookie and cookie.startswith("u0001.") and cookie != "u0001"  # signed
+    assert "Picked for u0001" in client.get("/shop").text
     evil = client.post(
-        "/shop/shopper", data={"user_id": "", "next": "//evil.example/x"}, follow_redirects=False
+        "/shop/shopper",
+        data={"user_id": "", "next": "//evil.example/x", "csrf": token},
+        follow_redirects=False,
     )
     assert evil.headers["location"] == "/shop"
+    assert "Popular right now" in client.get("/shop").text
 
 
 def test_unknown_product_is_404_and_cart_refuses_unknown_items(client: TestClient) -> None:
     assert client.get("/shop/product/NOPE").status_code == 404
-    assert client.post("/shop/cart", data={"item_id": "NOPE"}).status_code == 400
+    assert client.post("/shop/cart", data={"item_id": "NOPE", "csrf": csrf_token(client)}).status_code == 400
 
 
 def test_dashboard_renders_stats_segments_and_a_profile(client: TestClient) -> None:
@@ -111,10 +123,11 @@ def test_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
 def test_an_anonymous_visitors_view_is_a_real_event_and_the_dashboard_shows_their_profile(
     client: TestClient,
 ) -> None:
-    client.cookies.clear()
+    client.cookies.delete("sw_visitor")
+    client.cookies.delete("sw_shopper")
     first = client.get("/admin")
     assert 'id="profile-card"' not in first.text  # no events yet: no profile offered
-    visitor = first.cookies["sw_visitor"]
+    visitor = first.cookies["sw_visitor"].rsplit(".", 1)[0]  # the signed value: id.signature
     assert client.get("/shop/product/B0000223UV").status_code == 200
     page = client.get("/admin").text
     assert f'data-user-id="{visitor}"' in page

@@ -15,8 +15,10 @@ from fastapi import FastAPI
 from shelfwise import __version__
 from shelfwise.api.components import attach, load
 from shelfwise.api.errors import install_error_handlers
+from shelfwise.api.front_door import install_front_door
 from shelfwise.api.middleware import ServiceMiddleware
 from shelfwise.api.routes import include_all
+from shelfwise.api.schemas import limit_openapi
 from shelfwise.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,9 @@ def create_app(
     )
     attach(app.state, settings, store)
     install_error_handlers(app)
+    # the front door (body cap, key check before the body is read, headers, CORS): inside the request-id layer
+    app.state.gatekeeper = install_front_door(app, settings.api, app.state.keys)
+    limit_openapi(app, settings.api.max_k)
     app.add_middleware(ServiceMiddleware, metrics=app.state.metrics, access_log=settings.api.access_log)
     include_all(app)
     if web:

@@ -23,7 +23,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from shelfwise.api.config import ApiSettings
 from shelfwise.api.errors import ApiError
-from shelfwise.api.ratelimit import RateLimiter
+from shelfwise.api.ratelimit import RateLimiter, WindowLimiter
 
 Scope = Literal["read", "events", "admin"]
 SCOPES: tuple[str, ...] = ("read", "events", "admin")
@@ -138,6 +138,14 @@ class KeyRing:
             return None
         return record
 
+    def by_id(self, key_id: str) -> ApiKey | None:
+        """The record of a key that is still accepted (a stored one, or the environment's admin key)."""
+        if key_id == ENV_KEY_ID:
+            if self._env_hash is None:
+                return None
+            return ApiKey(ENV_KEY_ID, "admin key from the environment", ("admin",), self._env_hash, 0.0)
+        return self._keys.get(key_id)
+
     @property
     def empty(self) -> bool:
         """True when no key at all would be accepted."""
@@ -155,28 +163,96 @@ def _rate_for(settings: ApiSettings, scope: str, key: ApiKey) -> float:
     return {"read": rl.read_per_second, "events": rl.events_per_second}.get(scope, rl.admin_per_second)
 
 
-def require(scope: Scope) -> Any:
-    """A dependency: the request must carry a valid key with ``scope``; rate limits apply per key and scope."""
+class Gatekeeper:
+    """Checks API keys (and admin sign-ins on the pages) and limits failed attempts per client address.
 
-    def check(
-        request: Request,
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        header: Annotated[str | None, Depends(_header)],
-    ) -> ApiKey:
-        token = header or (bearer.credentials if bearer else None)
+    After ``failed_per_minute`` failures from one address within a minute, every attempt from it (valid or
+    not) gets 429 with ``Retry-After`` until the window frees: otherwise a guesser could still tell a right
+    key by its answer.
+
+    Args:
+        keys: the key ring.
+        failed_per_minute: failures allowed per address and minute (0: unlimited).
+    """
+
+    def __init__(self, keys: KeyRing, failed_per_minute: int) -> None:
+        self.keys = keys
+        self.failures = WindowLimiter(failed_per_minute, namespace="failed-auth")
+
+    def authenticate(self, token: str | None, client: str) -> ApiKey:
+        """The key record of ``token`` sent from address ``client``.
+
+        Raises:
+            ApiError: 429 when the address failed too often; 401 when the key is missing or not valid.
+        """
+        wait = self.failures.blocked(client)
+        if wait > 0:
+            raise ApiError(
+                429,
+                "too_many_failures",
+                "too many failed authentications from this address; wait before trying again",
+                fix=f"wait {round(wait + 0.5)} s (Retry-After), then send a valid key",
+                headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+            )
         if not token:
+            self.failures.hit(client)
             raise ApiError(
                 401, "missing_key", "this route needs an API key", headers={"WWW-Authenticate": "Bearer"}
             )
-        state = request.app.state
-        key = state.keys.verify(token)
+        key = self.keys.verify(token)
         if key is None:
+            self.failures.hit(client)
             raise ApiError(
                 401,
                 "invalid_key",
                 "the API key is not valid (revoked or mistyped)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        return key
+
+
+def token_of(headers: dict[str, str]) -> str | None:
+    """The API key of a request: ``X-API-Key``, else ``Authorization: Bearer`` (lower-case header names)."""
+    header = headers.get("x-api-key", "").strip()
+    if header:
+        return header
+    auth = headers.get("authorization", "")
+    scheme, _, credentials = auth.partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+#: Where :class:`shelfwise.api.middleware.KeyGate` leaves the key it verified (``scope["state"]``).
+VERIFIED = "api_key"
+
+
+def require(scope: Scope) -> Any:
+    """A dependency: the request must carry a valid key with ``scope``; rate limits apply per key and scope.
+
+    The key itself is checked by :class:`shelfwise.api.middleware.KeyGate` before the body is read; this
+    dependency takes the key the gate verified (or verifies it, in an app without the gate).
+    """
+
+    def check(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        header: Annotated[str | None, Depends(_header)],
+    ) -> ApiKey:
+        state = request.app.state
+        key = request.scope.get("state", {}).get(VERIFIED)
+        if not isinstance(key, ApiKey):
+            token = header or (bearer.credentials if bearer else None)
+            if not token:
+                raise ApiError(
+                    401, "missing_key", "this route needs an API key", headers={"WWW-Authenticate": "Bearer"}
+                )
+            key = state.keys.verify(token)
+            if key is None:
+                raise ApiError(
+                    401,
+                    "invalid_key",
+                    "the API key is not valid (revoked or mistyped)",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         if not key.allows(scope):
             raise ApiError(
                 403, "missing_scope", f"this key has scopes {list(key.scopes)}; this route needs {scope!r}"

@@ -17,6 +17,18 @@ class RateLimitConfig(Section):
     events_per_second: float = Field(100.0, ge=0, description="event batches per key")
     admin_per_second: float = Field(20.0, ge=0, description="catalogue, users, experiments, keys per key")
     burst_seconds: float = Field(2.0, gt=0, description="bucket size = rate x this many seconds")
+    # -- the front door (per client address / shopper; moving one-minute windows; 0 turns one off) --
+    failed_auth_per_minute: int = Field(
+        20, ge=0, description="failed sign-ins / invalid API keys per client address, then 429 for the minute"
+    )
+    shopper_writes_per_minute: int = Field(
+        30,
+        ge=0,
+        description="storefront events (cart, product views) per shopper; views past it go unrecorded",
+    )
+    client_writes_per_minute: int = Field(
+        120, ge=0, description="storefront events per client address, whatever the shopper cookie says"
+    )
 
 
 class CacheConfig(Section):
@@ -47,5 +59,24 @@ class ApiSettings(Section):
     impression_flush_seconds: float = Field(
         1.0, gt=0, description="impressions are buffered and written to the store this often"
     )
+    # -- the front door (api/middleware.py, web/session.py) --
+    max_body_bytes: int = Field(
+        1 << 20, ge=1024, description="largest request body; larger ones get 413 before they are read (1 MiB)"
+    )
+    max_bulk_body_bytes: int = Field(
+        32 << 20,
+        ge=1024,
+        description="largest body of the bulk writes POST /v1/events, /v1/items, /v1/items/delete (32 MiB)",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='origins allowed cross-site (CORS off when empty), e.g. ["https://shop.example"]',
+    )
+    secret_key_env: str = Field(
+        "SHELFWISE_SECRET_KEY",
+        description="environment variable holding the key that signs page cookies; else the key file "
+        "secret.key in $SHELFWISE_CONFIG_DIR (default ~/.config/shelfwise), outside the store",
+    )
+    session_hours: float = Field(8.0, gt=0, description="an admin sign-in on the pages lasts this long")
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)

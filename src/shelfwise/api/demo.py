@@ -1,7 +1,9 @@
 """``shelfwise demo`` serving the sample shop: build what is missing, start the service, print requests.
 
-Requests printed for pasting use the admin key from ``$SHELFWISE_ADMIN_KEY`` (or ``api.admin_key_env``);
-when it is unset the demo makes a random key for this run only (nothing is hard-coded or stored).
+Requests printed for pasting use the admin key from ``$SHELFWISE_ADMIN_KEY`` (or ``api.admin_key_env``) by its
+variable's name, never its value (a secret someone set in the environment does not belong on a screen or in a
+terminal log); when it is unset the demo makes a random key for this run only, and prints that one (nothing is
+hard-coded or stored).
 """
 
 from __future__ import annotations
@@ -54,8 +56,19 @@ def admin_key(settings: Settings) -> tuple[str, bool]:
     return key, True
 
 
+def key_reference(settings: Settings, key: str, generated: bool) -> str:
+    """What the printed requests say for the admin key: the key itself when the demo made it for this run,
+    else the environment variable it came from (``$SHELFWISE_ADMIN_KEY``, which the shell expands)."""
+    return key if generated else f"${settings.api.admin_key_env}"
+
+
 def ready_to_paste(url: str, key: str, user_id: str, item_id: str, query: str) -> list[tuple[str, str]]:
-    """``(what, curl command)`` pairs that work against the running demo."""
+    """``(what, curl command)`` pairs that work against the running demo.
+
+    Args:
+        key: what to put after ``Bearer`` (see :func:`key_reference`: a variable reference when the key came
+            from the environment).
+    """
     auth = f'-H "Authorization: Bearer {key}"'
     js = '-H "Content-Type: application/json"'
 

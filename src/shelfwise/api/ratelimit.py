@@ -1,4 +1,5 @@
-"""Token-bucket rate limits, one bucket per (key, scope); thread-safe."""
+"""Rate limits: token buckets per (API key, scope), and moving windows per client address or shopper
+(:class:`WindowLimiter`, on the maintained ``limits`` package). Both thread-safe, in-process (online state)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,42 @@ class RateLimiter:
                 return 0.0
             self._buckets[bucket] = (tokens, now)
             return (1.0 - tokens) / rate
+
+
+class WindowLimiter:
+    """Counts events per bucket in a moving window (the ``limits`` package), e.g. failed sign-ins per address.
+
+    Args:
+        per_minute: events allowed per bucket in any 60 s; 0 turns the limit off.
+
+    Example:
+        >>> wl = WindowLimiter(per_minute=2)
+        >>> wl.blocked("1.2.3.4"), wl.hit("1.2.3.4"), wl.hit("1.2.3.4"), wl.blocked("1.2.3.4") > 0
+        (0.0, 0.0, 0.0, True)
+    """
+
+    def __init__(self, per_minute: int, namespace: str = "shelfwise") -> None:
+        from limits import RateLimitItemPerMinute
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.per_minute = per_minute
+        self.namespace = namespace
+        self._item = RateLimitItemPerMinute(max(1, per_minute))
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def _retry_after(self, bucket: str) -> float:
+        stats = self._limiter.get_window_stats(self._item, self.namespace, bucket)
+        return max(0.5, stats.reset_time - time.time())
+
+    def blocked(self, bucket: str) -> float:
+        """0 when ``bucket`` may go on, else the seconds until it may (nothing is counted)."""
+        if self.per_minute <= 0 or self._limiter.test(self._item, self.namespace, bucket):
+            return 0.0
+        return self._retry_after(bucket)
+
+    def hit(self, bucket: str) -> float:
+        """Count one event; 0 when it was within the limit, else the seconds until the next is allowed."""
+        if self.per_minute <= 0 or self._limiter.hit(self._item, self.namespace, bucket):
+            return 0.0
+        return self._retry_after(bucket)

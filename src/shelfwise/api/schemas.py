@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from shelfwise.experiments.config import NAME_PATTERN, Variant
 
@@ -14,6 +14,9 @@ UnixSeconds = Annotated[float, Field(ge=0, le=32_503_680_000)]
 
 
 class _In(BaseModel):
+    """A request body: unknown fields, NaN / infinity, and numbers or booleans sent as another JSON type (``"5"``,
+    ``0`` for ``false``) are refused, so the route accepts exactly what the OpenAPI document allows."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
@@ -29,7 +32,7 @@ class RecommendIn(_In):
         None, min_length=1, max_length=256, description="the shop's id of the shopper"
     )
     slot: Literal["home", "similar", "bought_together", "cart"] = "home"
-    k: int = Field(10, ge=1, le=1000, description="how many items (at most api.max_k)")
+    k: StrictInt = Field(10, ge=1, le=1000, description="how many items (at most api.max_k)")
     item_id: str | None = Field(
         None,
         min_length=1,
@@ -39,7 +42,9 @@ class RecommendIn(_In):
     cart: list[str] = Field(default_factory=list, max_length=200, description="item ids in the cart")
     shown: list[str] = Field(default_factory=list, max_length=1000, description="already shown on the page")
     exclude: list[str] = Field(default_factory=list, max_length=1000, description="never return these")
-    diversity: float | None = Field(None, ge=0, le=1, description="0 = pure relevance .. 1 = most diverse")
+    diversity: StrictFloat | None = Field(
+        None, ge=0, le=1, description="0 = pure relevance .. 1 = most diverse"
+    )
     method: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="a named recommender method"
     )
@@ -79,10 +84,10 @@ class SearchIn(_In):
 
     query: str = Field(max_length=512)
     user_id: str | None = Field(None, min_length=1, max_length=256)
-    k: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=10_000)
+    k: StrictInt = Field(10, ge=1, le=1000, description="how many results (at most api.max_k)")
+    offset: StrictInt = Field(0, ge=0, le=10_000)
     filters: dict[str, Any] = Field(default_factory=dict, description='e.g. {"brand": "x", "price_max": 20}')
-    personalise: bool = True
+    personalise: StrictBool = True
 
 
 class HitOut(_Out):
@@ -127,7 +132,7 @@ class EventIn(_In):
     user_id: str = Field(min_length=1, max_length=256)
     item_id: str | None = Field(None, min_length=1, max_length=256)
     type: str = Field(min_length=1, max_length=32, description="view, click, add_to_cart, purchase, ...")
-    value: float | None = Field(None, ge=-1e9, le=1e9, description="rating, quantity or price paid")
+    value: StrictFloat | None = Field(None, ge=-1e9, le=1e9, description="rating, quantity or price paid")
     query: str | None = Field(None, max_length=512)
     timestamp: datetime | UnixSeconds | None = Field(
         None, description="ISO 8601 or Unix seconds (default: now)"
@@ -162,11 +167,11 @@ class ItemIn(_In):
     description: str | None = Field(None, max_length=20_000)
     category: str | None = Field(None, max_length=1000, description="a path: 'Beauty > Makeup > Nails'")
     brand: str | None = Field(None, max_length=256)
-    price: float | None = Field(None, ge=0, le=1e9)
+    price: StrictFloat | None = Field(None, ge=0, le=1e9)
     currency: str | None = Field(None, min_length=3, max_length=3)
     attributes: dict[str, Any] | None = None
     image: str | None = Field(None, max_length=2000)
-    available: bool = True
+    available: StrictBool = True
 
 
 class ItemsIn(_In):
@@ -224,7 +229,7 @@ class KeyIn(_In):
 
     name: str = Field(min_length=1, max_length=64)
     scopes: list[Literal["read", "events", "admin"]] = Field(min_length=1, max_length=3)
-    rate_per_second: float | None = Field(None, ge=0, le=100_000, description="0 = unlimited")
+    rate_per_second: StrictFloat | None = Field(None, ge=0, le=100_000, description="0 = unlimited")
 
 
 class KeyOut(_Out):
@@ -248,3 +253,26 @@ class HealthOut(_Out):
 
     status: str
     components: dict[str, str] = Field(default_factory=dict)
+
+
+#: Request bodies whose ``k`` is capped by ``api.max_k`` (the route checks it; the document says it).
+CAPPED_K = ("RecommendIn", "SearchIn")
+
+
+def limit_openapi(app: Any, max_k: int) -> None:
+    """Make ``app``'s OpenAPI document state the configured ``k`` cap (``api.max_k``) the routes enforce."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = base()
+            for name in CAPPED_K:
+                prop = (
+                    doc.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {}).get("k")
+                )
+                if prop is not None:
+                    prop["maximum"] = min(int(prop.get("maximum", max_k)), max_k)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -1,7 +1,9 @@
 """The admin dashboard: catalogue and event stats, service latency, segments, one shopper's profile,
 experiments with per-arm confidence-interval charts, and the latest evaluation report.
 
-Read-only: every figure comes from the app's own objects (store, profiles, experiments, metrics).
+Read-only: every figure comes from the app's own objects (store, profiles, experiments, metrics). Every page
+here needs an admin sign-in (:func:`~shelfwise.web.session.require_admin` on the router): without one, a 303
+to ``/admin/sign-in`` and no shopper data.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import statistics
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from shelfwise.web.backend import user_key
@@ -20,13 +22,18 @@ from shelfwise.web.experiments_view import experiments_view
 from shelfwise.web.pages import catalog, render
 from shelfwise.web.reports import latest_report, latest_report_html
 from shelfwise.web.service_stats import service_rows
+from shelfwise.web.session import require_admin
 from shelfwise.web.shoppers import current_shopper
 
 __all__ = ["router"]
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_admin)])
+
+#: The evaluation report is a page of its own making (inline styles, embedded figures): no scripts, no
+#: network, no framing.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'"
 
 RECENT_EVENTS = 8
 
@@ -153,4 +160,4 @@ def report(request: Request) -> HTMLResponse:
         return HTMLResponse(
             "<!doctype html><title>No report</title><p>No evaluation report yet.</p>", status_code=404
         )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers={"Content-Security-Policy": REPORT_CSP})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse
 from shelfwise.web.assets import templates
 from shelfwise.web.backend import loading
 from shelfwise.web.items import WebCatalog
+from shelfwise.web.session import admin_key, current_session, save_session
 from shelfwise.web.shoppers import DemoShoppers, Shopper, remember
 
-__all__ = ["cards", "catalog", "demo_shoppers", "render"]
+__all__ = ["cards", "catalog", "demo_shoppers", "read_form", "render"]
 
 
 def catalog(request: Request) -> WebCatalog:
@@ -44,11 +45,15 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A full page: the template with the header's values (shopper picker, search box, notices)."""
+    """A full page: the template with the header's values (search box, notices, the CSRF token of the forms;
+    the demo-shopper picker and the sign-out button for a signed-in admin)."""
+    admin = admin_key(request) is not None
     values = {
         "section": section,
         "shopper": shopper,
-        "demo_shoppers": demo_shoppers(request),
+        "admin": admin,
+        "csrf_token": current_session(request).csrf,
+        "demo_shoppers": demo_shoppers(request) if admin else [],
         "notices": [n for n in (notices or []) if n],
         "flash": context.pop("flash", None),
         "query": context.pop("query", ""),
@@ -56,7 +61,8 @@ def render(
         **context,
     }
     response = templates().TemplateResponse(request, template, values, status_code=status_code)
-    remember(response, shopper)
+    remember(request, response, shopper)
+    save_session(request, response)
     return response
 
 
@@ -74,3 +80,9 @@ def cards(
         url = f"{request.url_for('web_product', item_id=item_id).path}?{urlencode(params)}"
         out.append(item.card(url, reason, score))
     return out
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The fields of a url-encoded form post (what HTML forms send), first value of each, capped in size."""
+    body = (await request.body())[:10_000].decode("utf-8", errors="replace")
+    return {k: v[0][:2000] for k, v in parse_qs(body, keep_blank_values=True).items()}

@@ -1,8 +1,9 @@
 """Who is shopping: a demo shopper picked from the store, or an anonymous visitor with a cookie id.
 
-The storefront keeps the choice in cookies, so each browser is its own shopper: ``sw_shopper`` holds a picked
-demo shopper's id; without it, ``sw_visitor`` holds a random ``visitor-…`` id, so an anonymous visitor's clicks
-are real events too and their feed adapts like anyone's.
+The storefront keeps the choice in signed cookies (:mod:`shelfwise.web.session`), so each browser is its own
+shopper: ``sw_shopper`` holds the demo shopper an admin picked (honoured only while that admin is signed in);
+without it, ``sw_visitor`` holds a random ``visitor-…`` id, so an anonymous visitor's clicks are real events too
+and their feed adapts like anyone's. A hand-made or altered cookie is ignored: the browser gets a new visitor.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from typing import Any
 
 from fastapi import Request, Response
 
-__all__ = ["SHOPPER_COOKIE", "VISITOR_COOKIE", "DemoShoppers", "Shopper", "current_shopper", "remember"]
+from shelfwise.web.session import admin_key, guard, set_signed_cookie
+
+__all__ = [
+    "SHOPPER_COOKIE",
+    "VISITOR_COOKIE",
+    "DemoShoppers",
+    "Shopper",
+    "current_shopper",
+    "pick",
+    "remember",
+]
 
 SHOPPER_COOKIE = "sw_shopper"
 VISITOR_COOKIE = "sw_visitor"
@@ -38,28 +49,38 @@ class Shopper:
 
 
 def current_shopper(request: Request) -> Shopper:
-    """The shopper from the request's cookies (a fresh anonymous visitor when there are none)."""
-    picked = request.cookies.get(SHOPPER_COOKIE, "").strip()
-    if picked:
-        return Shopper(picked, known=True)
-    visitor = request.cookies.get(VISITOR_COOKIE, "").strip()
-    if visitor.startswith("visitor-") and len(visitor) <= 40:
-        return Shopper(visitor, known=False)
-    return Shopper(f"visitor-{secrets.token_hex(6)}", known=False, new_visitor=True)
+    """The shopper from the request's signed cookies (a fresh anonymous visitor when there are none, or when
+    they were altered); a picked demo shopper counts only while an admin is signed in on this browser."""
+    cached = getattr(request.state, "web_shopper", None)
+    if isinstance(cached, Shopper):
+        return cached
+    g = guard(request)
+    picked = g.unsign_id(request.cookies.get(SHOPPER_COOKIE))
+    visitor = g.unsign_id(request.cookies.get(VISITOR_COOKIE))
+    if picked and admin_key(request) is not None:
+        shopper = Shopper(picked, known=True)
+    elif visitor and visitor.startswith("visitor-") and len(visitor) <= 40:
+        shopper = Shopper(visitor, known=False)
+    else:
+        shopper = Shopper(f"visitor-{secrets.token_hex(6)}", known=False, new_visitor=True)
+    request.state.web_shopper = shopper
+    return shopper
 
 
-def remember(response: Response, shopper: Shopper) -> None:
+def remember(request: Request, response: Response, shopper: Shopper) -> None:
     """Set the cookie a new anonymous visitor needs to stay the same visitor."""
     if shopper.new_visitor:
-        response.set_cookie(VISITOR_COOKIE, shopper.user_id, max_age=_MAX_AGE, httponly=True, samesite="lax")
+        set_signed_cookie(
+            request, response, VISITOR_COOKIE, guard(request).sign_id(shopper.user_id), _MAX_AGE
+        )
 
 
-def pick(response: Response, user_id: str | None) -> None:
-    """Shop as ``user_id`` from now on, or anonymously when it is empty."""
+def pick(request: Request, response: Response, user_id: str | None) -> None:
+    """Shop as ``user_id`` from now on (the caller checked the admin sign-in), or anonymously when empty."""
     if user_id:
-        response.set_cookie(SHOPPER_COOKIE, user_id, max_age=_MAX_AGE, httponly=True, samesite="lax")
+        set_signed_cookie(request, response, SHOPPER_COOKIE, guard(request).sign_id(user_id), _MAX_AGE)
     else:
-        response.delete_cookie(SHOPPER_COOKIE)
+        response.delete_cookie(SHOPPER_COOKIE, path="/")
 
 
 class DemoShoppers:

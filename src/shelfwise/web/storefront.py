@@ -1,14 +1,17 @@
 """The storefront: home feed, search with chips and facets, product pages, autocomplete, cart and clicks.
 
 Every list comes from the service's own pipelines (:mod:`shelfwise.web.backend`); every click and add-to-cart
-is a real event sent through the feedback loop, so the next page reflects it.
+is a real event sent through the feedback loop, so the next page reflects it. Those writes are limited per
+shopper and per client address (``api.rate_limit.shopper_writes_per_minute`` / ``client_writes_per_minute``):
+past the limit, a product view is shown but not recorded and an add-to-cart gets 429. Every POST form carries
+the session's CSRF token (:mod:`shelfwise.web.session`); picking a demo shopper needs an admin sign-in.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from shelfwise.web import backend
 from shelfwise.web.backend import Unavailable
-from shelfwise.web.pages import cards, catalog, render
+from shelfwise.web.pages import cards, catalog, read_form, render
 from shelfwise.web.search_view import SearchState, search_view
-from shelfwise.web.shoppers import current_shopper, pick, remember
+from shelfwise.web.session import admin_key, check_csrf, guard
+from shelfwise.web.shoppers import Shopper, current_shopper, pick, remember
 
 __all__ = ["router"]
 
@@ -150,10 +154,15 @@ def product(
             notices=[f"No product {item_id!r} in this shop."],
         )
     notices: list[str] = []
-    try:
-        backend.record_event(request.app.state, shopper.user_id, item_id, "click" if slot else "view", rid)
-    except Unavailable as exc:
-        notices.append(str(exc))
+    if _write_wait(request, shopper) > 0:
+        log.info("storefront write limit reached: a product view was not recorded")
+    else:
+        try:
+            backend.record_event(
+                request.app.state, shopper.user_id, item_id, "click" if slot else "view", rid
+            )
+        except Unavailable as exc:
+            notices.append(str(exc))
     related: dict[str, list[dict[str, Any]]] = {}
     for name in ("similar", "bought_together"):
         try:
@@ -178,21 +187,29 @@ def product(
     )
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """The fields of a url-encoded form post (what HTML forms send), first value of each, capped in size."""
-    body = (await request.body())[:10_000].decode("utf-8", errors="replace")
-    return {k: v[0][:2000] for k, v in parse_qs(body, keep_blank_values=True).items()}
+def _write_wait(request: Request, shopper: Shopper) -> float:
+    """Count one storefront write of ``shopper`` from this client; 0 when allowed, else seconds to wait."""
+    client = request.client.host if request.client else "unknown"
+    return guard(request).write_wait(shopper.user_id, client)
 
 
 @router.post("/shop/cart", name="web_add_to_cart")
 async def add_to_cart(request: Request) -> Response:
     """Put an item in the cart: an ``add_to_cart`` event, then back to the product page (form fields
     ``item_id`` and ``request_id``, the list the product was opened from)."""
-    form = await _form(request)
+    form = await read_form(request)
+    check_csrf(request, form)
     item_id = form.get("item_id", "").strip()
     if not item_id or catalog(request).get(item_id) is None:
         return JSONResponse({"error": f"no product {item_id!r}"}, status_code=400)
     shopper = current_shopper(request)
+    wait = _write_wait(request, shopper)
+    if wait > 0:
+        return JSONResponse(
+            {"error": "too many cart changes from this shopper or address; wait and try again"},
+            status_code=429,
+            headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+        )
     await run_in_threadpool(
         backend.record_event,
         request.app.state,
@@ -203,15 +220,21 @@ async def add_to_cart(request: Request) -> Response:
     )
     url = f"{request.url_for('web_product', item_id=item_id).path}?added=true"
     response = RedirectResponse(url, status_code=303)
-    remember(response, shopper)
+    remember(request, response, shopper)
     return response
 
 
 @router.post("/shop/shopper", name="web_pick_shopper")
-async def pick_shopper(request: Request) -> RedirectResponse:
-    """Shop as a demo shopper (form field ``user_id``; empty = anonymously), then go back to the page the
-    picker was on (``next``, a local path only)."""
-    form = await _form(request)
+async def pick_shopper(request: Request) -> Response:
+    """Shop as a demo shopper (form field ``user_id``; empty = anonymously; a shopper only for a signed-in
+    admin), then go back to the page the picker was on (``next``, a local path only)."""
+    form = await read_form(request)
+    check_csrf(request, form)
+    user_id = form.get("user_id", "").strip()[:100] or None
+    if user_id and admin_key(request) is None:
+        return JSONResponse(
+            {"error": "shopping as another shopper needs an admin sign-in (/admin/sign-in)"}, status_code=403
+        )
     target = urlsplit(form.get("next", ""))
     local = target.path.startswith("/") and not target.netloc and not target.path.startswith("//")
     url = (
@@ -220,5 +243,5 @@ async def pick_shopper(request: Request) -> RedirectResponse:
         else request.url_for("web_home").path
     )
     response = RedirectResponse(url, status_code=303)
-    pick(response, form.get("user_id", "").strip()[:100] or None)
+    pick(request, response, user_id)
     return response

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
@@ -13,7 +14,29 @@ from shelfwise.api.routes.deps import ready_state
 from shelfwise.api.routes.reads import ERRORS
 from shelfwise.api.schemas import DeleteItemsIn, DeleteItemsOut, IngestOut, ItemsIn
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/v1/items", tags=["catalogue"])
+
+
+def _preflight(state: Any, rows: list[dict[str, Any]]) -> None:
+    """Check, before anything is written, that the search index can take ``rows``: the store and the index
+    change together or not at all. The query vocabulary is the part of the index that reads every field
+    (brands, categories, words); extending a copy of it changes nothing."""
+    search = getattr(state, "search", None)
+    vocabulary = getattr(search, "vocabulary", None)
+    if vocabulary is None:
+        return
+    try:
+        vocabulary.extended(rows)
+    except Exception as exc:  # a row the index cannot take: refuse the batch, nothing written
+        log.warning("items refused before writing: the search vocabulary failed (%s)", type(exc).__name__)
+        raise ApiError(
+            422,
+            "invalid_items",
+            f"the search index cannot take these items ({type(exc).__name__}: {exc}); nothing was written",
+            fix="check the brand, category and title fields of the batch",
+        ) from None
 
 
 @router.post("", response_model=IngestOut, responses=ERRORS, summary="Insert or update items")
@@ -23,6 +46,7 @@ def upsert_items(body: ItemsIn, request: Request, _key: AdminKey) -> JSONRespons
     if len(body.items) > state.settings.api.max_batch:
         raise ApiError(413, "too_large", f"{len(body.items)} items; at most {state.settings.api.max_batch}")
     rows = [i.model_dump() for i in body.items]
+    _preflight(state, rows)
     outcome = state.feedback.upsert_items(rows)
     for r in rows:
         state.item_facts[r["item_id"]] = (r["title"], r["brand"], r["category"], r["price"])

@@ -68,7 +68,12 @@ def usable_aliases(name: str, count: int, title_words: Mapping[str, int]) -> tup
 def column_brands(
     names: Mapping[str, Counter[str]], titles: list[str], categories: Mapping[str, int]
 ) -> list[Brand]:
-    """Brands from the brand column; a key that mostly appears in other brands' titles is ambiguous."""
+    """Brands from the brand column; a key that mostly appears in other brands' titles is ambiguous.
+
+    A brand whose name has no letter or digit the query parser keeps (``-``, ``__``, a control character) has
+    an empty key: no query can name it, so it is left out rather than breaking the whole vocabulary.
+    """
+    names = {k: v for k, v in names.items() if k.strip()}
     if not names:
         return []
     title_keys = [f" {phrase_key(t)} " for t in titles]
@@ -83,6 +88,6 @@ def column_brands(
         share = spellings.total() / hits if hits else 1.0
         ambiguous = (hits >= 3 and share < 0.5) or fold_key(key) in category_words or key in COLOURS
         counts = {w: len(by_word.get(w, ())) for w in key.split()}
-        keys = usable_aliases(key, spellings.total(), counts)
+        keys = usable_aliases(key, spellings.total(), counts) or (key,)
         out.append(Brand(spellings.most_common(1)[0][0], keys, spellings.total(), "column", ambiguous))
     return sorted(out, key=lambda b: (-b.count, b.keys[0]))
