@@ -28,16 +28,36 @@ import duckdb
 import pyarrow as pa
 
 from shelfwise.config import Settings
+from shelfwise.data.ingest_checks import drop_known_quarantine, mark_conflicts, mark_unknown_items
 from shelfwise.data.rules import CANONICAL, KindPlan, missing_required, plan_for
 from shelfwise.data.schema import EVENT_SCHEMA, ITEM_SCHEMA, JUDGEMENT_SCHEMA, USER_SCHEMA, Dataset
-from shelfwise.data.sources import SourceError, Staged, stage_path, stage_table, table_name
-from shelfwise.data.validation import ColumnSet, lit, q, reasons_sql
+from shelfwise.data.sources import (
+    ID_COLUMNS,
+    TYPE_PROBLEM,
+    SourceError,
+    Staged,
+    stage_path,
+    stage_table,
+    table_name,
+)
+from shelfwise.data.validation import (
+    ColumnSet,
+    Rule,
+    event_value_rules,
+    id_length_rules,
+    lit,
+    oversize_sql,
+    q,
+    reasons_sql,
+)
 from shelfwise.privacy.pseudonymise import Pseudonymiser, load_key
-from shelfwise.storage.base import QUARANTINE_SCHEMA, RecordKind, Store, ValidatedBatch
+from shelfwise.storage.base import QUARANTINE_SCHEMA, RecordKind, Store, ValidatedBatch, WriteResult
 
 log = logging.getLogger(__name__)
 
 KINDS: tuple[str, ...] = ("events", "items", "users", "judgements", "sequences")
+
+_STAGING_COLUMNS = frozenset({"_rec", "_line", TYPE_PROBLEM})
 
 _STORE_SCHEMAS: dict[str, pa.Schema] = {
     "events": pa.schema([f for f in EVENT_SCHEMA if f.name != "seq"]),
@@ -49,7 +69,14 @@ _STORE_SCHEMAS: dict[str, pa.Schema] = {
 
 @dataclass(frozen=True)
 class IngestReport:
-    """The outcome of ingesting one source. ``read == accepted + quarantined + duplicates`` always holds."""
+    """The outcome of ingesting one source. ``read == accepted + quarantined + duplicates`` always holds.
+
+    ``conflicts`` (rows whose event id was already stored or seen with different content) and rows on
+    unknown items under ``ingest.unknown_items = "quarantine"`` are part of ``quarantined``;
+    ``quarantine_known`` of the quarantined rows were already stored from an earlier run of the same content
+    and were not written again. ``unknown_items`` counts distinct item ids absent from the catalogue,
+    ``unknown_item_events`` the events on them. ``batches`` is the number of transactions written.
+    """
 
     run_id: str
     kind: str
@@ -66,6 +93,10 @@ class IngestReport:
     ignored_columns: list[str] = field(default_factory=list)
     quarantine_sample: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    conflicts: int = 0
+    quarantine_known: int = 0
+    unknown_item_events: int = 0
+    batches: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -173,11 +204,13 @@ class Ingestor:
     # -- the pipeline ------------------------------------------------------------------------------
     def _finish(self, staged: Staged, kind: str, source: str, started: float) -> IngestReport:
         con = self._con
+        settings = self.settings.ingest
+        conflicts = unknown_items = unknown_events = 0
         try:
             types = {
                 r[0]: r[1]
                 for r in con.execute(f"DESCRIBE {staged.table}").fetchall()
-                if r[0] not in ("_rec", "_line")
+                if r[0] not in _STAGING_COLUMNS
             }
             missing = missing_required(kind, set(types))
             if missing:
@@ -185,23 +218,29 @@ class Ingestor:
                     f"{source}: {kind} need the column(s) {', '.join(missing)}; the source has "
                     f"{', '.join(types) or 'no columns'}. Rename them, or map them (CLI: --map {missing[0].split()[0]}=COLUMN)"
                 )
-            plan = plan_for(kind, ColumnSet(types), self.settings.ingest)
+            plan = plan_for(kind, ColumnSet(types), settings)
             run_id = uuid.uuid4().hex[:16]
-            valid = self._validate(staged, plan, types)
+            valid = self._validate(staged, plan, types, self._extra_rules(plan, staged))
+            if kind == "events":
+                conflicts = mark_conflicts(con, valid, self.store)
+                if "item_id" in types:
+                    unknown_items, unknown_events = mark_unknown_items(
+                        con, valid, self.store, quarantine=settings.unknown_items == "quarantine"
+                    )
             accepted, n_valid = self._accepted(valid, plan)
             quarantine = self._quarantine(staged, valid, types, run_id, kind, source)
+            fresh_quarantine, known = drop_known_quarantine(con, quarantine, self.store)
             extra_items = self._judged_items(valid) if kind == "judgements" and "title" in types else None
-            batch = ValidatedBatch(
-                kind=_record_kind(kind),
-                rows=accepted,
-                quarantine=quarantine,
+            result, batches = self._write(
+                accepted,
+                fresh_quarantine,
+                kind=kind,
                 source=source,
-                read=staged.read,
-                batch_duplicates=n_valid - accepted.num_rows,
                 run_id=run_id,
+                read=staged.read - known,
+                batch_duplicates=n_valid - accepted.num_rows,
                 extra_items=extra_items,
             )
-            result = self.store.write_batch(batch)
         finally:
             for table in (staged.table, f"{staged.table}_v", f"{staged.table}_map"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -217,35 +256,109 @@ class Ingestor:
             duplicates=result.duplicates,
             new_users=result.new_users,
             new_items=result.new_items,
-            unknown_items=result.unknown_items,
+            unknown_items=unknown_items if kind == "events" else result.unknown_items,
             ignored_columns=plan.ignored,
             quarantine_sample=quarantine.slice(0, 5).select(["line", "reason"]).to_pylist(),
             seconds=round(time.perf_counter() - started, 3),
+            conflicts=conflicts,
+            quarantine_known=known,
+            unknown_item_events=unknown_events,
+            batches=batches,
         )
         if (
             report.read != report.accepted + report.quarantined + report.duplicates
         ):  # pragma: no cover - invariant
             raise AssertionError(f"ingest totals do not reconcile: {report}")
         log.info(
-            "%s from %s: read %s, accepted %s, quarantined %s, duplicates %s (%.2fs)",
+            "%s from %s: read %s, accepted %s, quarantined %s (%s known before, %s conflicts), "
+            "duplicates %s (%.2fs)",
             kind,
             source,
             f"{report.read:,}",
             f"{report.accepted:,}",
             f"{report.quarantined:,}",
+            f"{report.quarantine_known:,}",
+            f"{report.conflicts:,}",
             f"{report.duplicates:,}",
             report.seconds,
         )
         return report
 
-    def _validate(self, staged: Staged, plan: KindPlan, types: dict[str, str]) -> str:
-        """Create ``<staged>_v``: normalised columns + ``_reason`` (NULL when valid), pseudonymised ids."""
+    def _write(
+        self,
+        accepted: pa.Table,
+        quarantine: pa.Table,
+        *,
+        kind: str,
+        source: str,
+        run_id: str,
+        read: int,
+        batch_duplicates: int,
+        extra_items: pa.Table | None,
+    ) -> tuple[WriteResult, int]:
+        """Write the accepted rows in transactions of ``ingest.batch_rows`` rows, in source order.
+
+        The first batch also carries the quarantine, the in-source duplicates and the catalogue rows of
+        judged products, so each batch's run record reconciles (``read = accepted + quarantined +
+        duplicates``). A crash keeps the batches committed before it; re-running the ingest skips them as
+        duplicates. ``_ord`` is renumbered per batch so event ``seq`` stays dense and in source order.
+        """
+        size = self.settings.ingest.batch_rows
+        accepted = accepted.sort_by("_ord")
+        starts = list(range(0, accepted.num_rows, size)) or [0]
+        keys = ("inserted", "updated", "duplicates", "new_users", "new_items", "unknown_items")
+        totals = dict.fromkeys(keys, 0)
+        for k, start in enumerate(starts):
+            rows = accepted.slice(start, size)
+            ords = pa.array(range(1, rows.num_rows + 1), pa.int64())
+            rows = rows.set_column(rows.column_names.index("_ord"), "_ord", ords)
+            first = k == 0
+            batch = ValidatedBatch(
+                kind=_record_kind(kind),
+                rows=rows,
+                quarantine=quarantine if first else quarantine.slice(0, 0),
+                source=source,
+                read=rows.num_rows + (read - accepted.num_rows if first else 0),
+                batch_duplicates=batch_duplicates if first else 0,
+                run_id=run_id,
+                extra_items=extra_items if first else None,
+            )
+            result = self.store.write_batch(batch)
+            for key in keys:
+                totals[key] += getattr(result, key)
+            log.info(
+                "committed batch %d/%d of %s: rows %s to %s",
+                k + 1,
+                len(starts),
+                source,
+                f"{start + 1:,}",
+                f"{start + rows.num_rows:,}",
+            )
+        return WriteResult(**totals), len(starts)
+
+    def _extra_rules(self, plan: KindPlan, staged: Staged) -> list[Rule]:
+        """Checks beyond the per-kind plan: id types (JSON Lines), id lengths, event values per type."""
+        settings = self.settings.ingest
+        rules = id_length_rules(
+            {c: e for c, e in plan.columns.items() if c in ID_COLUMNS}, settings.max_id_length
+        )
+        if TYPE_PROBLEM in staged.columns:
+            rules.insert(0, Rule(f"{q(TYPE_PROBLEM)} IS NOT NULL", q(TYPE_PROBLEM)))
+        if plan.kind == "events":
+            rules += event_value_rules(plan.columns["type"], plan.columns["value"], settings)
+        return rules
+
+    def _validate(self, staged: Staged, plan: KindPlan, types: dict[str, str], extra: list[Rule]) -> str:
+        """Create ``<staged>_v``: normalised columns + ``_reason`` (NULL when valid) + ``_conflict``,
+        pseudonymised ids. A row with an oversized field gets only that reason: the others may quote it."""
         con = self._con
         out = f"{staged.table}_v"
         select = ", ".join(f"{expr} AS {q(name)}" for name, expr in plan.columns.items())
+        oversize = oversize_sql(list(types), self.settings.ingest.max_field_bytes)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, {select}, "
-            f"{reasons_sql(plan.rules)} AS _reason FROM {staged.table}"
+            f"coalesce({oversize}, {reasons_sql([*plan.rules, *extra])}) AS _reason, false AS _conflict "
+            f"FROM {staged.table}"
         )
         if self._pseudonymiser is not None and "user_id" in plan.columns:
             raw = [
@@ -309,7 +422,14 @@ class Ingestor:
     ) -> pa.Table:
         """Rows that broke a rule or could not be parsed: line, every reason, the raw row as JSON."""
         con = self._con
-        raw_cols = ", ".join(f"{q(c)} := s.{q(c)}" for c in types)
+        limit, text = self.settings.ingest.max_field_bytes, ColumnSet(types)
+        raw_cols = ", ".join(
+            f"{q(c)} := CASE WHEN strlen(s.{q(c)}) > {limit} THEN "
+            f"'<' || CAST(strlen(s.{q(c)}) AS VARCHAR) || ' bytes left out>' ELSE s.{q(c)} END"
+            if text.is_text(c)
+            else f"{q(c)} := s.{q(c)}"
+            for c in types
+        )
         raw = f"to_json(struct_pack({raw_cols}))" if types else "'{}'"
         if self._pseudonymiser is not None and "user_id" in types:
             raw = f"json_merge_patch({raw}, json_object('user_id', v.user_id))"
@@ -354,7 +474,9 @@ class Ingestor:
             f"SELECT {cols} FROM {valid} WHERE _reason IS NULL AND title IS NOT NULL "
             "QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _rec) = 1 ORDER BY _rec"
         ).to_arrow_table()
-        return table.cast(ITEM_SCHEMA)
+        # ``_ord`` orders the store's catalogue change log, as it does for item batches
+        ordered = table.cast(ITEM_SCHEMA)
+        return ordered.append_column("_ord", pa.array(range(1, ordered.num_rows + 1), pa.int64()))
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
@@ -387,6 +509,9 @@ def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> Ing
             "new_users",
             "new_items",
             "unknown_items",
+            "conflicts",
+            "quarantine_known",
+            "unknown_item_events",
         )
     }
     sample = [s for r in reports for s in r.quarantine_sample][:5]
@@ -394,6 +519,7 @@ def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> Ing
         run_id=",".join(r.run_id for r in reports),
         kind=kind,
         source=source,
+        batches=sum(r.batches for r in reports),
         quarantine_sample=sample,
         seconds=round(sum(r.seconds for r in reports), 3),
         **total,
