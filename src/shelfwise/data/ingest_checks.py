@@ -49,6 +49,15 @@ def _diff_sql(left: str, right: str) -> str:
     return f"concat_ws(', ', {parts})"
 
 
+def _conflict_reason(valid: str) -> str:
+    """The reason of a conflicting row (SQL). The same words whether the kept event is stored or earlier in
+    the source, so re-ingesting a file finds its conflicts already quarantined."""
+    return (
+        f"'{CONFLICT_PREFIX}: event_id \"' || {valid}.event_id || '\" differs in ' || d.diff || "
+        "' from the event already kept under that id (the kept one stays)'"
+    )
+
+
 def mark_conflicts(con: duckdb.DuckDBPyConnection, valid: str, store: Store) -> int:
     """Quarantine events whose explicit ``event_id`` is stored, or seen earlier in this source, with other
     content. Returns how many rows were marked."""
@@ -61,9 +70,7 @@ def mark_conflicts(con: duckdb.DuckDBPyConnection, valid: str, store: Store) -> 
         con.register("_stored_events", stored)
         try:
             con.execute(
-                f"UPDATE {valid} SET _conflict = true, _reason = '{CONFLICT_PREFIX}: event_id \"' || "
-                f"{valid}.event_id || '\" is already stored with a different ' || d.diff || "
-                "' (the stored event is kept)' "
+                f"UPDATE {valid} SET _conflict = true, _reason = {_conflict_reason(valid)} "
                 f"FROM (SELECT b._rec, {_diff_sql('b.{c}', 's.{c}')} AS diff FROM {valid} b "
                 "JOIN _stored_events s ON b.event_id = s.event_id "
                 "WHERE b._reason IS NULL AND b.event_id IS NOT NULL) d "
@@ -74,9 +81,7 @@ def mark_conflicts(con: duckdb.DuckDBPyConnection, valid: str, store: Store) -> 
     if n_rows != n_ids:  # repeated ids inside the source: compare each to the first valid one
         first = "first_value({c}) OVER (PARTITION BY event_id ORDER BY _rec)"
         con.execute(
-            f"UPDATE {valid} SET _conflict = true, _reason = '{CONFLICT_PREFIX}: event_id \"' || "
-            f"{valid}.event_id || '\" appeared earlier in this source with a different ' || d.diff || "
-            "' (the first is kept)' "
+            f"UPDATE {valid} SET _conflict = true, _reason = {_conflict_reason(valid)} "
             f"FROM (SELECT _rec, {_diff_sql('{c}', first)} AS diff {explicit}) d "
             f"WHERE {valid}._rec = d._rec AND d.diff <> ''"
         )
