@@ -86,7 +86,11 @@ def _env() -> dict[str, str]:
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run ``shelfwise ARGS`` to completion."""
     return subprocess.run(
-        [sys.executable, "-m", "shelfwise", *args], capture_output=True, text=True, timeout=timeout, env=_env()
+        [sys.executable, "-m", "shelfwise", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
     )
 
 
@@ -95,8 +99,18 @@ def start_ingest(store: Path, events: Path, batch_rows: int, log: Path) -> subpr
     with log.open("wb") as fh:
         return subprocess.Popen(
             [
-                sys.executable, "-m", "shelfwise", "ingest", str(events), "--kind", "events",
-                "--store", str(store), "--set", f"ingest.batch_rows={batch_rows}", "--json",
+                sys.executable,
+                "-m",
+                "shelfwise",
+                "ingest",
+                str(events),
+                "--kind",
+                "events",
+                "--store",
+                str(store),
+                "--set",
+                f"ingest.batch_rows={batch_rows}",
+                "--json",
             ],
             stdout=subprocess.DEVNULL,
             stderr=fh,
@@ -134,7 +148,9 @@ def check_state(
     if events > max(before, min((logged + 1) * batch_rows, n_events)):
         problems.append(f"{events} events is more than the logged batches {logged} (+1 in flight) allow")
     if int(counts["users"]) != int(users[min(events, n_events)]):
-        problems.append(f"{counts['users']} users, expected {int(users[events])} for the first {events} events")
+        problems.append(
+            f"{counts['users']} users, expected {int(users[events])} for the first {events} events"
+        )
     if int(counts["quarantined"]):
         problems.append(f"{counts['quarantined']} rows in quarantine, expected none")
     return not problems, "; ".join(problems) or "ok"
@@ -153,9 +169,9 @@ def run_chain(
 ) -> list[Kill]:
     """Interrupted runs on one store: kill at each delay (seconds after start) or right after each logged
     batch; check the store after each. Returns what each kill left behind."""
-    plans: list[tuple[str, float | None, int | None]] = [
-        (f"t={d:.1f}s", d, None) for d in (delays or [])
-    ] + [(f"after batch {b}", None, b) for b in (after_batches or [])]
+    plans: list[tuple[str, float | None, int | None]] = [(f"t={d:.1f}s", d, None) for d in (delays or [])] + [
+        (f"after batch {b}", None, b) for b in (after_batches or [])
+    ]
     users = users_at(table)
     kills: list[Kill] = []
     if not (store / "shop.duckdb").exists():
@@ -183,8 +199,18 @@ def run_chain(
         if proc.returncode != -signal.SIGKILL:
             detail = f"the run ended before the kill (exit {proc.returncode}); {detail}"
         kills.append(
-            Kill(index, plan, round(killed_at, 2), logged, before, int(counts["events"]),
-                 int(counts["users"]), int(counts["quarantined"]), ok, detail)
+            Kill(
+                index,
+                plan,
+                round(killed_at, 2),
+                logged,
+                before,
+                int(counts["events"]),
+                int(counts["users"]),
+                int(counts["quarantined"]),
+                ok,
+                detail,
+            )
         )
         before = int(counts["events"])
     return kills

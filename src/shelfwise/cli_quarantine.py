@@ -37,7 +37,13 @@ def summarise(table: pa.Table) -> list[dict[str, Any]]:
     for row in table.select(["run_id", "kind", "source", "reason"]).to_pylist():
         run = runs.setdefault(
             row["run_id"],
-            {"run_id": row["run_id"], "kind": row["kind"], "source": row["source"], "rows": 0, "conflicts": 0},
+            {
+                "run_id": row["run_id"],
+                "kind": row["kind"],
+                "source": row["source"],
+                "rows": 0,
+                "conflicts": 0,
+            },
         )
         run["rows"] += 1
         run["conflicts"] += row["reason"].startswith(CONFLICT_PREFIX)
@@ -71,8 +77,14 @@ def register(app: typer.Typer) -> None:
             raise cli.CliError(f"unknown --kind {kind!r}; expected one of events, items, users, judgements")
         with open_store(store, create=False) as st:
             table = st.read_quarantine(run)
-            if run is not None and not table.num_rows and run not in st.read_runs().column("run_id").to_pylist():
-                raise cli.CliError(f"no ingestion run {run!r} in {store}; `shelfwise quarantine list` shows them")
+            if (
+                run is not None
+                and not table.num_rows
+                and run not in st.read_runs().column("run_id").to_pylist()
+            ):
+                raise cli.CliError(
+                    f"no ingestion run {run!r} in {store}; `shelfwise quarantine list` shows them"
+                )
         return select_rows(table, kind)
 
     @quarantine_app.command("list")
@@ -94,7 +106,9 @@ def register(app: typer.Typer) -> None:
             for col in ("run_id", "kind", "source", "line", "reason"):
                 human.add_column(col, justify="right" if col == "line" else "left", overflow="fold")
             for row in shown.to_pylist():
-                human.add_row(row["run_id"], row["kind"], row["source"], str(row["line"]), row["reason"][:300])
+                human.add_row(
+                    row["run_id"], row["kind"], row["source"], str(row["line"]), row["reason"][:300]
+                )
             cli._emit(result, as_json, human)
             if not as_json and shown.num_rows < table.num_rows:
                 cli.err_console.print(f"... {table.num_rows - shown.num_rows:,} more (--limit 0 shows all)")

@@ -49,7 +49,9 @@ def test_a_3mb_field_quarantines_its_row_only_with_line_field_and_size(
         text = text.replace("e1,u1,i1,view,,", 'e1,u1,"i\n1",view,,', 1)
         expected_line = 7  # header, e0, e1 on lines 3-4, e2, e3, e4
     else:
-        text = "\n".join(json.dumps(r) for r in rows[:2]) + "\n\n" + "\n".join(json.dumps(r) for r in rows[2:])
+        text = (
+            "\n".join(json.dumps(r) for r in rows[:2]) + "\n\n" + "\n".join(json.dumps(r) for r in rows[2:])
+        )
         expected_line = 6  # a blank line after e1
     path.write_text(text)
     report = make_ingestor(store).ingest_path(path, "events")
@@ -66,7 +68,9 @@ def test_a_3mb_field_quarantines_its_row_only_with_line_field_and_size(
 
 def test_a_smaller_max_field_bytes_is_honoured(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "ev.csv"
-    path.write_text(csv_rows([("e1", "u", "i", "search", "", "q" * 50, TS), ("e2", "u", "i", "view", "", "", TS)]))
+    path.write_text(
+        csv_rows([("e1", "u", "i", "search", "", "q" * 50, TS), ("e2", "u", "i", "view", "", "", TS)])
+    )
     report = make_ingestor(store, "ingest.max_field_bytes=40").ingest_path(path, "events")
     assert (report.accepted, report.quarantined) == (1, 1)
     assert "field query is 50 bytes" in store.read_quarantine().column("reason")[0].as_py()
@@ -85,7 +89,9 @@ def test_a_smaller_max_field_bytes_is_honoured(tmp_path: Path, store: Store) -> 
         (("s1", "u", "", "search", "", "", TS), "search event without query text"),
     ],
 )
-def test_values_are_checked_per_event_type(tmp_path: Path, store: Store, row: tuple[str, ...], reason: str) -> None:
+def test_values_are_checked_per_event_type(
+    tmp_path: Path, store: Store, row: tuple[str, ...], reason: str
+) -> None:
     path = tmp_path / "ev.csv"
     path.write_text(csv_rows([row, ("ok", "u", "i", "view", "", "", TS)]))
     report = make_ingestor(store).ingest_path(path, "events")
@@ -113,10 +119,15 @@ def test_good_values_of_every_type_pass(tmp_path: Path, store: Store) -> None:
 
 def test_the_rating_scale_is_a_setting(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "ev.csv"
-    path.write_text(csv_rows([("a", "u", "i", "rating", "0", "", TS), ("b", "u", "i", "rating", "10", "", TS)]))
+    path.write_text(
+        csv_rows([("a", "u", "i", "rating", "0", "", TS), ("b", "u", "i", "rating", "10", "", TS)])
+    )
     report = make_ingestor(store, "ingest.rating_min=1", "ingest.rating_max=10").ingest_path(path, "events")
     assert (report.accepted, report.quarantined) == (1, 1)
-    assert "rating value 0.0 is outside the rating scale 1..10" in store.read_quarantine().column("reason")[0].as_py()
+    assert (
+        "rating value 0.0 is outside the rating scale 1..10"
+        in store.read_quarantine().column("reason")[0].as_py()
+    )
 
 
 def test_json_ids_must_be_strings_integers_taken_as_text(tmp_path: Path, store: Store) -> None:
@@ -134,8 +145,13 @@ def test_json_ids_must_be_strings_integers_taken_as_text(tmp_path: Path, store: 
     assert (report.accepted, report.quarantined) == (2, 4)
     stored = store.read_events(["event_id", "user_id"]).to_pylist()
     assert sorted((r["event_id"], r["user_id"]) for r in stored) == [("7", "u2"), ("e0", "123")]
-    reasons = dict(zip(store.read_quarantine().column("line").to_pylist(),
-                       store.read_quarantine().column("reason").to_pylist(), strict=True))
+    reasons = dict(
+        zip(
+            store.read_quarantine().column("line").to_pylist(),
+            store.read_quarantine().column("reason").to_pylist(),
+            strict=True,
+        )
+    )
     assert reasons == {
         2: "user_id must be a string, got number 1.5",
         3: "item_id must be a string, got boolean true",
@@ -150,7 +166,9 @@ def test_ids_longer_than_the_api_cap_are_quarantined(tmp_path: Path, store: Stor
     rows = [{**good(0), "user_id": long_id}, {**good(1), "user_id": "u" * 256}]
     path = tmp_path / f"ev.{fmt}"
     if fmt == "csv":
-        path.write_text(HEADER + "".join(f"{r['event_id']},{r['user_id']},{r['item_id']},view,,,{TS}\n" for r in rows))
+        path.write_text(
+            HEADER + "".join(f"{r['event_id']},{r['user_id']},{r['item_id']},view,,,{TS}\n" for r in rows)
+        )
     else:
         path.write_text("\n".join(json.dumps(r) for r in rows))
     report = make_ingestor(store).ingest_path(path, "events")
@@ -159,10 +177,14 @@ def test_ids_longer_than_the_api_cap_are_quarantined(tmp_path: Path, store: Stor
     assert reason == "user_id is 100000 characters long, over the limit of 256 (ingest.max_id_length)"
 
 
-def test_conflicting_duplicates_are_quarantined_identical_ones_stay_silent(tmp_path: Path, store: Store) -> None:
+def test_conflicting_duplicates_are_quarantined_identical_ones_stay_silent(
+    tmp_path: Path, store: Store
+) -> None:
     ingestor = make_ingestor(store)
     first = tmp_path / "a.csv"
-    first.write_text(csv_rows([("e1", "u", "i1", "view", "", "", TS), ("e2", "u", "i2", "purchase", "5", "", TS)]))
+    first.write_text(
+        csv_rows([("e1", "u", "i1", "view", "", "", TS), ("e2", "u", "i2", "purchase", "5", "", TS)])
+    )
     ingestor.ingest_path(first, "events")
     second = tmp_path / "b.csv"
     second.write_text(
@@ -190,8 +212,14 @@ def test_conflicting_duplicates_are_quarantined_identical_ones_stay_silent(tmp_p
 def test_reingesting_a_file_writes_no_new_quarantine_rows(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "ev.csv"
     path.write_text(
-        csv_rows([("e1", "u", "i", "view", "", "", TS), ("e2", "u", "i", "teleport", "", "", TS),
-                  ("e3", "", "i", "view", "", "", TS), ("e1", "u", "j", "view", "", "", TS)])
+        csv_rows(
+            [
+                ("e1", "u", "i", "view", "", "", TS),
+                ("e2", "u", "i", "teleport", "", "", TS),
+                ("e3", "", "i", "view", "", "", TS),
+                ("e1", "u", "j", "view", "", "", TS),
+            ]
+        )
         + "too,few\n"
     )
     ingestor = make_ingestor(store)
@@ -212,16 +240,29 @@ def test_unknown_items_are_counted_and_can_be_quarantined(tmp_path: Path, store:
     items = tmp_path / "items.csv"
     items.write_text("item_id,title\ni1,Shoe\n")
     events = tmp_path / "ev.csv"
-    events.write_text(csv_rows([("e1", "u", "i1", "view", "", "", TS), ("e2", "u", "i2", "view", "", "", TS),
-                                ("e3", "u", "i2", "click", "", "", TS), ("e4", "u", "i3", "view", "", "", TS)]))
+    events.write_text(
+        csv_rows(
+            [
+                ("e1", "u", "i1", "view", "", "", TS),
+                ("e2", "u", "i2", "view", "", "", TS),
+                ("e3", "u", "i2", "click", "", "", TS),
+                ("e4", "u", "i3", "view", "", "", TS),
+            ]
+        )
+    )
     make_ingestor(store).ingest_path(items, "items")
     report = make_ingestor(store).ingest_path(events, "events")
     assert (report.accepted, report.unknown_items, report.unknown_item_events) == (4, 2, 3)
     strict = tmp_path / "ev2.csv"
-    strict.write_text(csv_rows([("f1", "u", "i1", "view", "", "", TS), ("f2", "u", "i9", "view", "", "", TS)]))
+    strict.write_text(
+        csv_rows([("f1", "u", "i1", "view", "", "", TS), ("f2", "u", "i9", "view", "", "", TS)])
+    )
     report = make_ingestor(store, "ingest.unknown_items=quarantine").ingest_path(strict, "events")
     assert (report.accepted, report.quarantined, report.unknown_items) == (1, 1, 1)
-    assert 'item_id "i9" is not in the catalogue' in store.read_quarantine(report.run_id).column("reason")[0].as_py()
+    assert (
+        'item_id "i9" is not in the catalogue'
+        in store.read_quarantine(report.run_id).column("reason")[0].as_py()
+    )
 
 
 def test_batches_commit_in_source_order_with_dense_seq(tmp_path: Path, store: Store) -> None:
@@ -246,24 +287,42 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_quarantine_list_and_export_through_the_cli(tmp_path: Path) -> None:
     path = tmp_path / "ev.csv"
-    path.write_text(csv_rows([("e1", "u", "i", "view", "", "", TS), ("e2", "u", "i", "purchase", "-1", "", TS),
-                              ("e1", "u", "k", "view", "", "", TS)]))
+    path.write_text(
+        csv_rows(
+            [
+                ("e1", "u", "i", "view", "", "", TS),
+                ("e2", "u", "i", "purchase", "-1", "", TS),
+                ("e1", "u", "k", "view", "", "", TS),
+            ]
+        )
+    )
     done = _cli("ingest", str(path), "--kind", "events", "--store", "st", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["quarantined"], result["conflicts"], result["unknown_items"]) == (2, 1, 1)
     run_id = result["runs"][0]["run_id"]
-    listed = json.loads(_cli("quarantine", "list", "--store", "st", "--json", "--run", run_id, cwd=tmp_path).stdout)
+    listed = json.loads(
+        _cli("quarantine", "list", "--store", "st", "--json", "--run", run_id, cwd=tmp_path).stdout
+    )
     assert listed["count"] == 2 and [r["line"] for r in listed["rows"]] == [3, 4]
-    assert listed["runs"] == [{"run_id": run_id, "kind": "events", "source": str(path), "rows": 2, "conflicts": 1}]
-    assert json.loads(_cli("quarantine", "list", "--store", "st", "--json", "--kind", "items", cwd=tmp_path).stdout)["count"] == 0
+    assert listed["runs"] == [
+        {"run_id": run_id, "kind": "events", "source": str(path), "rows": 2, "conflicts": 1}
+    ]
+    assert (
+        json.loads(
+            _cli("quarantine", "list", "--store", "st", "--json", "--kind", "items", cwd=tmp_path).stdout
+        )["count"]
+        == 0
+    )
     for name in ("q.csv", "q.jsonl"):
         out = _cli("quarantine", "export", name, "--store", "st", "--json", cwd=tmp_path)
         assert json.loads(out.stdout)["rows"] == 2
     lines = (tmp_path / "q.jsonl").read_text().splitlines()
     assert [json.loads(x)["line"] for x in lines] == [3, 4]
     assert json.loads(json.loads(lines[0])["raw"])["value"] == "-1"
-    assert (tmp_path / "q.csv").read_text().splitlines()[0].replace('"', "") == "run_id,kind,source,line,reason,raw"
+    assert (tmp_path / "q.csv").read_text().splitlines()[0].replace(
+        '"', ""
+    ) == "run_id,kind,source,line,reason,raw"
     bad = _cli("quarantine", "export", "q.txt", "--format", "xml", "--store", "st", cwd=tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "csv or jsonl" in bad.stderr
     missing = _cli("quarantine", "list", "--run", "nope", "--store", "st", cwd=tmp_path)

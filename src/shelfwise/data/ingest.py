@@ -20,7 +20,6 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,8 @@ import pyarrow as pa
 
 from shelfwise.config import Settings
 from shelfwise.data.ingest_checks import drop_known_quarantine, mark_conflicts, mark_unknown_items
+from shelfwise.data.ingest_report import IngestReport, merge_reports
+from shelfwise.data.ingest_write import write_in_batches
 from shelfwise.data.rules import CANONICAL, KindPlan, missing_required, plan_for
 from shelfwise.data.schema import EVENT_SCHEMA, ITEM_SCHEMA, JUDGEMENT_SCHEMA, USER_SCHEMA, Dataset
 from shelfwise.data.sources import (
@@ -51,7 +52,7 @@ from shelfwise.data.validation import (
     reasons_sql,
 )
 from shelfwise.privacy.pseudonymise import Pseudonymiser, load_key
-from shelfwise.storage.base import QUARANTINE_SCHEMA, RecordKind, Store, ValidatedBatch, WriteResult
+from shelfwise.storage.base import QUARANTINE_SCHEMA, Store
 
 log = logging.getLogger(__name__)
 
@@ -65,42 +66,6 @@ _STORE_SCHEMAS: dict[str, pa.Schema] = {
     "users": USER_SCHEMA,
     "judgements": pa.schema([pa.field("judgement_id", pa.string(), nullable=False), *JUDGEMENT_SCHEMA]),
 }
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """The outcome of ingesting one source. ``read == accepted + quarantined + duplicates`` always holds.
-
-    ``conflicts`` (rows whose event id was already stored or seen with different content) and rows on
-    unknown items under ``ingest.unknown_items = "quarantine"`` are part of ``quarantined``;
-    ``quarantine_known`` of the quarantined rows were already stored from an earlier run of the same content
-    and were not written again. ``unknown_items`` counts distinct item ids absent from the catalogue,
-    ``unknown_item_events`` the events on them. ``batches`` is the number of transactions written.
-    """
-
-    run_id: str
-    kind: str
-    source: str
-    read: int
-    accepted: int
-    inserted: int
-    updated: int
-    quarantined: int
-    duplicates: int
-    new_users: int = 0
-    new_items: int = 0
-    unknown_items: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-    quarantine_sample: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    conflicts: int = 0
-    quarantine_known: int = 0
-    unknown_item_events: int = 0
-    batches: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
 
 
 class Ingestor:
@@ -220,7 +185,7 @@ class Ingestor:
                 )
             plan = plan_for(kind, ColumnSet(types), settings)
             run_id = uuid.uuid4().hex[:16]
-            valid = self._validate(staged, plan, types, self._extra_rules(plan, staged))
+            valid = self._validate(staged, plan, types)
             if kind == "events":
                 conflicts = mark_conflicts(con, valid, self.store)
                 if "item_id" in types:
@@ -231,7 +196,8 @@ class Ingestor:
             quarantine = self._quarantine(staged, valid, types, run_id, kind, source)
             fresh_quarantine, known = drop_known_quarantine(con, quarantine, self.store)
             extra_items = self._judged_items(valid) if kind == "judgements" and "title" in types else None
-            result, batches = self._write(
+            result, batches = write_in_batches(
+                self.store,
                 accepted,
                 fresh_quarantine,
                 kind=kind,
@@ -240,6 +206,7 @@ class Ingestor:
                 read=staged.read - known,
                 batch_duplicates=n_valid - accepted.num_rows,
                 extra_items=extra_items,
+                batch_rows=settings.batch_rows,
             )
         finally:
             for table in (staged.table, f"{staged.table}_v", f"{staged.table}_map"):
@@ -284,82 +251,38 @@ class Ingestor:
         )
         return report
 
-    def _write(
-        self,
-        accepted: pa.Table,
-        quarantine: pa.Table,
-        *,
-        kind: str,
-        source: str,
-        run_id: str,
-        read: int,
-        batch_duplicates: int,
-        extra_items: pa.Table | None,
-    ) -> tuple[WriteResult, int]:
-        """Write the accepted rows in transactions of ``ingest.batch_rows`` rows, in source order.
-
-        The first batch also carries the quarantine, the in-source duplicates and the catalogue rows of
-        judged products, so each batch's run record reconciles (``read = accepted + quarantined +
-        duplicates``). A crash keeps the batches committed before it; re-running the ingest skips them as
-        duplicates. ``_ord`` is renumbered per batch so event ``seq`` stays dense and in source order.
-        """
-        size = self.settings.ingest.batch_rows
-        accepted = accepted.sort_by("_ord")
-        starts = list(range(0, accepted.num_rows, size)) or [0]
-        keys = ("inserted", "updated", "duplicates", "new_users", "new_items", "unknown_items")
-        totals = dict.fromkeys(keys, 0)
-        for k, start in enumerate(starts):
-            rows = accepted.slice(start, size)
-            ords = pa.array(range(1, rows.num_rows + 1), pa.int64())
-            rows = rows.set_column(rows.column_names.index("_ord"), "_ord", ords)
-            first = k == 0
-            batch = ValidatedBatch(
-                kind=_record_kind(kind),
-                rows=rows,
-                quarantine=quarantine if first else quarantine.slice(0, 0),
-                source=source,
-                read=rows.num_rows + (read - accepted.num_rows if first else 0),
-                batch_duplicates=batch_duplicates if first else 0,
-                run_id=run_id,
-                extra_items=extra_items if first else None,
-            )
-            result = self.store.write_batch(batch)
-            for key in keys:
-                totals[key] += getattr(result, key)
-            log.info(
-                "committed batch %d/%d of %s: rows %s to %s",
-                k + 1,
-                len(starts),
-                source,
-                f"{start + 1:,}",
-                f"{start + rows.num_rows:,}",
-            )
-        return WriteResult(**totals), len(starts)
-
     def _extra_rules(self, plan: KindPlan, staged: Staged) -> list[Rule]:
-        """Checks beyond the per-kind plan: id types (JSON Lines), id lengths, event values per type."""
+        """Checks beyond the per-kind plan, over the normalised columns of ``<staged>_v``: id types (JSON
+        Lines), id lengths, event values per type."""
         settings = self.settings.ingest
-        rules = id_length_rules(
-            {c: e for c, e in plan.columns.items() if c in ID_COLUMNS}, settings.max_id_length
-        )
+        rules = id_length_rules({c: q(c) for c in plan.columns if c in ID_COLUMNS}, settings.max_id_length)
         if TYPE_PROBLEM in staged.columns:
             rules.insert(0, Rule(f"{q(TYPE_PROBLEM)} IS NOT NULL", q(TYPE_PROBLEM)))
         if plan.kind == "events":
-            rules += event_value_rules(plan.columns["type"], plan.columns["value"], settings)
+            rules += event_value_rules(q("type"), q("value"), settings)
         return rules
 
-    def _validate(self, staged: Staged, plan: KindPlan, types: dict[str, str], extra: list[Rule]) -> str:
+    def _validate(self, staged: Staged, plan: KindPlan, types: dict[str, str]) -> str:
         """Create ``<staged>_v``: normalised columns + ``_reason`` (NULL when valid) + ``_conflict``,
-        pseudonymised ids. A row with an oversized field gets only that reason: the others may quote it."""
+        pseudonymised ids. A row with an oversized field gets only that reason: the others may quote it.
+        The extra rules run as a second pass over the normalised columns (cheaper than re-normalising)."""
         con = self._con
         out = f"{staged.table}_v"
         select = ", ".join(f"{expr} AS {q(name)}" for name, expr in plan.columns.items())
         oversize = oversize_sql(list(types), self.settings.ingest.max_field_bytes)
+        carried = f", {q(TYPE_PROBLEM)}" if TYPE_PROBLEM in staged.columns else ""
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, {select}, "
-            f"coalesce({oversize}, {reasons_sql([*plan.rules, *extra])}) AS _reason, false AS _conflict "
-            f"FROM {staged.table}"
+            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, {select}, {oversize} AS _oversize, "
+            f"{reasons_sql(plan.rules)} AS _reason, false AS _conflict{carried} FROM {staged.table}"
         )
+        extra = self._extra_rules(plan, staged)
+        if extra:
+            broken = " OR ".join(f"coalesce({r.condition}, false)" for r in extra)
+            con.execute(
+                f"UPDATE {out} SET _reason = NULLIF(concat_ws('; ', _reason, {reasons_sql(extra)}), '') "
+                f"WHERE {broken}"
+            )
+        con.execute(f"UPDATE {out} SET _reason = _oversize WHERE _oversize IS NOT NULL")
         if self._pseudonymiser is not None and "user_id" in plan.columns:
             raw = [
                 r[0]
@@ -487,43 +410,6 @@ def _duck_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMPTZ"
     return "VARCHAR"
-
-
-def _record_kind(kind: str) -> RecordKind:
-    if kind in ("events", "items", "users", "judgements"):
-        return kind  # type: ignore[return-value]
-    raise SourceError(f"unknown kind {kind!r}")
-
-
-def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> IngestReport:
-    """Add up several reports (e.g. the items and events of one dataset) into one."""
-    total = {
-        k: sum(getattr(r, k) for r in reports)
-        for k in (
-            "read",
-            "accepted",
-            "inserted",
-            "updated",
-            "quarantined",
-            "duplicates",
-            "new_users",
-            "new_items",
-            "unknown_items",
-            "conflicts",
-            "quarantine_known",
-            "unknown_item_events",
-        )
-    }
-    sample = [s for r in reports for s in r.quarantine_sample][:5]
-    return IngestReport(
-        run_id=",".join(r.run_id for r in reports),
-        kind=kind,
-        source=source,
-        batches=sum(r.batches for r in reports),
-        quarantine_sample=sample,
-        seconds=round(sum(r.seconds for r in reports), 3),
-        **total,
-    )
 
 
 __all__ = ["KINDS", "IngestReport", "Ingestor", "SourceError", "lit", "merge_reports"]

@@ -107,7 +107,7 @@ def mark_unknown_items(
     if quarantine and events:
         con.execute(
             f"UPDATE {valid} SET _reason = 'item_id \"' || {valid}.item_id || "
-            "'\" is not in the catalogue (ingest.unknown_items = \"quarantine\")' "
+            '\'" is not in the catalogue (ingest.unknown_items = "quarantine")\' '
             f"FROM _unknown u WHERE {valid}._rec = u._rec"
         )
     con.execute("DROP TABLE _unknown")
@@ -119,9 +119,7 @@ def quarantine_keys(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Array
     con.register("_q_rows", table.select(["kind", "raw", "reason"]))
     try:
         return (
-            con.sql(
-                "SELECT md5(concat_ws(chr(31), kind, coalesce(raw, ''), reason)) AS k FROM _q_rows"
-            )
+            con.sql("SELECT md5(concat_ws(chr(31), kind, coalesce(raw, ''), reason)) AS k FROM _q_rows")
             .to_arrow_table()
             .column("k")
             .combine_chunks()
