@@ -209,6 +209,21 @@ def test_conflicting_duplicates_are_quarantined_identical_ones_stay_silent(
     assert values == {"e1": None, "e2": 5.0, "e3": None}  # the stored row won
 
 
+def test_tables_check_stored_conflicts_when_asked_small_batches_by_user(store: Store) -> None:
+    ingestor = make_ingestor(store)
+    stored = [{**good(i), "user_id": f"u{i}"} for i in range(100)]
+    assert ingestor.ingest_table(stored, "events").accepted == 100
+    changed = [{**good(7), "user_id": "u7", "type": "click"}]  # 1 row vs 100 stored: read by user
+    plain = ingestor.ingest_table(changed, "events")
+    assert (plain.duplicates, plain.conflicts) == (1, 0)  # default for tables: the API stamps timestamps
+    checked = ingestor.ingest_table(changed, "events", stored_conflicts=True)
+    assert (checked.duplicates, checked.conflicts, checked.quarantined) == (0, 1, 1)
+    other_user = [{**good(8), "user_id": "someone-else"}]  # the documented blind spot of the by-user read
+    assert ingestor.ingest_table(other_user, "events", stored_conflicts=True).conflicts == 0
+    many = [{**good(i), "user_id": f"u{i}", "value": "1"} for i in range(10)]  # 10 * 20 >= 100: full read
+    assert ingestor.ingest_table(many, "events", stored_conflicts=True).conflicts == 10
+
+
 def test_reingesting_a_file_writes_no_new_quarantine_rows(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "ev.csv"
     path.write_text(

@@ -134,17 +134,29 @@ class Ingestor:
         started = time.perf_counter()
         name = table_name(kind)
         staged = stage_path(self._con, Path(path), name, mapping=mapping, canonical=CANONICAL[kind], fmt=fmt)
-        return self._finish(staged, kind, str(path), started)
+        return self._finish(staged, kind, str(path), started, True)
 
     def ingest_table(
-        self, data: Any, kind: str, *, mapping: Mapping[str, str] | None = None, source: str | None = None
+        self,
+        data: Any,
+        kind: str,
+        *,
+        mapping: Mapping[str, str] | None = None,
+        source: str | None = None,
+        stored_conflicts: bool = False,
     ) -> IngestReport:
-        """Ingest an in-process ``pyarrow.Table``, ``pandas.DataFrame`` or list of dicts."""
+        """Ingest an in-process ``pyarrow.Table``, ``pandas.DataFrame`` or list of dicts.
+
+        Events repeating an ``event_id`` of the same table with other content are always conflicts; with
+        ``stored_conflicts`` so are those differing from the stored event of that id (files always check).
+        Off by default here because a caller that fills in fields itself (the HTTP API stamps a missing
+        timestamp with the time of receipt) would turn every retry into a conflict.
+        """
         self._check_kind(kind)
         started = time.perf_counter()
         name = table_name(kind)
         staged = stage_table(self._con, data, name, mapping=mapping, canonical=CANONICAL[kind])
-        return self._finish(staged, kind, source or type(data).__name__, started)
+        return self._finish(staged, kind, source or type(data).__name__, started, stored_conflicts)
 
     def ingest_dataset(self, dataset: Dataset, *, source: str | None = None) -> list[IngestReport]:
         """Ingest every table of a :class:`Dataset` (items, users, events, judgements), then its splits."""
@@ -167,7 +179,9 @@ class Ingestor:
             raise SourceError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
 
     # -- the pipeline ------------------------------------------------------------------------------
-    def _finish(self, staged: Staged, kind: str, source: str, started: float) -> IngestReport:
+    def _finish(
+        self, staged: Staged, kind: str, source: str, started: float, stored_conflicts: bool
+    ) -> IngestReport:
         con = self._con
         settings = self.settings.ingest
         conflicts = unknown_items = unknown_events = 0
@@ -187,7 +201,7 @@ class Ingestor:
             run_id = uuid.uuid4().hex[:16]
             valid = self._validate(staged, plan, types)
             if kind == "events":
-                conflicts = mark_conflicts(con, valid, self.store)
+                conflicts = mark_conflicts(con, valid, self.store if stored_conflicts else None)
                 if "item_id" in types:
                     unknown_items, unknown_events = mark_unknown_items(
                         con, valid, self.store, quarantine=settings.unknown_items == "quarantine"

@@ -39,6 +39,11 @@ EVENT_FIELDS: tuple[str, ...] = (
 
 CONFLICT_PREFIX = "conflicting duplicate"
 
+#: A batch of n events compares against every stored event when n * this >= the stored events' ``seq``;
+#: a smaller batch reads only the events of its own users (the Store interface has no lookup by event id),
+#: so a small batch's conflict on a different ``user_id`` passes as a plain duplicate.
+FULL_SCAN_RATIO = 20
+
 
 def _diff_sql(left: str, right: str) -> str:
     """SQL text listing the event fields where ``left`` and ``right`` differ ('' when none)."""
@@ -58,15 +63,21 @@ def _conflict_reason(valid: str) -> str:
     )
 
 
-def mark_conflicts(con: duckdb.DuckDBPyConnection, valid: str, store: Store) -> int:
-    """Quarantine events whose explicit ``event_id`` is stored, or seen earlier in this source, with other
-    content. Returns how many rows were marked."""
+def mark_conflicts(con: duckdb.DuckDBPyConnection, valid: str, store: Store | None) -> int:
+    """Quarantine events whose explicit ``event_id`` is stored (unless ``store`` is None), or seen earlier
+    in this source, with other content. Returns how many rows were marked."""
     explicit = f"FROM {valid} WHERE _reason IS NULL AND event_id IS NOT NULL"
     n_rows, n_ids = con.execute(f"SELECT count(*), count(DISTINCT event_id) {explicit}").fetchall()[0]
     if not n_rows:
         return 0
-    if store.max_event_seq() > 0:
-        stored = store.read_events(["event_id", *EVENT_FIELDS])
+    stored_seq = store.max_event_seq() if store is not None else 0
+    if store is not None and stored_seq > 0:
+        columns = ["event_id", *EVENT_FIELDS]
+        if n_rows * FULL_SCAN_RATIO >= stored_seq:
+            stored = store.read_events(columns)
+        else:  # a small batch against a big store: only its users' events
+            users = [r[0] for r in con.execute(f"SELECT DISTINCT user_id {explicit}").fetchall()]
+            stored = store.read_events(columns, user_ids=users)
         con.register("_stored_events", stored)
         try:
             con.execute(
@@ -93,7 +104,11 @@ def mark_unknown_items(
 ) -> tuple[int, int]:
     """Count (distinct items, events) of valid events on items absent from the catalogue; with
     ``quarantine`` those events are marked as bad rows."""
-    catalogue = store.read_items(["item_id"])
+    ids = [
+        r[0]
+        for r in con.execute(f"SELECT DISTINCT item_id FROM {valid} WHERE item_id IS NOT NULL").fetchall()
+    ]
+    catalogue = store.read_items(["item_id"], item_ids=ids)
     con.register("_catalogue_ids", catalogue)
     try:
         con.execute(
