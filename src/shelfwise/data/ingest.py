@@ -8,9 +8,12 @@ The one entry point for files, in-process tables and benchmark datasets::
     True
 
 Validation runs as SQL in an in-memory DuckDB (see :mod:`shelfwise.data.rules`), whatever the store backend;
-the validated batch is handed to :meth:`Store.write_batch`, which writes rows, quarantine and the run record
-atomically. Re-ingesting the same source changes nothing: events de-duplicate by ``event_id`` (derived from
-the row's content when the source has none), items and users by id.
+the accepted rows are handed to :meth:`Store.write_batch` in batches of ``ingest.batch_rows`` rows in source
+order, each batch writing its rows (the first also the quarantine) and a run record atomically: a crash
+keeps whole batches, and re-running the ingest completes it. Re-ingesting the same source changes nothing:
+events de-duplicate by ``event_id`` (derived from the row's content when the source has none), items and
+users by id, quarantine rows by their content (:mod:`shelfwise.data.ingest_checks`). An event repeating a
+stored or earlier ``event_id`` with other content is a conflict: quarantined, the kept event stays.
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ A source stages its rows into a DuckDB table with the file's own columns renamed
 physical line in a text file, or the 1-based row number in Parquet and in-process tables. Rows the parser itself rejects (wrong column count,
 bytes that are not UTF-8, JSON that does not parse) are returned as structural rejects with their line.
 
+A CSV line longer than DuckDB's 2 MiB reader limit does not fail the file: the reader is sized to the
+longest line, and validation quarantines the row whose field is over ``ingest.max_field_bytes``. In JSON
+Lines, id columns (:data:`ID_COLUMNS`) must hold strings; an integer is taken as its decimal text (the text a
+CSV file would hold), any other JSON type is reported in :data:`TYPE_PROBLEM` and quarantined, never
+stringified.
+
 Column names are matched case-insensitively; common aliases (``userId``, ``product_id``, ``behavior``...)
 map to canonical names, and a caller's explicit mapping (canonical name -> file column) wins over both.
 """
