@@ -316,6 +316,11 @@ def test_quarantine_list_and_export_through_the_cli(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     assert (result["quarantined"], result["conflicts"], result["unknown_items"]) == (2, 1, 1)
     run_id = result["runs"][0]["run_id"]
+    human = _cli("ingest", str(path), "--kind", "events", "--store", "st", cwd=tmp_path)
+    assert human.returncode == 0, human.stderr
+    warnings = " ".join(human.stderr.split())  # rich wraps long lines
+    assert "1 events refer to 1 item(s) not in the catalogue (accepted; setting ingest.unknown_items)" in warnings
+    assert "2 of the quarantined rows were already in quarantine" in warnings
     listed = json.loads(
         _cli("quarantine", "list", "--store", "st", "--json", "--run", run_id, cwd=tmp_path).stdout
     )
