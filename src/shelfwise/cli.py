@@ -166,7 +166,7 @@ def _ingest_warnings(r: IngestReport, unknown_policy: str) -> None:
         )
     if r.conflicts:
         err_console.print(
-            f"[yellow]warning[/] {r.source}: {r.conflicts:,} events reuse a stored event_id with different "
+            f"[yellow]warning[/] {r.source}: {r.conflicts:,} events reuse a kept event_id with different "
             f"content (quarantined; `shelfwise quarantine list --run {r.run_id}`)"
         )
     if r.quarantine_known:
