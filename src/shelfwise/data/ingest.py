@@ -222,6 +222,7 @@ class Ingestor:
                 run_id=run_id,
                 read=staged.read - known,
                 batch_duplicates=n_valid - accepted.num_rows,
+                conflicts=conflicts,
                 extra_items=extra_items,
                 batch_rows=settings.batch_rows,
             )

@@ -22,6 +22,7 @@ def write_in_batches(
     run_id: str,
     read: int,
     batch_duplicates: int,
+    conflicts: int = 0,
     extra_items: pa.Table | None,
     batch_rows: int,
 ) -> tuple[WriteResult, int]:
@@ -49,6 +50,7 @@ def write_in_batches(
             source=source,
             read=rows.num_rows + (read - accepted.num_rows if first else 0),
             batch_duplicates=batch_duplicates if first else 0,
+            conflicts=conflicts if first else 0,
             run_id=run_id,
             extra_items=extra_items if first else None,
         )
