@@ -179,8 +179,30 @@ def _ingest_result(store: Store, reports: list[IngestReport]) -> dict[str, Any]:
         "accepted": total.accepted if total else 0,
         "quarantined": total.quarantined if total else 0,
         "duplicates": total.duplicates if total else 0,
+        "conflicts": total.conflicts if total else 0,
+        "quarantine_known": total.quarantine_known if total else 0,
+        "unknown_items": total.unknown_items if total else 0,
         "runs": [r.to_dict() for r in reports],
     }
+
+
+def _ingest_warnings(r: IngestReport, unknown_policy: str) -> None:
+    """Warning lines of one ingest report: unknown items, conflicting duplicates, known quarantine."""
+    if r.unknown_items:
+        done = "quarantined" if unknown_policy == "quarantine" else "accepted"
+        err_console.print(
+            f"[yellow]warning[/] {r.source}: {r.unknown_item_events:,} events refer to {r.unknown_items:,} "
+            f"item(s) not in the catalogue ({done}; setting ingest.unknown_items)"
+        )
+    if r.conflicts:
+        err_console.print(
+            f"[yellow]warning[/] {r.source}: {r.conflicts:,} events reuse a kept event_id with different "
+            f"content (quarantined; `shelfwise quarantine list --run {r.run_id}`)"
+        )
+    if r.quarantine_known:
+        err_console.print(
+            f"{r.source}: {r.quarantine_known:,} of the quarantined rows were already in quarantine (not written again)"
+        )
 
 
 def _default_data_dir() -> Path | None:
@@ -290,6 +312,7 @@ def ingest(
             for r in reports:
                 for q in r.quarantine_sample:
                     err_console.print(f"[yellow]quarantined[/] {r.source}:{q['line']}: {q['reason']}")
+                _ingest_warnings(r, settings.ingest.unknown_items)
         if (strict or settings.ingest.strict) and result["quarantined"]:
             raise typer.Exit(1)
 
@@ -725,6 +748,9 @@ def version() -> None:
 from shelfwise.cli_serving import register as _register_serving  # noqa: E402  (commands need the options above)
 
 _register_serving(app)
+from shelfwise.cli_quarantine import register as _register_quarantine  # noqa: E402
+
+_register_quarantine(app)
 
 from shelfwise.cli_privacy import register as _register_privacy  # noqa: E402
 

@@ -51,6 +51,26 @@ class IngestSettings(Section):
     )
     min_year: int = Field(1990, description="timestamps before this year are quarantined")
     strict: bool = Field(False, description="exit non-zero when any row was quarantined")
+    max_field_bytes: int = Field(
+        2_097_152,
+        gt=0,
+        description="a row with a field longer than this (UTF-8 bytes) is quarantined; the rest of the file loads",
+    )
+    max_id_length: int = Field(
+        256, gt=0, description="ids longer than this (characters) are quarantined: the API's cap on ids"
+    )
+    rating_min: float = Field(0.0, description="lowest value of a rating (or review) event")
+    rating_max: float = Field(5.0, description="highest value of a rating (or review) event")
+    unknown_items: Literal["accept", "quarantine"] = Field(
+        "accept",
+        description="events on items absent from the catalogue: accept (counted, catalogues arrive late) or quarantine",
+    )
+    batch_rows: int = Field(
+        250_000,
+        gt=0,
+        description="accepted rows written per transaction: a crash keeps the batches written before it "
+        "(smaller batches lose less to a crash but cost more: each one de-duplicates against the whole store)",
+    )
 
 
 class PrivacySettings(Section):

@@ -238,10 +238,14 @@ def test_in_batch_duplicate_event_ids_keep_the_first(store: Store, ingestor: Ing
     rows = [
         {"event_id": "x", "user_id": "u", "item_id": "first", "type": "view", "timestamp": 1_700_000_000},
         {"event_id": "x", "user_id": "u", "item_id": "second", "type": "view", "timestamp": 1_700_000_001},
+        {"event_id": "x", "user_id": "u", "item_id": "first", "type": "view", "timestamp": 1_700_000_000},
     ]
     report = ingestor.ingest_table(pd.DataFrame(rows), "events")
-    assert (report.accepted, report.duplicates) == (1, 1)
+    # the identical repeat is a silent duplicate; the different one is a conflict, quarantined
+    assert (report.accepted, report.duplicates, report.conflicts, report.quarantined) == (1, 1, 1, 1)
     assert store.read_events(["item_id"]).column(0).to_pylist() == ["first"]
+    (reason,) = store.read_quarantine().column("reason").to_pylist()
+    assert reason.startswith("conflicting duplicate") and "item_id, timestamp" in reason
 
 
 def test_events_without_ids_get_content_ids_so_reingest_is_a_no_op(store: Store, ingestor: Ingestor) -> None:

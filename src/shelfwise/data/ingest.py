@@ -8,9 +8,12 @@ The one entry point for files, in-process tables and benchmark datasets::
     True
 
 Validation runs as SQL in an in-memory DuckDB (see :mod:`shelfwise.data.rules`), whatever the store backend;
-the validated batch is handed to :meth:`Store.write_batch`, which writes rows, quarantine and the run record
-atomically. Re-ingesting the same source changes nothing: events de-duplicate by ``event_id`` (derived from
-the row's content when the source has none), items and users by id.
+the accepted rows are handed to :meth:`Store.write_batch` in batches of ``ingest.batch_rows`` rows in source
+order, each batch writing its rows (the first also the quarantine) and a run record atomically: a crash
+keeps whole batches, and re-running the ingest completes it. Re-ingesting the same source changes nothing:
+events de-duplicate by ``event_id`` (derived from the row's content when the source has none), items and
+users by id, quarantine rows by their content (:mod:`shelfwise.data.ingest_checks`). An event repeating a
+stored or earlier ``event_id`` with other content is a conflict: quarantined, the kept event stays.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +30,38 @@ import duckdb
 import pyarrow as pa
 
 from shelfwise.config import Settings
+from shelfwise.data.ingest_checks import drop_known_quarantine, mark_conflicts, mark_unknown_items
+from shelfwise.data.ingest_report import IngestReport, merge_reports
+from shelfwise.data.ingest_write import write_in_batches
 from shelfwise.data.rules import CANONICAL, KindPlan, missing_required, plan_for
 from shelfwise.data.schema import EVENT_SCHEMA, ITEM_SCHEMA, JUDGEMENT_SCHEMA, USER_SCHEMA, Dataset
-from shelfwise.data.sources import SourceError, Staged, stage_path, stage_table, table_name
-from shelfwise.data.validation import ColumnSet, lit, q, reasons_sql
+from shelfwise.data.sources import (
+    ID_COLUMNS,
+    TYPE_PROBLEM,
+    SourceError,
+    Staged,
+    stage_path,
+    stage_table,
+    table_name,
+)
+from shelfwise.data.validation import (
+    ColumnSet,
+    Rule,
+    event_value_rules,
+    id_length_rules,
+    lit,
+    oversize_sql,
+    q,
+    reasons_sql,
+)
 from shelfwise.privacy.pseudonymise import Pseudonymiser, load_key
-from shelfwise.storage.base import QUARANTINE_SCHEMA, RecordKind, Store, ValidatedBatch
+from shelfwise.storage.base import QUARANTINE_SCHEMA, Store
 
 log = logging.getLogger(__name__)
 
 KINDS: tuple[str, ...] = ("events", "items", "users", "judgements", "sequences")
+
+_STAGING_COLUMNS = frozenset({"_rec", "_line", TYPE_PROBLEM})
 
 _STORE_SCHEMAS: dict[str, pa.Schema] = {
     "events": pa.schema([f for f in EVENT_SCHEMA if f.name != "seq"]),
@@ -45,31 +69,6 @@ _STORE_SCHEMAS: dict[str, pa.Schema] = {
     "users": USER_SCHEMA,
     "judgements": pa.schema([pa.field("judgement_id", pa.string(), nullable=False), *JUDGEMENT_SCHEMA]),
 }
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """The outcome of ingesting one source. ``read == accepted + quarantined + duplicates`` always holds."""
-
-    run_id: str
-    kind: str
-    source: str
-    read: int
-    accepted: int
-    inserted: int
-    updated: int
-    quarantined: int
-    duplicates: int
-    new_users: int = 0
-    new_items: int = 0
-    unknown_items: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-    quarantine_sample: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
 
 
 class Ingestor:
@@ -138,17 +137,29 @@ class Ingestor:
         started = time.perf_counter()
         name = table_name(kind)
         staged = stage_path(self._con, Path(path), name, mapping=mapping, canonical=CANONICAL[kind], fmt=fmt)
-        return self._finish(staged, kind, str(path), started)
+        return self._finish(staged, kind, str(path), started, True)
 
     def ingest_table(
-        self, data: Any, kind: str, *, mapping: Mapping[str, str] | None = None, source: str | None = None
+        self,
+        data: Any,
+        kind: str,
+        *,
+        mapping: Mapping[str, str] | None = None,
+        source: str | None = None,
+        stored_conflicts: bool = False,
     ) -> IngestReport:
-        """Ingest an in-process ``pyarrow.Table``, ``pandas.DataFrame`` or list of dicts."""
+        """Ingest an in-process ``pyarrow.Table``, ``pandas.DataFrame`` or list of dicts.
+
+        Events repeating an ``event_id`` of the same table with other content are always conflicts; with
+        ``stored_conflicts`` so are those differing from the stored event of that id (files always check).
+        Off by default here because a caller that fills in fields itself (the HTTP API stamps a missing
+        timestamp with the time of receipt) would turn every retry into a conflict.
+        """
         self._check_kind(kind)
         started = time.perf_counter()
         name = table_name(kind)
         staged = stage_table(self._con, data, name, mapping=mapping, canonical=CANONICAL[kind])
-        return self._finish(staged, kind, source or type(data).__name__, started)
+        return self._finish(staged, kind, source or type(data).__name__, started, stored_conflicts)
 
     def ingest_dataset(self, dataset: Dataset, *, source: str | None = None) -> list[IngestReport]:
         """Ingest every table of a :class:`Dataset` (items, users, events, judgements), then its splits."""
@@ -171,13 +182,17 @@ class Ingestor:
             raise SourceError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
 
     # -- the pipeline ------------------------------------------------------------------------------
-    def _finish(self, staged: Staged, kind: str, source: str, started: float) -> IngestReport:
+    def _finish(
+        self, staged: Staged, kind: str, source: str, started: float, stored_conflicts: bool
+    ) -> IngestReport:
         con = self._con
+        settings = self.settings.ingest
+        conflicts = unknown_items = unknown_events = 0
         try:
             types = {
                 r[0]: r[1]
                 for r in con.execute(f"DESCRIBE {staged.table}").fetchall()
-                if r[0] not in ("_rec", "_line")
+                if r[0] not in _STAGING_COLUMNS
             }
             missing = missing_required(kind, set(types))
             if missing:
@@ -185,23 +200,32 @@ class Ingestor:
                     f"{source}: {kind} need the column(s) {', '.join(missing)}; the source has "
                     f"{', '.join(types) or 'no columns'}. Rename them, or map them (CLI: --map {missing[0].split()[0]}=COLUMN)"
                 )
-            plan = plan_for(kind, ColumnSet(types), self.settings.ingest)
+            plan = plan_for(kind, ColumnSet(types), settings)
             run_id = uuid.uuid4().hex[:16]
             valid = self._validate(staged, plan, types)
+            if kind == "events":
+                conflicts = mark_conflicts(con, valid, self.store if stored_conflicts else None)
+                if "item_id" in types:
+                    unknown_items, unknown_events = mark_unknown_items(
+                        con, valid, self.store, quarantine=settings.unknown_items == "quarantine"
+                    )
             accepted, n_valid = self._accepted(valid, plan)
             quarantine = self._quarantine(staged, valid, types, run_id, kind, source)
+            fresh_quarantine, known = drop_known_quarantine(con, quarantine, self.store)
             extra_items = self._judged_items(valid) if kind == "judgements" and "title" in types else None
-            batch = ValidatedBatch(
-                kind=_record_kind(kind),
-                rows=accepted,
-                quarantine=quarantine,
+            result, batches = write_in_batches(
+                self.store,
+                accepted,
+                fresh_quarantine,
+                kind=kind,
                 source=source,
-                read=staged.read,
-                batch_duplicates=n_valid - accepted.num_rows,
                 run_id=run_id,
+                read=staged.read - known,
+                batch_duplicates=n_valid - accepted.num_rows,
+                conflicts=conflicts,
                 extra_items=extra_items,
+                batch_rows=settings.batch_rows,
             )
-            result = self.store.write_batch(batch)
         finally:
             for table in (staged.table, f"{staged.table}_v", f"{staged.table}_map"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -217,36 +241,66 @@ class Ingestor:
             duplicates=result.duplicates,
             new_users=result.new_users,
             new_items=result.new_items,
-            unknown_items=result.unknown_items,
+            unknown_items=unknown_items if kind == "events" else result.unknown_items,
             ignored_columns=plan.ignored,
             quarantine_sample=quarantine.slice(0, 5).select(["line", "reason"]).to_pylist(),
             seconds=round(time.perf_counter() - started, 3),
+            conflicts=conflicts,
+            quarantine_known=known,
+            unknown_item_events=unknown_events,
+            batches=batches,
         )
         if (
             report.read != report.accepted + report.quarantined + report.duplicates
         ):  # pragma: no cover - invariant
             raise AssertionError(f"ingest totals do not reconcile: {report}")
         log.info(
-            "%s from %s: read %s, accepted %s, quarantined %s, duplicates %s (%.2fs)",
+            "%s from %s: read %s, accepted %s, quarantined %s (%s known before, %s conflicts), "
+            "duplicates %s (%.2fs)",
             kind,
             source,
             f"{report.read:,}",
             f"{report.accepted:,}",
             f"{report.quarantined:,}",
+            f"{report.quarantine_known:,}",
+            f"{report.conflicts:,}",
             f"{report.duplicates:,}",
             report.seconds,
         )
         return report
 
+    def _extra_rules(self, plan: KindPlan, staged: Staged) -> list[Rule]:
+        """Checks beyond the per-kind plan, over the normalised columns of ``<staged>_v``: id types (JSON
+        Lines), id lengths, event values per type."""
+        settings = self.settings.ingest
+        rules = id_length_rules({c: q(c) for c in plan.columns if c in ID_COLUMNS}, settings.max_id_length)
+        if TYPE_PROBLEM in staged.columns:
+            rules.insert(0, Rule(f"{q(TYPE_PROBLEM)} IS NOT NULL", q(TYPE_PROBLEM)))
+        if plan.kind == "events":
+            rules += event_value_rules(q("type"), q("value"), settings)
+        return rules
+
     def _validate(self, staged: Staged, plan: KindPlan, types: dict[str, str]) -> str:
-        """Create ``<staged>_v``: normalised columns + ``_reason`` (NULL when valid), pseudonymised ids."""
+        """Create ``<staged>_v``: normalised columns + ``_reason`` (NULL when valid) + ``_conflict``,
+        pseudonymised ids. A row with an oversized field gets only that reason: the others may quote it.
+        The extra rules run as a second pass over the normalised columns (cheaper than re-normalising)."""
         con = self._con
         out = f"{staged.table}_v"
         select = ", ".join(f"{expr} AS {q(name)}" for name, expr in plan.columns.items())
+        oversize = oversize_sql(list(types), self.settings.ingest.max_field_bytes)
+        carried = f", {q(TYPE_PROBLEM)}" if TYPE_PROBLEM in staged.columns else ""
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, {select}, "
-            f"{reasons_sql(plan.rules)} AS _reason FROM {staged.table}"
+            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT _rec, {select}, {oversize} AS _oversize, "
+            f"{reasons_sql(plan.rules)} AS _reason, false AS _conflict{carried} FROM {staged.table}"
         )
+        extra = self._extra_rules(plan, staged)
+        if extra:
+            broken = " OR ".join(f"coalesce({r.condition}, false)" for r in extra)
+            con.execute(
+                f"UPDATE {out} SET _reason = NULLIF(concat_ws('; ', _reason, {reasons_sql(extra)}), '') "
+                f"WHERE {broken}"
+            )
+        con.execute(f"UPDATE {out} SET _reason = _oversize WHERE _oversize IS NOT NULL")
         if self._pseudonymiser is not None and "user_id" in plan.columns:
             raw = [
                 r[0]
@@ -309,7 +363,14 @@ class Ingestor:
     ) -> pa.Table:
         """Rows that broke a rule or could not be parsed: line, every reason, the raw row as JSON."""
         con = self._con
-        raw_cols = ", ".join(f"{q(c)} := s.{q(c)}" for c in types)
+        limit, text = self.settings.ingest.max_field_bytes, ColumnSet(types)
+        raw_cols = ", ".join(
+            f"{q(c)} := CASE WHEN strlen(s.{q(c)}) > {limit} THEN "
+            f"'<' || CAST(strlen(s.{q(c)}) AS VARCHAR) || ' bytes left out>' ELSE s.{q(c)} END"
+            if text.is_text(c)
+            else f"{q(c)} := s.{q(c)}"
+            for c in types
+        )
         raw = f"to_json(struct_pack({raw_cols}))" if types else "'{}'"
         if self._pseudonymiser is not None and "user_id" in types:
             raw = f"json_merge_patch({raw}, json_object('user_id', v.user_id))"
@@ -354,7 +415,9 @@ class Ingestor:
             f"SELECT {cols} FROM {valid} WHERE _reason IS NULL AND title IS NOT NULL "
             "QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _rec) = 1 ORDER BY _rec"
         ).to_arrow_table()
-        return table.cast(ITEM_SCHEMA)
+        # ``_ord`` orders the store's catalogue change log, as it does for item batches
+        ordered = table.cast(ITEM_SCHEMA)
+        return ordered.append_column("_ord", pa.array(range(1, ordered.num_rows + 1), pa.int64()))
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
@@ -365,39 +428,6 @@ def _duck_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMPTZ"
     return "VARCHAR"
-
-
-def _record_kind(kind: str) -> RecordKind:
-    if kind in ("events", "items", "users", "judgements"):
-        return kind  # type: ignore[return-value]
-    raise SourceError(f"unknown kind {kind!r}")
-
-
-def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> IngestReport:
-    """Add up several reports (e.g. the items and events of one dataset) into one."""
-    total = {
-        k: sum(getattr(r, k) for r in reports)
-        for k in (
-            "read",
-            "accepted",
-            "inserted",
-            "updated",
-            "quarantined",
-            "duplicates",
-            "new_users",
-            "new_items",
-            "unknown_items",
-        )
-    }
-    sample = [s for r in reports for s in r.quarantine_sample][:5]
-    return IngestReport(
-        run_id=",".join(r.run_id for r in reports),
-        kind=kind,
-        source=source,
-        quarantine_sample=sample,
-        seconds=round(sum(r.seconds for r in reports), 3),
-        **total,
-    )
 
 
 __all__ = ["KINDS", "IngestReport", "Ingestor", "SourceError", "lit", "merge_reports"]

@@ -5,6 +5,12 @@ A source stages its rows into a DuckDB table with the file's own columns renamed
 physical line in a text file, or the 1-based row number in Parquet and in-process tables. Rows the parser itself rejects (wrong column count,
 bytes that are not UTF-8, JSON that does not parse) are returned as structural rejects with their line.
 
+A CSV line longer than DuckDB's 2 MiB reader limit does not fail the file: the reader is sized to the
+longest line, and validation quarantines the row whose field is over ``ingest.max_field_bytes``. In JSON
+Lines, id columns (:data:`ID_COLUMNS`) must hold strings; an integer is taken as its decimal text (the text a
+CSV file would hold), any other JSON type is reported in :data:`TYPE_PROBLEM` and quarantined, never
+stringified.
+
 Column names are matched case-insensitively; common aliases (``userId``, ``product_id``, ``behavior``...)
 map to canonical names, and a caller's explicit mapping (canonical name -> file column) wins over both.
 """
@@ -131,17 +137,30 @@ def _rename_select(columns: list[str], rename: dict[str, str]) -> str:
     return ", ".join(f"{_quote(c)} AS {_quote(rename.get(c, c))}" for c in columns)
 
 
-def _count_lines(path: Path) -> int:
-    """Physical lines in a (possibly gzipped) text file; a last line without a newline counts."""
+def _scan_lines(path: Path) -> tuple[int, int]:
+    """(physical lines, bytes of the longest line) of a (possibly gzipped) text file, in one pass."""
     import gzip
 
     opener: Any = gzip.open if path.name.endswith(".gz") else open
-    count, last = 0, b"\n"
+    count, longest, run = 0, 0, 0  # run: bytes of the line still open at the end of the previous chunk
+    last = b"\n"
     with opener(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
-            count += chunk.count(b"\n")
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if ends.size:
+                longest = max(longest, run + int(ends[0]))
+                if ends.size > 1:
+                    longest = max(longest, int(np.diff(ends).max()) - 1)
+                run = len(chunk) - int(ends[-1]) - 1
+            else:
+                run += len(chunk)
+            count += int(ends.size)
             last = chunk[-1:]
-    return count + (last != b"\n")
+    return count + (last != b"\n"), max(longest, run)
+
+
+#: DuckDB's default ``max_line_size``; longer lines get a reader sized to the file (see :func:`_stage_csv`).
+CSV_LINE_LIMIT = 2_097_152
 
 
 def _stage_csv(
@@ -153,20 +172,31 @@ def _stage_csv(
 ) -> Staged:
     delim = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
     rej_t, rej_s = f"{table}_rejects", f"{table}_scans"
-    reader = (
-        f"read_csv(?, all_varchar=true, header=true, delim='{delim}', store_rejects=true, "
-        f"rejects_table='{rej_t}', rejects_scan='{rej_s}', strict_mode=true)"
-    )
-    try:
-        found = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
-        rename = resolve_columns(found, mapping, canonical)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
-            f"row_number() OVER () AS _rec FROM {reader}",
-            [str(path)],
+    n_lines, longest = _scan_lines(path)
+    # A field over DuckDB's line limit would fail the whole file: size the reader to the longest line (a
+    # record spanning lines inside quotes can be longer still: then to the whole file), and leave the
+    # verdict on oversized fields to validation (``ingest.max_field_bytes``), which quarantines that row only.
+    limits = [CSV_LINE_LIMIT] if longest < CSV_LINE_LIMIT // 2 else [2 * longest + 1024]
+    limits.append(max(limits[0], path.stat().st_size + 1024))
+    for attempt, limit in enumerate(limits):
+        reader = (
+            f"read_csv(?, all_varchar=true, header=true, delim='{delim}', store_rejects=true, "
+            f"rejects_table='{rej_t}', rejects_scan='{rej_s}', strict_mode=true, max_line_size={limit})"
         )
-    except duckdb.Error as exc:
-        raise SourceError(f"cannot read {path} as CSV: {exc}") from exc
+        try:
+            found = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
+            rename = resolve_columns(found, mapping, canonical)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {_rename_select(found, rename)}, "
+                f"row_number() OVER () AS _rec FROM {reader}",
+                [str(path)],
+            )
+            break
+        except duckdb.Error as exc:
+            if attempt + 1 < len(limits) and "line size" in str(exc).lower():
+                continue
+            message = str(exc).split("\n", 1)[0]  # the first line: later ones quote the row's content
+            raise SourceError(f"cannot read {path} as CSV: {message}") from exc
     rows = con.execute(
         f"SELECT line, first(error_type), first(error_message), first(csv_line) FROM {rej_t} GROUP BY line ORDER BY line"
     ).fetchall()
@@ -176,7 +206,7 @@ def _stage_csv(
     # quoted fields before it), shifted past the rejected lines that precede it (a merge of sorted lists).
     rejected = np.array([r.line for r in rejects], dtype=np.int64)
     shift = rejected - np.arange(len(rejected))
-    multiline = _count_lines(path) != 1 + n + len(rejects)
+    multiline = n_lines != 1 + n + len(rejects)
     embedded: np.ndarray | None = None
     if multiline:
         nl = " + ".join(
@@ -225,8 +255,43 @@ def _stage_arrow(
     return staged
 
 
-def _read_jsonl(path: Path) -> tuple[pa.Table, np.ndarray, list[Reject]]:
-    """Parse JSON Lines in Python: each object becomes a row of strings; bad lines become rejects."""
+#: Canonical columns holding ids: in JSON Lines they must be strings (integers are taken as their decimal text).
+ID_COLUMNS: frozenset[str] = frozenset(
+    {"event_id", "user_id", "item_id", "session_id", "request_id", "judgement_id"}
+)
+
+#: Column of a staged JSON Lines table naming the ids of the row that have a wrong JSON type (else NULL).
+TYPE_PROBLEM = "_type_problem"
+
+
+def _json_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _id_type_problem(name: str, v: Any) -> str | None:
+    """Why a JSON value cannot be an id, or None. Strings pass; integers pass as their decimal text (the
+    same text a CSV file would carry); floats, booleans, objects and arrays are refused, never stringified."""
+    if v is None or isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)):
+        return None
+    if isinstance(v, bool):
+        return f"{name} must be a string, got boolean {'true' if v else 'false'}"
+    if isinstance(v, float):
+        return f"{name} must be a string, got number {v!r}"[:120]
+    if isinstance(v, dict):
+        return f"{name} must be a string, got an object"
+    if isinstance(v, list):
+        return f"{name} must be a string, got an array"
+    return f"{name} must be a string, got {type(v).__name__}"
+
+
+def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[str], np.ndarray, list[Reject]]:
+    """Parse JSON Lines in Python: (objects, their keys in first-seen order, their lines, bad lines)."""
     import gzip
 
     opener: Any = gzip.open if path.name.endswith(".gz") else open
@@ -268,22 +333,23 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, np.ndarray, list[Reject]]:
             rows.append(obj)
             lines.append(number)
             keys.update(dict.fromkeys(obj))
+    return rows, list(keys), np.array(lines, dtype=np.int64), rejects
 
-    def as_text(v: Any) -> str | None:
-        if v is None:
-            return None
-        if isinstance(v, (dict, list)):
-            return json.dumps(v, ensure_ascii=False)
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return str(v)
 
-    columns = {k: pa.array([as_text(r.get(k)) for r in rows], pa.string()) for k in keys}
-    return (
-        pa.table(columns) if columns else pa.table({"_empty": pa.nulls(0)}),
-        np.array(lines, dtype=np.int64),
-        rejects,
-    )
+def _jsonl_table(
+    rows: list[dict[str, Any]], keys: list[str], mapping: Mapping[str, str] | None, canonical: tuple[str, ...]
+) -> pa.Table:
+    """Rows as a table of strings, plus :data:`TYPE_PROBLEM` when an id column holds a non-string value."""
+    columns = {k: pa.array([_json_text(r.get(k)) for r in rows], pa.string()) for k in keys}
+    rename = resolve_columns(keys, mapping, canonical)
+    id_keys = [(k, rename[k]) for k in keys if rename.get(k) in ID_COLUMNS]
+    problems: list[str | None] = []
+    for r in rows:
+        found = [p for k, name in id_keys if (p := _id_type_problem(name, r.get(k))) is not None]
+        problems.append("; ".join(found) if found else None)
+    if any(p is not None for p in problems):
+        columns[TYPE_PROBLEM] = pa.array(problems, pa.string())
+    return pa.table(columns) if columns else pa.table({"_empty": pa.nulls(len(rows))})
 
 
 def stage_path(
@@ -318,7 +384,8 @@ def stage_path(
         n = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return Staged(table, [rename.get(c, c) for c in found], n, [], line_based=False)
     if fmt == "jsonl":
-        data, lines, rejects = _read_jsonl(path)
+        rows, keys, lines, rejects = _read_jsonl(path)
+        data = _jsonl_table(rows, keys, mapping, canonical)
         staged = _stage_arrow(con, data, table, mapping, canonical, lines=lines)
         staged.rejects = rejects
         staged.read += len(rejects)

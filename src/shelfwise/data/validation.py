@@ -16,6 +16,15 @@ Normalisation (documented for users in the README):
 - ``category``: a path; levels split on ``>``, ``|``, ``»`` or `` / `` and re-joined with `` > ``.
 - ``available``: true/false, 1/0, yes/no, in_stock/out_of_stock; missing means available.
 - ``attributes``: a JSON object; an item or user file's extra columns are folded into it.
+
+Checks beyond the per-kind rules of :mod:`shelfwise.data.rules` (applied by ingestion to every kind):
+
+- a field longer than ``ingest.max_field_bytes`` (2 MiB, DuckDB's CSV line limit) quarantines its row with
+  the field's name and size only; the rest of the file loads;
+- ids longer than ``ingest.max_id_length`` (256, the API's cap) are quarantined;
+- in JSON Lines an id must be a string; an integer is taken as its decimal text (what a CSV holds), while
+  a float, boolean, object or array is quarantined rather than stringified;
+- event values per type (:func:`event_value_rules`).
 """
 
 from __future__ import annotations
@@ -138,6 +147,63 @@ def time_range_rules(expr: str, name: str, settings: IngestSettings) -> list[Rul
         Rule(
             f"{expr} > now() + to_seconds({settings.max_future_seconds})",
             f"'{name} ' || CAST({expr} AS VARCHAR) || ' is in the future'",
+        ),
+    ]
+
+
+def oversize_sql(columns: list[str], limit: int) -> str:
+    """SQL text naming every field longer than ``limit`` UTF-8 bytes with its size (NULL when none is).
+
+    The reason never quotes the field: a 3 MB description must not travel into logs and reports.
+    """
+    if not columns:
+        return "NULL::VARCHAR"
+    parts = ", ".join(
+        f"CASE WHEN strlen(CAST({q(c)} AS VARCHAR)) > {limit} THEN "
+        f"{lit(f'field {c} is ')} || CAST(strlen(CAST({q(c)} AS VARCHAR)) AS VARCHAR) || "
+        f"{lit(f' bytes, over the limit of {limit} bytes (ingest.max_field_bytes)')} END"
+        for c in columns
+    )
+    return f"NULLIF(concat_ws('; ', {parts}), '')"
+
+
+def id_length_rules(exprs: dict[str, str], cap: int) -> list[Rule]:
+    """Rules quarantining ids longer than ``cap`` characters (the API's cap), without quoting them."""
+    return [
+        Rule(
+            f"length({expr}) > {cap}",
+            f"{lit(f'{name} is ')} || CAST(length({expr}) AS VARCHAR) || "
+            f"{lit(f' characters long, over the limit of {cap} (ingest.max_id_length)')}",
+        )
+        for name, expr in exprs.items()
+    ]
+
+
+def event_value_rules(etype: str, value: str, settings: IngestSettings) -> list[Rule]:
+    """What ``value`` means per event type, checked: a purchase's price paid or quantity is >= 0, a
+    rating (and a review's stars, when given) lies within ``rating_min..rating_max``, an add_to_cart quantity
+    is > 0, a view or click value is null or >= 0. ``etype`` is the canonical type expression."""
+    v = f"CAST({value} AS VARCHAR)"
+    lo, hi = settings.rating_min, settings.rating_max
+    scale = f"{lo:g}..{hi:g}"
+    return [
+        Rule(
+            f"{etype} = 'purchase' AND {value} < 0",
+            f"'purchase value ' || {v} || ' is negative (price paid or quantity must be >= 0)'",
+        ),
+        Rule(f"{etype} = 'rating' AND {value} IS NULL", "'rating event without a value'"),
+        Rule(
+            f"{etype} IN ('rating', 'review') AND ({value} < {lo} OR {value} > {hi})",
+            f"{etype} || ' value ' || {v} || "
+            f"{lit(f' is outside the rating scale {scale} (ingest.rating_min / ingest.rating_max)')}",
+        ),
+        Rule(
+            f"{etype} = 'add_to_cart' AND {value} <= 0",
+            f"'add_to_cart quantity ' || {v} || ' must be > 0'",
+        ),
+        Rule(
+            f"{etype} IN ('view', 'click') AND {value} < 0",
+            f"{etype} || ' value ' || {v} || ' must be empty or >= 0'",
         ),
     ]
 

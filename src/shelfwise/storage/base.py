@@ -48,6 +48,8 @@ class ValidatedBatch:
         batch_duplicates: rows dropped because an earlier row of the same batch had the same id.
         run_id: identifier of this ingestion run, shared by the quarantine rows.
         extra_items: for judgements, catalogue rows derived from the judged products (may be empty).
+        conflicts: of the quarantined rows, events whose ``event_id`` was kept with other content (for the
+            run record; a backend without the column ignores it).
     """
 
     kind: RecordKind
@@ -58,6 +60,7 @@ class ValidatedBatch:
     batch_duplicates: int
     run_id: str
     extra_items: pa.Table | None = None
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)
