@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Local PostgreSQL 15 + Redis 7 for development and CI (Debian's packages, no containers).
+# Local PostgreSQL 15 + Redis 7 (Debian's packages, no containers) and a two-node Ray cluster on 127.0.0.1
+# (scripts/ray_local_cluster.py, with the project's venv) for development and CI.
 #
 #   scripts/dev_services.sh start    # idempotent: starts what is not running, prints the URLs to export
 #   scripts/dev_services.sh status   # what runs (stderr), and the URLs (stdout: eval "$(... start)" works)
@@ -20,6 +21,8 @@ REDIS_PORT=${SHELFWISE_REDIS_PORT:-6380}
 PG_DATA="$PG_DIR/data"
 PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+RAY_DIR=${SHELFWISE_RAY_DIR:-/tmp/shelfwise-ray}
+RAY_PYTHON=${SHELFWISE_RAY_PYTHON:-$(dirname "$0")/../.venv/bin/python}
 
 die() { echo "dev_services: $*" >&2; exit 2; }
 
@@ -69,26 +72,49 @@ start_redis() {
   fi
 }
 
+ray_running() { [ -s "$RAY_DIR/address" ] && [ -s "$RAY_DIR/pid" ] && kill -0 "$(cat "$RAY_DIR/pid")" 2>/dev/null; }
+
+start_ray() {
+  # optional: needs ray in the venv (pip install -e '.[dev]' or '.[ray]'); without it the Ray tests skip
+  if ! "$RAY_PYTHON" -c "import ray" >/dev/null 2>&1; then
+    echo "dev_services: no ray in $RAY_PYTHON (pip install 'shelfwise[ray]'): the Ray tests will be skipped" >&2
+    return 0
+  fi
+  mkdir -p "$RAY_DIR"
+  if ! ray_running; then
+    rm -f "$RAY_DIR/address"
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 nohup "$RAY_PYTHON" "$(dirname "$0")/ray_local_cluster.py" --nodes 2 \
+      --address-file "$RAY_DIR/address" >"$RAY_DIR/cluster.log" 2>&1 &
+    echo $! >"$RAY_DIR/pid"
+    for _ in $(seq 240); do [ -s "$RAY_DIR/address" ] && break; sleep 0.5; done
+    ray_running || die "the Ray cluster did not start, see $RAY_DIR/cluster.log"
+  fi
+}
+
 print_urls() {
   echo "export SHELFWISE_TEST_POSTGRES=$PG_URL"
   echo "export SHELFWISE_TEST_REDIS=$REDIS_URL"
+  if ray_running; then echo "export SHELFWISE_TEST_RAY=$(cat "$RAY_DIR/address")"; fi
 }
 
 case "${1:-}" in
   start)
     start_pg
     start_redis
+    start_ray
     print_urls
     ;;
   stop)
     if pg_running; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null; fi
     if redis_running; then redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null || true; fi
+    if ray_running; then kill "$(cat "$RAY_DIR/pid")" && rm -f "$RAY_DIR/pid"; fi
     echo "stopped"
     ;;
   status)
     status=0
     if pg_running; then echo "postgresql: running on 127.0.0.1:$PG_PORT ($PG_DATA)" >&2; else echo "postgresql: stopped" >&2; status=3; fi
     if redis_running; then echo "redis: running on 127.0.0.1:$REDIS_PORT" >&2; else echo "redis: stopped" >&2; status=3; fi
+    if ray_running; then echo "ray: running at $(cat "$RAY_DIR/address")" >&2; else echo "ray: stopped" >&2; fi
     print_urls
     exit $status
     ;;
