@@ -27,6 +27,7 @@ from shelfwise.config import Settings
 from shelfwise.evaluation.categories import item_categories
 from shelfwise.evaluation.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.evaluate import evaluate_ranking
+from shelfwise.evaluation.fairness import fairness_list_metrics
 from shelfwise.evaluation.metrics import get_metric
 from shelfwise.evaluation.ranking import top_k_items
 from shelfwise.evaluation.registry import EvalRecommender, build_recommender
@@ -121,7 +122,7 @@ def _metric_names(settings: Settings) -> list[str]:
     return [f"{m}@{k}" for k in settings.evaluation.ks for m in ("ndcg", "hr", "mrr")]
 
 
-def _list_metrics(data: RecommendData, k: int) -> list[Any]:
+def _list_metrics(data: RecommendData, k: int, targets: np.ndarray | None = None) -> list[Any]:
     counts = np.asarray(data.ranking.train_valid.sum(axis=0)).ravel()
     metrics = [
         get_metric(f"coverage@{k}", n_items=data.n_items),
@@ -136,6 +137,7 @@ def _list_metrics(data: RecommendData, k: int) -> list[Any]:
             get_metric(f"ild_category@{k}", categories=cats),
             get_metric(f"miscalibration@{k}", categories=cats),
         ]
+    metrics += fairness_list_metrics(data.items, data.n_items, k, targets, counts)  # exposure fairness
     return metrics
 
 
@@ -186,7 +188,7 @@ def _evaluate_part(
         tie_break_seed=ev.tie_break_seed,
     )
     list_seconds = time.perf_counter() - t0
-    for metric in _list_metrics(data, k_list):
+    for metric in _list_metrics(data, k_list, targets):
         metrics[metric.name] = float(metric.compute(top, history))
     return ModelRun(
         model=model.name,
@@ -276,7 +278,7 @@ def reranked_metrics(
             for name in ("ndcg", "hr", "mrr"):
                 metrics[f"{name}@{k}"] = float(get_metric(f"{name}@{k}").compute(ranks))
     k_list = max(k for k in ev.ks if k <= cfg.k) if any(k <= cfg.k for k in ev.ks) else cfg.k
-    for metric in _list_metrics(data, k_list):
+    for metric in _list_metrics(data, k_list, inputs.targets):
         metrics[metric.name] = float(metric.compute(lists, inputs.history))
     return metrics, lists
 
