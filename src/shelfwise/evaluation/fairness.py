@@ -164,7 +164,7 @@ class LongTailShare(ListMetric):
         if not 0.0 < head_fraction < 1.0:
             raise ValueError("head_fraction must be in (0, 1)")
         counts = np.asarray(item_counts, dtype=np.float64).ravel()
-        n_head = int(round(head_fraction * counts.size))
+        n_head = round(head_fraction * counts.size)
         head = np.argsort(-counts, kind="stable")[:n_head]
         self.tail = np.ones(counts.size, dtype=bool)
         self.tail[head] = False
@@ -189,7 +189,9 @@ def item_brands(items: Any) -> np.ndarray | None:
             return codes.astype(np.int32)
     if "attributes" not in cols:
         return None
-    paths = [json.loads(a).get("attribute_ids", []) if a else [] for a in items.column("attributes").to_pylist()]
+    paths = [
+        json.loads(a).get("attribute_ids", []) if a else [] for a in items.column("attributes").to_pylist()
+    ]
     later = {a for ids in paths for a in ids[1:]}
     lead = [ids[0] if ids and ids[0] not in later else -1 for ids in paths]
     if all(b == -1 for b in lead):

@@ -27,7 +27,7 @@ from shelfwise.config import Settings
 from shelfwise.evaluation.categories import item_categories
 from shelfwise.evaluation.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.evaluate import evaluate_ranking
-from shelfwise.evaluation.fairness import fairness_list_metrics
+from shelfwise.evaluation.fairness import fairness_list_metrics, item_brands
 from shelfwise.evaluation.metrics import get_metric
 from shelfwise.evaluation.ranking import top_k_items
 from shelfwise.evaluation.registry import EvalRecommender, build_recommender
@@ -250,7 +250,10 @@ def rerank_catalog(data: RecommendData, method: str) -> Any:
         raise ValueError(f"rerank.method={method} needs item vectors: run `shelfwise build` first")
     if method in ("calibrated", "xquad") and cats is None:
         raise ValueError(f"rerank.method={method} needs item categories; this catalogue has none")
-    return ItemCatalog(embeddings=data.item_vectors, categories=cats)
+    brands = item_brands(data.items)
+    if method == "fair_exposure" and brands is None:
+        raise ValueError("rerank.method=fair_exposure needs item brands; this catalogue has none")
+    return ItemCatalog(embeddings=data.item_vectors, categories=cats, brands=brands)
 
 
 def reranked_metrics(
@@ -260,10 +263,12 @@ def reranked_metrics(
     from shelfwise.evaluation.metrics import ranks_from_lists
     from shelfwise.rerank import RerankPipeline
     from shelfwise.rerank.batch import rerank_top_items
+    from shelfwise.rerank.fair import FairExposureLedger
 
     ev, cfg = settings.evaluation, settings.rerank
+    ledger = FairExposureLedger(data.n_items) if cfg.method == "fair_exposure" else None  # across the batch
     lists = rerank_top_items(
-        RerankPipeline(cfg),
+        RerankPipeline(cfg, exposure=ledger),
         inputs.items[:, : cfg.candidates],  # inputs computed for more candidates serve fewer too
         inputs.scores[:, : cfg.candidates],
         catalog,
@@ -293,7 +298,7 @@ def _reranked_run(
     t0 = time.perf_counter()
     metrics, _ = reranked_metrics(inputs, data, settings, catalog)
     seconds = inputs.seconds + time.perf_counter() - t0
-    label = f"{base.model}+{cfg.method}@{cfg.diversity:g}"
+    label = f"{base.model}+{cfg.method}@{cfg.fairness if cfg.method == 'fair_exposure' else cfg.diversity:g}"
     return ModelRun(
         label,
         base.part,
