@@ -68,7 +68,9 @@ def main() -> None:
         return {k: float(m[k]) for k in KEYS if k in m}, time.perf_counter() - t0
 
     base, base_s = measure(RerankConfig(method="none", candidates=args.candidates))
-    rows: list[dict[str, Any]] = [{"setting": "none", **base, "ndcg_change_%": 0.0, "brand_gini_change_%": 0.0}]
+    rows: list[dict[str, Any]] = [
+        {"setting": "none", **base, "ndcg_change_%": 0.0, "brand_gini_change_%": 0.0}
+    ]
     log.info("none: %s (%.0f s)", base, base_s)
     for f in (float(x) for x in args.grid.split(",")):
         m, secs = measure(RerankConfig(method="fair_exposure", fairness=f, candidates=args.candidates))
