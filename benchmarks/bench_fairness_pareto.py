@@ -32,7 +32,7 @@ from shelfwise.storage import open_store
 
 log = logging.getLogger("bench_fairness_pareto")
 
-GRID = (0.0, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
+GRID = (0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
 KEYS = (
     "ndcg@10",
     "hr@10",
@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=200)
     ap.add_argument("--cache", default=None)
     ap.add_argument("--grid", default=",".join(map(str, GRID)))
+    ap.add_argument("--merit", default="max", help="rerank.fairness_merit values to sweep, e.g. max,sum")
+    ap.add_argument("--sum-grid", default="0.1,0.5,1.0", help="fairness levels for merit=sum")
     ap.add_argument("--name", default="fairness_pareto")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -72,10 +74,18 @@ def main() -> None:
         {"setting": "none", **base, "ndcg_change_%": 0.0, "brand_gini_change_%": 0.0}
     ]
     log.info("none: %s (%.0f s)", base, base_s)
-    for f in (float(x) for x in args.grid.split(",")):
-        m, secs = measure(RerankConfig(method="fair_exposure", fairness=f, candidates=args.candidates))
+    sweeps = [
+        (merit, float(x))
+        for merit in args.merit.split(",")
+        for x in (args.grid if merit == "max" else args.sum_grid).split(",")
+    ]
+    for merit, f in sweeps:
+        cfg = RerankConfig(
+            method="fair_exposure", fairness=f, fairness_merit=merit, candidates=args.candidates
+        )
+        m, secs = measure(cfg)
         row = {
-            "setting": f"fair_exposure@{f:g}",
+            "setting": f"fair_exposure@{f:g}" + ("" if merit == "max" else f" (merit={merit})"),
             **m,
             "ndcg_change_%": 100.0 * (m["ndcg@10"] / base["ndcg@10"] - 1.0),
             "brand_gini_change_%": 100.0

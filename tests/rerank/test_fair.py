@@ -70,12 +70,14 @@ def test_the_knob_moves_exposure_monotonically() -> None:
     assert shares[0] - shares[-1] > 0.05
 
 
-def test_exposure_follows_merit_not_equality() -> None:
-    # brand 1's items are far less relevant: fair exposure must not hand it half of the attention
-    scores = np.array([1.0] * 5 + [0.5] * 4 + [0.0])  # min-max relevance: merit 5 vs 2, brand 0 holds 5/7
+@pytest.mark.parametrize(("merit", "expected"), [("max", 1 / 1.5), ("sum", 5 / 7)])
+def test_exposure_follows_merit_not_equality(merit: str, expected: float) -> None:
+    # brand 1's items are far less relevant: fair exposure must not hand it half of the attention.
+    # min-max relevance: brand 0 = 1 x 5, brand 1 = 0.5 x 4 + 0; best item per brand 1 vs 0.5, or sums 5 vs 2
+    scores = np.array([1.0] * 5 + [0.5] * 4 + [0.0])
     ledger = FairExposureLedger(10)
     lists = rerank_top_items(
-        RerankPipeline(RerankConfig(method="fair_exposure", fairness=1.0, k=1)),
+        RerankPipeline(RerankConfig(method="fair_exposure", fairness=1.0, k=1, fairness_merit=merit)),
         np.tile(ITEMS, (300, 1)),
         np.tile(scores, (300, 1)),
         SHOP,
@@ -84,7 +86,7 @@ def test_exposure_follows_merit_not_equality() -> None:
     )
     _, merit = ledger.brand_totals(BRANDS)
     merit_share = merit[0] / merit.sum()
-    assert merit_share == pytest.approx(5 / 7)
+    assert merit_share == pytest.approx(expected)
     assert _share_brand0(lists) == pytest.approx(merit_share, abs=0.02)
 
 

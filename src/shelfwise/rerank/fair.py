@@ -4,8 +4,9 @@ A single list cannot be fair to brands: ten slots, hundreds of brands, and near-
 time give one brand the top slot in every list (Singh & Joachims 2018). Fairness is therefore *amortised*
 (Biega, Gummadi & Weikum 2018): a :class:`FairExposureLedger` keeps, per item, the cumulative **exposure**
 ``E`` it received (position-weighted, ``1 / log2(1 + rank)``, as the harness's fairness metrics) and the
-cumulative **merit** ``R`` it earned (its relevance in each request's candidates, scaled so that a request hands
-out as much merit as its list has exposure). Per brand ``b``, the deficit is
+cumulative **merit** ``R`` it earned (by default the relevance of each brand's best candidate in a request,
+``rerank.fairness_merit="max"``, or every candidate's relevance, ``"sum"``; scaled so that a request hands out
+as much merit as its list has exposure). Per brand ``b``, the deficit is
 
     ``d_b = R_b / sum R - E_b / sum E``  (positive: under-exposed for its relevance).
 
@@ -39,7 +40,14 @@ from shelfwise.rerank.catalog import ItemCatalog
 from shelfwise.rerank.exposure import ExposureCounter, LiveExposure
 from shelfwise.rerank.greedy import Diversifier, GreedyState, SelectionProblem
 
-__all__ = ["FairExposure", "FairExposureLedger", "FairSelectionProblem", "LiveFairExposure", "fair_problem"]
+__all__ = [
+    "FairExposure",
+    "FairExposureLedger",
+    "FairSelectionProblem",
+    "LiveFairExposure",
+    "brand_merit",
+    "fair_problem",
+]
 
 
 def _weights(n: int) -> np.ndarray:
@@ -142,8 +150,13 @@ def fair_problem(
     items: np.ndarray,
     catalog: ItemCatalog,
     k: int,
+    merit: str = "max",
 ) -> SelectionProblem:
     """The fair-exposure view of ``problem``; records this request's merit in ``ledger``.
+
+    ``merit="max"``: a brand's merit in a request is the relevance of its best candidate (a brand with 30
+    candidates earns no more than one with a single equally relevant item: the brand, not its catalogue
+    size, is what the shopper may want); ``"sum"``: every candidate's relevance counts.
 
     Without a :class:`FairExposureLedger`, brands or fairness, ``problem`` is returned unchanged (relevance
     order; the selection notes say why).
@@ -153,10 +166,10 @@ def fair_problem(
     items = np.asarray(items, dtype=np.int64)
     ledger.grow(int(catalog.brands.size))
     rel = np.asarray(problem.relevance, dtype=np.float64)
-    ledger.observe_merit(items, rel, k)
     brands = np.asarray(catalog.brands, dtype=np.int64)
-    e_all, r_all = ledger.brand_totals(brands)
     cand_brand = brands[items]
+    ledger.observe_merit(items, brand_merit(rel, cand_brand) if merit == "max" else rel, k)
+    e_all, r_all = ledger.brand_totals(brands)
     local, inverse = np.unique(cand_brand[cand_brand >= 0], return_inverse=True)
     brand_of = np.full(items.size, -1, dtype=np.int64)
     brand_of[cand_brand >= 0] = inverse
@@ -170,6 +183,25 @@ def fair_problem(
         total_exposure=float(e_all.sum()),
         total_merit=float(r_all.sum()),
     )
+
+
+def brand_merit(relevance: np.ndarray, brand_of: np.ndarray) -> np.ndarray:
+    """Relevance kept only on each brand's best candidate (ties: the first); unknown-brand items keep theirs.
+
+    Example:
+        >>> brand_merit(np.array([0.2, 0.9, 0.5, 0.4]), np.array([0, 0, 1, -1])).tolist()
+        [0.0, 0.9, 0.5, 0.4]
+    """
+    rel = np.asarray(relevance, dtype=np.float64)
+    b = np.asarray(brand_of, dtype=np.int64)
+    out = np.where(b < 0, rel, 0.0)
+    known = np.flatnonzero(b >= 0)
+    if known.size:
+        order = known[np.lexsort((-rel[known], b[known]))]  # by brand, best first
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = b[order[1:]] != b[order[:-1]]
+        out[order[first]] = rel[order[first]]
+    return out
 
 
 class _FairState(GreedyState):

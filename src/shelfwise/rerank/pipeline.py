@@ -171,7 +171,9 @@ class RerankPipeline(Reranker):
             **self._exposure_terms(cfg, exposure or self.exposure, items),
         )
         if cfg.method == "fair_exposure":  # brand exposure vs merit across requests (shelfwise.rerank.fair)
-            problem = fair_problem(problem, cfg.fairness, exposure or self.exposure, items, cat, k)
+            problem = fair_problem(
+                problem, cfg.fairness, exposure or self.exposure, items, cat, k, cfg.fairness_merit
+            )
         diversifier = build_diversifier(cfg.method, cfg.diversity)
         plan = self._plan(cfg, diversifier, problem, ro, candidates, k, mix)
         notes = [*ro.notes, *plan.selection.notes]
