@@ -12,11 +12,14 @@ as much merit as its list has exposure). Per brand ``b``, the deficit is
 
 Method ``fair_exposure`` fills the list greedily with the gain
 
-    ``(1 - f) rel(i) + f * max(d_b(i), 0) / max_c max(d_c, 0)``,  ``f = rerank.fairness`` in ``[0, 1]``,
+    ``(1 - f) rel(i) + f * m_b(i)``,  ``m_b = clip(1 - (E_b / sum E) / (R_b / sum R), 0, 1)``,  ``f = rerank.fairness``,
 
-the boost scaled so the most under-exposed brand among the candidates gets 1; each pick adds its slot's
-exposure to its brand before the next slot is scored (one brand cannot take every slot of one list). ``f = 0``
-is relevance order exactly; items of unknown brand get no boost. The caller records what was served
+``m_b`` being the share of its deserved exposure brand ``b`` is missing (1: none received; 0: at or above its
+due), a scale-free boost that many under-exposed brands hold at once, so relevance still decides among them.
+Only a brand's first item in a list is boosted, and each pick adds its slot's exposure to its brand before
+the next slot is scored (a brand is lifted into one slot, it does not flood the list). ``f = 0`` is relevance
+order exactly; items of unknown brand get no boost. (A boost normalised by the largest deficit, tried first,
+handed whole lists to one brand at a time and raised the brand Gini on Beauty.) The caller records what was served
 (:meth:`FairExposureLedger.record`, as for every :class:`~shelfwise.rerank.exposure.ExposureCounter`): offline
 :func:`~shelfwise.rerank.batch.rerank_top_items` does it row by row; online :class:`LiveFairExposure` keeps one
 ledger per surface with the half-life of :class:`~shelfwise.rerank.exposure.LiveExposure`.
@@ -215,6 +218,7 @@ class _FairState(GreedyState):
             self.exposure = np.asarray(fair.brand_exposure, dtype=np.float64).copy()
             self.merit_share = _share(np.asarray(fair.brand_merit, dtype=np.float64))
             self.total_exposure = fair.total_exposure
+            self.listed = np.zeros(self.exposure.size, dtype=bool)
         self.slot = 0
         self.boost = np.zeros_like(self.rel)
 
@@ -222,12 +226,15 @@ class _FairState(GreedyState):
         if self.f <= 0:
             return self.rel
         exp_share = self.exposure / self.total_exposure if self.total_exposure > 0 else 0 * self.exposure
-        deficit = np.clip(self.merit_share - exp_share, 0.0, None)
-        top = deficit.max(initial=0.0)
+        # the share of its deserved exposure a brand is missing: 1 = none received, 0 = at or above its due
+        missing = np.where(
+            self.merit_share > 0, 1.0 - exp_share / np.where(self.merit_share > 0, self.merit_share, 1.0), 0.0
+        )
+        missing = np.clip(missing, 0.0, 1.0)
+        missing[self.listed] = 0.0  # a brand is boosted into one slot of a list, not all of them
         known = self.brand_of >= 0
         self.boost = np.zeros_like(self.rel)
-        if top > 0:
-            self.boost[known] = deficit[self.brand_of[known]] / top
+        self.boost[known] = missing[self.brand_of[known]]
         return (1.0 - self.f) * self.rel + self.f * self.boost
 
     def take(self, j: int) -> None:
@@ -236,6 +243,7 @@ class _FairState(GreedyState):
         if self.f > 0 and self.brand_of[j] >= 0:  # totals are over items of known brand
             self.total_exposure += w
             self.exposure[int(self.brand_of[j])] += w
+            self.listed[int(self.brand_of[j])] = True
 
     def terms(self, j: int, gains: np.ndarray) -> dict[str, float]:
         return {"relevance": float(self.rel[j]), "brand_boost": float(self.boost[j]), "gain": float(gains[j])}
