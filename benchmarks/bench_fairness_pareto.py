@@ -52,8 +52,10 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=200)
     ap.add_argument("--cache", default=None)
     ap.add_argument("--grid", default=",".join(map(str, GRID)))
-    ap.add_argument("--merit", default="max", help="rerank.fairness_merit values to sweep, e.g. max,sum")
-    ap.add_argument("--sum-grid", default="0.1,0.5,1.0", help="fairness levels for merit=sum")
+    ap.add_argument(
+        "--merit", default="max", help="rerank.fairness_merit values to sweep, e.g. max,sum,equal"
+    )
+    ap.add_argument("--sum-grid", default="0.1,0.5,1.0", help="fairness levels for merit=sum / equal")
     ap.add_argument("--name", default="fairness_pareto")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -71,7 +71,7 @@ def test_the_knob_moves_exposure_monotonically() -> None:
     assert shares[0] - shares[-1] > 0.05
 
 
-@pytest.mark.parametrize(("merit", "expected"), [("max", 1 / 1.5), ("sum", 5 / 7)])
+@pytest.mark.parametrize(("merit", "expected"), [("max", 1 / 1.5), ("sum", 5 / 7), ("equal", 0.5)])
 def test_exposure_follows_merit_not_equality(merit: str, expected: float) -> None:
     # brand 1's items are far less relevant: fair exposure must not hand it half of the attention.
     # min-max relevance: brand 0 = 1 x 5, brand 1 = 0.5 x 4 + 0; best item per brand 1 vs 0.5, or sums 5 vs 2

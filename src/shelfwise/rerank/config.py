@@ -152,9 +152,9 @@ class RerankConfig(Section):
         le=1.0,
         description="method fair_exposure: 0 = relevance order, 1 = brand exposure by merit only",
     )
-    fairness_merit: Literal["max", "sum"] = Field(
+    fairness_merit: Literal["max", "sum", "equal"] = Field(
         "max",
-        description="fair_exposure: a brand's merit per request = its best candidate's relevance, or the sum",
+        description="fair_exposure: a brand's merit per request = its best candidate's relevance, the sum, or 1",
     )
     k: int = Field(10, ge=1, description="list length")
     candidates: int = Field(200, ge=1, description="candidates the harness hands the re-ranker per user")

@@ -159,7 +159,8 @@ def fair_problem(
 
     ``merit="max"``: a brand's merit in a request is the relevance of its best candidate (a brand with 30
     candidates earns no more than one with a single equally relevant item: the brand, not its catalogue
-    size, is what the shopper may want); ``"sum"``: every candidate's relevance counts.
+    size, is what the shopper may want); ``"sum"``: every candidate's relevance counts; ``"equal"``: every
+    brand among the candidates earns the same (exposure by presence, whatever the relevance).
 
     Without a :class:`FairExposureLedger`, brands or fairness, ``problem`` is returned unchanged (relevance
     order; the selection notes say why).
@@ -171,7 +172,11 @@ def fair_problem(
     rel = np.asarray(problem.relevance, dtype=np.float64)
     brands = np.asarray(catalog.brands, dtype=np.int64)
     cand_brand = brands[items]
-    ledger.observe_merit(items, brand_merit(rel, cand_brand) if merit == "max" else rel, k)
+    if merit == "max":
+        rel = brand_merit(rel, cand_brand)
+    elif merit == "equal":
+        rel = brand_merit(np.ones_like(rel), cand_brand)
+    ledger.observe_merit(items, rel, k)
     e_all, r_all = ledger.brand_totals(brands)
     local, inverse = np.unique(cand_brand[cand_brand >= 0], return_inverse=True)
     brand_of = np.full(items.size, -1, dtype=np.int64)
