@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from shelfwise.config import load_settings
+from shelfwise.data.ingest import Ingestor
+from shelfwise.data.synthetic import SyntheticShop
 from shelfwise.evaluation.fairness import (
     BrandExposureVsRelevance,
     GiniBrandExposure,
@@ -18,6 +24,7 @@ from shelfwise.evaluation.fairness import (
     position_weights,
 )
 from shelfwise.evaluation.metrics import get_metric
+from shelfwise.storage import Store
 
 W2 = 1 / math.log2(3)  # weight of rank 2
 W3 = 1 / math.log2(4)  # weight of rank 3 (= 0.5)
@@ -112,3 +119,44 @@ def test_item_brands_from_column_and_from_attribute_paths() -> None:
         "brand_exposure_vs_relevance@10",
         "long_tail_share@10",
     ]
+
+
+def test_cli_evaluate_reports_fairness_and_a_fair_reranked_row(store: Store, shop: SyntheticShop) -> None:
+    """`shelfwise evaluate --json --set rerank.method=fair_exposure --set rerank.fairness=F`, end to end."""
+    Ingestor(store, load_settings(environ={})).ingest_dataset(shop.dataset)
+    folder = store.url.removeprefix("duckdb://")
+    store.close()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shelfwise",
+            "evaluate",
+            "--store",
+            folder,
+            "--models",
+            "popularity",
+            "--json",
+            "--set",
+            "rerank.method=fair_exposure",
+            "--set",
+            "rerank.fairness=1",
+            "--set",
+            "rerank.candidates=100",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    models = json.loads(proc.stdout)["models"]
+    assert set(models) == {"popularity", "popularity+fair_exposure@1"}
+    raw, fair = models["popularity"], models["popularity+fair_exposure@1"]
+    for row in (raw, fair):
+        assert {"ndcg@10", "gini_item_exposure@10", "gini_brand_exposure@10", "long_tail_share@10"} <= set(
+            row
+        )
+        assert "brand_exposure_vs_relevance@10" in row
+    # popularity shows everyone the same ten items: fair exposure spreads attention over the brands
+    assert fair["gini_brand_exposure@10"] < raw["gini_brand_exposure@10"] - 0.05
+    assert fair["brand_exposure_vs_relevance@10"] < raw["brand_exposure_vs_relevance@10"]
