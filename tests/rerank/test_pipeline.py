@@ -36,6 +36,7 @@ def test_public_api_is_all() -> None:
         "explain",
         "exploration",
         "exposure",
+        "fair",
         "greedy",
         "mmr",
         "pipeline",

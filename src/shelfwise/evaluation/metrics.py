@@ -28,6 +28,12 @@ from shelfwise.evaluation.beyond_accuracy import (
     Novelty,
     gini_coefficient,
 )
+from shelfwise.evaluation.fairness import (
+    BrandExposureVsRelevance,
+    GiniBrandExposure,
+    GiniItemExposure,
+    LongTailShare,
+)
 from shelfwise.evaluation.metric_base import (
     NOT_RANKED,
     ClassificationMetric,
@@ -44,14 +50,18 @@ __all__ = [
     "NDCG",
     "NOT_RANKED",
     "BrandExposure",
+    "BrandExposureVsRelevance",
     "CategoryILD",
     "ClassificationMetric",
     "Coverage",
     "Gini",
+    "GiniBrandExposure",
+    "GiniItemExposure",
     "HitRate",
     "IntraListDiversity",
     "ListMetric",
     "LogLoss",
+    "LongTailShare",
     "Metric",
     "Miscalibration",
     "Novelty",
@@ -81,6 +91,10 @@ _BY_NAME: dict[str, type[Metric]] = {
         Gini,
         Miscalibration,
         BrandExposure,
+        GiniItemExposure,
+        GiniBrandExposure,
+        BrandExposureVsRelevance,
+        LongTailShare,
     )
 }
 
@@ -90,7 +104,8 @@ def get_metric(name: str, **side_info: Any) -> Metric:
 
     Args:
         name: ``base`` or ``base@k`` (case-insensitive); bases: hr, recall, ndcg, mrr, map, auc, gauc,
-            logloss, coverage, ild, ild_category, novelty, gini, miscalibration, brand_exposure.
+            logloss, coverage, ild, ild_category, novelty, gini, miscalibration, brand_exposure,
+            gini_item_exposure, gini_brand_exposure, brand_exposure_vs_relevance, long_tail_share.
         **side_info: constructor arguments of list metrics (``n_items``, ``embeddings``, ``categories``,
             ``item_counts``, ``brands``, ``alpha``).
 

@@ -27,6 +27,7 @@ from shelfwise.config import Settings
 from shelfwise.evaluation.categories import item_categories
 from shelfwise.evaluation.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.evaluate import evaluate_ranking
+from shelfwise.evaluation.fairness import fairness_list_metrics, item_brands
 from shelfwise.evaluation.metrics import get_metric
 from shelfwise.evaluation.ranking import top_k_items
 from shelfwise.evaluation.registry import EvalRecommender, build_recommender
@@ -121,7 +122,7 @@ def _metric_names(settings: Settings) -> list[str]:
     return [f"{m}@{k}" for k in settings.evaluation.ks for m in ("ndcg", "hr", "mrr")]
 
 
-def _list_metrics(data: RecommendData, k: int) -> list[Any]:
+def _list_metrics(data: RecommendData, k: int, targets: np.ndarray | None = None) -> list[Any]:
     counts = np.asarray(data.ranking.train_valid.sum(axis=0)).ravel()
     metrics = [
         get_metric(f"coverage@{k}", n_items=data.n_items),
@@ -136,6 +137,7 @@ def _list_metrics(data: RecommendData, k: int) -> list[Any]:
             get_metric(f"ild_category@{k}", categories=cats),
             get_metric(f"miscalibration@{k}", categories=cats),
         ]
+    metrics += fairness_list_metrics(data.items, data.n_items, k, targets, counts)  # exposure fairness
     return metrics
 
 
@@ -186,7 +188,7 @@ def _evaluate_part(
         tie_break_seed=ev.tie_break_seed,
     )
     list_seconds = time.perf_counter() - t0
-    for metric in _list_metrics(data, k_list):
+    for metric in _list_metrics(data, k_list, targets):
         metrics[metric.name] = float(metric.compute(top, history))
     return ModelRun(
         model=model.name,
@@ -248,7 +250,10 @@ def rerank_catalog(data: RecommendData, method: str) -> Any:
         raise ValueError(f"rerank.method={method} needs item vectors: run `shelfwise build` first")
     if method in ("calibrated", "xquad") and cats is None:
         raise ValueError(f"rerank.method={method} needs item categories; this catalogue has none")
-    return ItemCatalog(embeddings=data.item_vectors, categories=cats)
+    brands = item_brands(data.items)
+    if method == "fair_exposure" and brands is None:
+        raise ValueError("rerank.method=fair_exposure needs item brands; this catalogue has none")
+    return ItemCatalog(embeddings=data.item_vectors, categories=cats, brands=brands)
 
 
 def reranked_metrics(
@@ -258,10 +263,12 @@ def reranked_metrics(
     from shelfwise.evaluation.metrics import ranks_from_lists
     from shelfwise.rerank import RerankPipeline
     from shelfwise.rerank.batch import rerank_top_items
+    from shelfwise.rerank.fair import FairExposureLedger
 
     ev, cfg = settings.evaluation, settings.rerank
+    ledger = FairExposureLedger(data.n_items) if cfg.method == "fair_exposure" else None  # across the batch
     lists = rerank_top_items(
-        RerankPipeline(cfg),
+        RerankPipeline(cfg, exposure=ledger),
         inputs.items[:, : cfg.candidates],  # inputs computed for more candidates serve fewer too
         inputs.scores[:, : cfg.candidates],
         catalog,
@@ -276,7 +283,7 @@ def reranked_metrics(
             for name in ("ndcg", "hr", "mrr"):
                 metrics[f"{name}@{k}"] = float(get_metric(f"{name}@{k}").compute(ranks))
     k_list = max(k for k in ev.ks if k <= cfg.k) if any(k <= cfg.k for k in ev.ks) else cfg.k
-    for metric in _list_metrics(data, k_list):
+    for metric in _list_metrics(data, k_list, inputs.targets):
         metrics[metric.name] = float(metric.compute(lists, inputs.history))
     return metrics, lists
 
@@ -291,7 +298,7 @@ def _reranked_run(
     t0 = time.perf_counter()
     metrics, _ = reranked_metrics(inputs, data, settings, catalog)
     seconds = inputs.seconds + time.perf_counter() - t0
-    label = f"{base.model}+{cfg.method}@{cfg.diversity:g}"
+    label = f"{base.model}+{cfg.method}@{cfg.fairness if cfg.method == 'fair_exposure' else cfg.diversity:g}"
     return ModelRun(
         label,
         base.part,

@@ -15,6 +15,8 @@ dpp        ``theta rel(i) + (1 - theta) log d_i^2`` ``theta = 1 - d`` (Chen et a
 calibrated ``(1 - lam) rel(i) - lam KL(p || q~)``  ``lam = d`` (Steck 2018)
 xquad      ``(1 - lam) rel(i) + lam p(c_i) [c_i new]`` ``lam = d`` (xQuAD over the user's categories)
 coverage   ``(1 - lam) rel(i) + lam / (1 + x_i)``    ``lam = d`` (``x_i`` = the item's exposure so far)
+fair_exp.  ``(1 - f) rel(i) + f boost(brand_i)``      ``f = fairness`` (its own knob; ``diversity`` unused):
+                                                 amortised brand exposure vs merit, :mod:`.fair`
 ========== ==================================== =====================================================
 
 ``rel`` is the candidates' relevance scaled to ``[0, 1]`` (``relevance="minmax"``: min-max of the scores;
@@ -42,7 +44,7 @@ from shelfwise.config_base import Section
 
 __all__ = ["CapsConfig", "ExplorationConfig", "Method", "RerankConfig", "RuleConfig"]
 
-Method = Literal["none", "mmr", "dpp", "calibrated", "xquad", "coverage"]
+Method = Literal["none", "mmr", "dpp", "calibrated", "xquad", "coverage", "fair_exposure"]
 Relevance = Literal["minmax", "rank", "softmax"]
 
 
@@ -140,8 +142,20 @@ class ExplorationConfig(Section):
 class RerankConfig(Section):
     """Re-ranking: rules -> diversity method -> exploration (see the module docstring for the knob)."""
 
-    method: Method = Field("none", description="diversity method: none, mmr, dpp, calibrated or xquad")
+    method: Method = Field(
+        "none", description="re-ranking method: none, mmr, dpp, calibrated, xquad, coverage or fair_exposure"
+    )
     diversity: float = Field(0.0, ge=0.0, le=1.0, description="0 = pure relevance, 1 = maximal diversity")
+    fairness: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="method fair_exposure: 0 = relevance order, 1 = brand exposure by merit only",
+    )
+    fairness_merit: Literal["max", "sum", "equal"] = Field(
+        "max",
+        description="fair_exposure: a brand's merit per request = its best candidate's relevance, the sum, or 1",
+    )
     k: int = Field(10, ge=1, description="list length")
     candidates: int = Field(200, ge=1, description="candidates the harness hands the re-ranker per user")
     relevance: Relevance = Field("minmax", description="relevance scaling: minmax, rank or softmax")
@@ -197,6 +211,8 @@ class RerankConfig(Section):
             return {"theta": theta, "alpha": theta / (2.0 * (1.0 - theta)) if theta < 1 else float("inf")}
         if self.method in ("calibrated", "xquad", "coverage"):
             return {"lambda": d}
+        if self.method == "fair_exposure":
+            return {"fairness": self.fairness}
         return {}
 
     def with_knob(self, **changes: Any) -> RerankConfig:

@@ -45,6 +45,7 @@ from shelfwise.rerank.config import RerankConfig
 from shelfwise.rerank.explain import claims_for, render
 from shelfwise.rerank.exploration import ExplorationPick, Explorer
 from shelfwise.rerank.exposure import ExposureCounter
+from shelfwise.rerank.fair import fair_problem
 from shelfwise.rerank.greedy import RelevanceOrder, Selection, SelectionProblem
 from shelfwise.rerank.quotas import SlotConstraints
 from shelfwise.rerank.registry import build_diversifier
@@ -169,6 +170,10 @@ class RerankPipeline(Reranker):
             mmr_redundancy=cfg.mmr_redundancy,
             **self._exposure_terms(cfg, exposure or self.exposure, items),
         )
+        if cfg.method == "fair_exposure":  # brand exposure vs merit across requests (shelfwise.rerank.fair)
+            problem = fair_problem(
+                problem, cfg.fairness, exposure or self.exposure, items, cat, k, cfg.fairness_merit
+            )
         diversifier = build_diversifier(cfg.method, cfg.diversity)
         plan = self._plan(cfg, diversifier, problem, ro, candidates, k, mix)
         notes = [*ro.notes, *plan.selection.notes]
@@ -211,6 +216,8 @@ class RerankPipeline(Reranker):
     def uses_exposure(cfg: RerankConfig) -> bool:
         """Whether ``cfg`` reads exposure counts (method ``coverage``, or a ``coverage`` weight), with the
         knob above 0."""
+        if cfg.method == "fair_exposure":
+            return cfg.fairness > 0
         uses = cfg.method == "coverage" or (cfg.method != "none" and cfg.coverage > 0)
         return uses and cfg.diversity > 0
 

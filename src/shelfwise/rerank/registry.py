@@ -13,6 +13,7 @@ from __future__ import annotations
 from shelfwise.rerank.calibration import CalibratedGreedy
 from shelfwise.rerank.dpp import DPP
 from shelfwise.rerank.exposure import CoverageGreedy
+from shelfwise.rerank.fair import FairExposure
 from shelfwise.rerank.greedy import Diversifier, RelevanceOrder
 from shelfwise.rerank.mmr import MMR
 from shelfwise.rerank.quotas import XQuAD
@@ -26,6 +27,7 @@ DIVERSIFIERS: dict[str, type[Diversifier]] = {
     "calibrated": CalibratedGreedy,
     "xquad": XQuAD,
     "coverage": CoverageGreedy,
+    "fair_exposure": FairExposure,  # knob: rerank.fairness (see shelfwise.rerank.fair)
 }
 
 
