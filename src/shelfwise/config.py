@@ -84,6 +84,11 @@ class PrivacySettings(Section):
         "SHELFWISE_PSEUDONYMISE_KEY",
         description="environment variable holding the key; else the key file pseudonymise.key in $SHELFWISE_CONFIG_DIR (default ~/.config/shelfwise), outside the store",
     )
+    scrub_pii: bool = Field(
+        True,
+        description="replace e-mails, phones, card numbers, IBANs, national ids and street addresses in free "
+        "text (search queries, user attributes, quarantined raw rows) by typed placeholders on ingestion",
+    )
     dp: DPSettings = Field(default_factory=DPSettings)
 
 

@@ -30,7 +30,12 @@ import duckdb
 import pyarrow as pa
 
 from shelfwise.config import Settings
-from shelfwise.data.ingest_checks import drop_known_quarantine, mark_conflicts, mark_unknown_items
+from shelfwise.data.ingest_checks import (
+    drop_known_quarantine,
+    mark_conflicts,
+    mark_unknown_items,
+    scrub_free_text,
+)
 from shelfwise.data.ingest_report import IngestReport, merge_reports
 from shelfwise.data.ingest_write import write_in_batches
 from shelfwise.data.rules import CANONICAL, KindPlan, missing_required, plan_for
@@ -187,7 +192,7 @@ class Ingestor:
     ) -> IngestReport:
         con = self._con
         settings = self.settings.ingest
-        conflicts = unknown_items = unknown_events = 0
+        conflicts = unknown_items = unknown_events = pii = 0
         try:
             types = {
                 r[0]: r[1]
@@ -211,6 +216,8 @@ class Ingestor:
                     )
             accepted, n_valid = self._accepted(valid, plan)
             quarantine = self._quarantine(staged, valid, types, run_id, kind, source)
+            if self.settings.privacy.scrub_pii:
+                accepted, quarantine, pii = scrub_free_text(kind, accepted, quarantine)
             fresh_quarantine, known = drop_known_quarantine(con, quarantine, self.store)
             extra_items = self._judged_items(valid) if kind == "judgements" and "title" in types else None
             result, batches = write_in_batches(
@@ -249,6 +256,7 @@ class Ingestor:
             quarantine_known=known,
             unknown_item_events=unknown_events,
             batches=batches,
+            pii_scrubbed=pii,
         )
         if (
             report.read != report.accepted + report.quarantined + report.duplicates

@@ -156,3 +156,23 @@ def drop_known_quarantine(
     known = pc.is_in(quarantine_keys(con, quarantine), value_set=quarantine_keys(con, stored))
     fresh = quarantine.filter(pc.invert(known))
     return fresh, quarantine.num_rows - fresh.num_rows
+
+
+#: free-text columns scrubbed of PII on the way in, per record kind (catalogue text is the shop's own)
+SCRUBBED_COLUMNS: dict[str, tuple[str, ...]] = {"events": ("query",), "users": ("attributes",)}
+
+
+def scrub_free_text(kind: str, accepted: pa.Table, quarantine: pa.Table) -> tuple[pa.Table, pa.Table, int]:
+    """Accepted rows and quarantined raw lines with PII replaced by typed placeholders
+    (:func:`shelfwise.privacy.pii.scrub_table`); returns both tables and the number of spans replaced."""
+    from shelfwise.privacy.pii import scrub_table
+
+    spans = 0
+    columns = SCRUBBED_COLUMNS.get(kind, ())
+    if columns and accepted.num_rows:
+        accepted, counts = scrub_table(accepted, columns)
+        spans += sum(counts["total"].values())
+    if quarantine.num_rows:
+        quarantine, counts = scrub_table(quarantine, ["raw"])
+        spans += sum(counts["total"].values())
+    return accepted, quarantine, spans

@@ -36,6 +36,7 @@ class IngestReport:
     quarantine_known: int = 0
     unknown_item_events: int = 0
     batches: int = 1
+    pii_scrubbed: int = 0  # PII spans replaced by placeholders in free text (privacy.scrub_pii)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -59,6 +60,7 @@ def merge_reports(reports: list[IngestReport], *, kind: str, source: str) -> Ing
             "conflicts",
             "quarantine_known",
             "unknown_item_events",
+            "pii_scrubbed",
         )
     }
     sample = [s for r in reports for s in r.quarantine_sample][:5]

@@ -322,8 +322,16 @@ def scrub_table(
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             raise TypeError(f"column {name!r} is {col.type}, not a string column: cannot scrub it")
         before = col.to_pylist()
-        after, counts = sc.scrub_many(before)
-        changed += sum(1 for a, b in zip(before, after, strict=True) if a != b)
+        # every detector needs a digit or an "@": only those values go through the (slow) matchers
+        import pyarrow.compute as pc
+
+        candidates = pc.fill_null(pc.match_substring_regex(col, "[0-9@]"), False).to_pylist()
+        picked = [i for i, c in enumerate(candidates) if c]
+        scrubbed, counts = sc.scrub_many([before[i] for i in picked])
+        after = list(before)
+        for i, value in zip(picked, scrubbed, strict=True):
+            after[i] = value
+        changed += sum(1 for i in picked if after[i] != before[i])
         per_column[name] = counts
         total.update(counts)
         table = table.set_column(table.column_names.index(name), name, pa.array(after, type=col.type))
