@@ -112,3 +112,27 @@ def test_the_check_names_module_and_line(tmp_path: Path, source: str, line: int,
     )
     found = upward_imports(root, ("retrieval",), UPPER)
     assert found == [f"shelfwise/retrieval/deep/mod.py:{line}: shelfwise.retrieval.deep.mod imports {name}"]
+
+
+def shared_constant_definitions(root: Path, name: str) -> list[str]:
+    """``"path:line"`` of every module-level assignment to ``name`` under ``root``."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    return found
+
+
+def test_event_weights_have_one_home() -> None:
+    """Search, ranking, retrieval and profiles weigh events alike: only ``data/schema.py`` defines them."""
+    found = shared_constant_definitions(SRC, "EVENT_WEIGHTS")
+    assert [f.split(":")[0] for f in found] == ["shelfwise/data/schema.py"], found
