@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.retrieval.history import EventLog
 
 OUT = Path(__file__).resolve().parent / "results"

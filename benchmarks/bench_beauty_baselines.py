@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from shelfwise.evaluation import LeaveOneOut, RankingData, evaluate_ranking
+from shelfwise.encoded import LeaveOneOut, RankingData
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.retrieval.baselines import ALS, ItemKNN, Popularity, Recommender
 
 log = logging.getLogger("bench_beauty_baselines")

@@ -45,8 +45,9 @@ from typing import Any
 import numpy as np
 
 from shelfwise.data.datasets import load_dataset
+from shelfwise.encoded import GivenSplit, LeaveOneOut, RankingData, Split
 from shelfwise.encoders import EncoderConfig, build_encoder
-from shelfwise.evaluation import GivenSplit, LeaveOneOut, RankingData, Split, get_metric, rank_targets
+from shelfwise.metrics import get_metric, rank_targets
 from shelfwise.models.sequential import (
     SequentialConfig,
     fit_on_split,
@@ -187,7 +188,7 @@ def measure(
 
 def own_history_top1(scorer: Any, users: np.ndarray, history: Any) -> float:
     """Share of users whose top-ranked item is one of their own history items (history rankable)."""
-    from shelfwise.evaluation import top_k_items
+    from shelfwise.metrics import top_k_items
 
     top = top_k_items(scorer.score, users, 1, history=history)[:, 0]
     return float(np.mean([history[r, int(t)] > 0 for r, t in enumerate(top)]))
@@ -314,8 +315,9 @@ def fit_source(name: str, split: Split, data: RankingData) -> Any:
     import pyarrow as pa
 
     from shelfwise.config import load_settings
-    from shelfwise.evaluation.data import RecommendData
-    from shelfwise.retrieval.sources_registry import SourceModel, build_source
+    from shelfwise.encoded.data import RecommendData
+    from shelfwise.evaluation.source_models import SourceModel
+    from shelfwise.retrieval.sources_registry import build_source
 
     ds = load_dataset("amazon-beauty", DATA)
     assert ds.items is not None

@@ -38,10 +38,10 @@ import numpy as np
 
 from _common import RESULTS, write_results
 from shelfwise.config import Settings
-from shelfwise.evaluation import NDCG, ranks_from_lists
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
+from shelfwise.encoded.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.registry import build_recommender
 from shelfwise.evaluation.runner import RerankInputs, rerank_catalog, rerank_inputs, reranked_metrics
+from shelfwise.metrics import NDCG, ranks_from_lists
 from shelfwise.rerank import RerankConfig
 from shelfwise.storage import open_store
 

@@ -6,7 +6,7 @@ its top ``--candidates`` items per test user are computed once (cached with ``--
 path (:func:`shelfwise.evaluation.runner.reranked_metrics`, what ``shelfwise evaluate --set
 rerank.method=fair_exposure --set rerank.fairness=F`` runs), one :class:`~shelfwise.rerank.fair.FairExposureLedger`
 over all test users in row order. The baseline is ``method=none`` on the same candidates in the same run.
-Brands on Beauty: the leading id of the attribute path (:func:`shelfwise.evaluation.fairness.item_brands`).
+Brands on Beauty: the leading id of the attribute path (:func:`shelfwise.metrics.fairness.item_brands`).
 
 Goal (issue "Privacy and fairness by design"): brand-exposure Gini -30% at <= 2% NDCG@10 loss.
 
@@ -25,7 +25,7 @@ from typing import Any
 from _common import write_results
 from bench_diversity_tradeoff import load_inputs
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import load_recommend_data
+from shelfwise.encoded.data import load_recommend_data
 from shelfwise.evaluation.runner import rerank_catalog, reranked_metrics
 from shelfwise.rerank import RerankConfig
 from shelfwise.storage import open_store

@@ -34,11 +34,12 @@ from typing import Any
 import numpy as np
 
 from shelfwise.config import load_settings
-from shelfwise.evaluation import get_metric, rank_targets
-from shelfwise.evaluation.data import load_recommend_data
+from shelfwise.encoded.data import load_recommend_data
+from shelfwise.evaluation.source_models import SourceModel
+from shelfwise.metrics import get_metric, rank_targets
 from shelfwise.models.finetune.config import FinetuneConfig
 from shelfwise.models.finetune.source import TwoTowerTextSource
-from shelfwise.retrieval.sources_registry import SourceModel, build_source
+from shelfwise.retrieval.sources_registry import build_source
 from shelfwise.storage import open_store
 
 log = logging.getLogger("bench_lora_text")

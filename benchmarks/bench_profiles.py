@@ -49,7 +49,8 @@ from shelfwise.config import load_settings
 from shelfwise.data.datasets import load_dataset
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.synthetic import BAND_NAMES, make_shop
-from shelfwise.evaluation import AUC, LeaveOneOut, RankingData, evaluate_ranking
+from shelfwise.encoded import LeaveOneOut, RankingData
+from shelfwise.metrics import AUC, evaluate_ranking
 from shelfwise.profiles import ItemCatalog, ProfileConfig, ProfileRetriever, ProfileService, ProfileUpdater
 from shelfwise.profiles.builder import build_states, decode_events, iter_events, review_signals_from_dataset
 from shelfwise.profiles.builder import seconds as builder_seconds

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from shelfwise.evaluation import evaluate_ranking
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
+from shelfwise.encoded.data import RecommendData, load_recommend_data
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.ranking import (
     FeatureRequest,
     LGBMConfig,

@@ -40,14 +40,15 @@ import numpy as np
 
 from _sources_report import COLD_ITEMS, markdown, order_diagnostics, tuning_summary
 from shelfwise.config import load_settings
-from shelfwise.evaluation import evaluate_ranking
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
+from shelfwise.encoded.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.runner import run_recommend
+from shelfwise.evaluation.source_models import SourceModel
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.retrieval.base import CandidateSource, UserContext
 from shelfwise.retrieval.cf import ALSSource
 from shelfwise.retrieval.history import EventLog
 from shelfwise.retrieval.scoring import ScoredSource, batch_top_k
-from shelfwise.retrieval.sources_registry import SOURCE_NAMES, SourceModel, build_source
+from shelfwise.retrieval.sources_registry import SOURCE_NAMES, build_source
 from shelfwise.storage import open_store
 
 log = logging.getLogger("bench_sources")

@@ -7,7 +7,8 @@ import pytest
 
 from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
-from shelfwise.evaluation.search_runner import merged_judgements, run_search
+from shelfwise.encoded.judgements import merged_judgements
+from shelfwise.evaluation.search_runner import run_search
 from shelfwise.storage import Store
 
 PRODUCTS = [

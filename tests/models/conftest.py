@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("torch")
 
 from shelfwise.data.synthetic import BRANDS, CATEGORIES, SyntheticShop
-from shelfwise.evaluation import LeaveOneOut, RankingData, Split
+from shelfwise.encoded import LeaveOneOut, RankingData, Split
 from shelfwise.models.sequential import SequentialConfig, SequentialRecommender, fit_on_split
 
 #: Small and fast: a few seconds of training on one thread.

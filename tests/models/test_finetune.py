@@ -13,7 +13,7 @@ pytest.importorskip("transformers")
 from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.synthetic import make_shop
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
+from shelfwise.encoded.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.registry import recommender_names
 from shelfwise.models.finetune import (
     FinetuneConfig,

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from shelfwise.evaluation import IdIndex, LeaveOneOut
+from shelfwise.encoded import IdIndex, LeaveOneOut
 from shelfwise.models.sequential import AugmentConfig, SequenceBatcher, pad_left, sequences_from_split
 from shelfwise.models.sequential.data import IGNORE, augment_sequence, concat_sequences
 

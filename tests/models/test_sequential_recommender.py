@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shelfwise.evaluation import evaluate_ranking
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.models.sequential import SequentialRecommender, sequences_from_split
 from shelfwise.retrieval.baselines import Popularity
 from tests.models.conftest import ShopData, train_tiny

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 
 from shelfwise.data.synthetic import SyntheticShop
-from shelfwise.evaluation import LeaveOneOut, RankingData, evaluate_ranking
+from shelfwise.encoded import LeaveOneOut, RankingData
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.profiles import ItemCatalog, ProfileRetriever
 from shelfwise.retrieval.baselines import Popularity
 

@@ -39,7 +39,7 @@ def test_sentiment_agrees_with_star_ratings() -> None:
 
     folder = require_data("amazon-reviews-2018")
     from shelfwise.data.datasets import load_dataset
-    from shelfwise.evaluation import AUC
+    from shelfwise.metrics import AUC
     from shelfwise.profiles.builder import review_signals_from_dataset
 
     ds = load_dataset("amazon-reviews-2018", folder.parent)

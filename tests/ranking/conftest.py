@@ -9,7 +9,7 @@ import pytest
 from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.synthetic import SyntheticShop
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
+from shelfwise.encoded.data import RecommendData, load_recommend_data
 from shelfwise.ranking import LGBMConfig, RankerConfig, RecommenderSource
 from shelfwise.retrieval.baselines import ALS, ItemKNN, Popularity
 from shelfwise.storage import open_store

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from shelfwise.evaluation.splits import LeakageError
+from shelfwise.encoded.splits import LeakageError
 from shelfwise.ranking import ConversionConfig, LGBMConfig
 from shelfwise.ranking.conversion import build_windows, cut_seconds, run_conversion
 

@@ -6,9 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.interactions import RankingData
-from shelfwise.evaluation.splits import LeakageError, Split
+from shelfwise.encoded.data import RecommendData
+from shelfwise.encoded.interactions import RankingData
+from shelfwise.encoded.splits import LeakageError, Split
 from shelfwise.ranking import (
     FeatureConfig,
     FeatureSet,

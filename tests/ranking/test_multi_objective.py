@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from shelfwise.evaluation.metrics import get_metric
+from shelfwise.metrics import get_metric
 from shelfwise.ranking import (
     ExpectedValueRanker,
     FeatureConfig,

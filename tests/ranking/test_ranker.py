@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shelfwise.evaluation import evaluate_ranking
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.ranking import (
     FLOOR,
     HarnessModel,

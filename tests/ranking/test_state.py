@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.interactions import IdIndex
+from shelfwise.encoded.data import RecommendData
+from shelfwise.encoded.interactions import IdIndex
 from shelfwise.ranking import EventBatch, FeatureState, ItemAttributes, StateEvent, fit_state
 from shelfwise.ranking.events import TYPE_INDEX
 

@@ -8,11 +8,13 @@ import pytest
 from shelfwise.config import Settings, load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.synthetic import SyntheticShop
-from shelfwise.evaluation import evaluate_ranking, registry
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
+from shelfwise.evaluation import registry
+from shelfwise.evaluation.ranker_model import RankerEvalModel
 from shelfwise.evaluation.registry import recommender_names
 from shelfwise.evaluation.runner import run_recommend
-from shelfwise.ranking import HarnessModel, RankerEvalModel, baseline_sources, fit_ranked_pipeline
+from shelfwise.metrics import evaluate_ranking
+from shelfwise.ranking import HarnessModel, baseline_sources, fit_ranked_pipeline
 from shelfwise.storage import Store
 
 from .conftest import make_sources, small_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shelfwise.evaluation.beyond_accuracy import Coverage
+from shelfwise.metrics.beyond_accuracy import Coverage
 from shelfwise.rerank import (
     CandidateList,
     ExposureCounter,

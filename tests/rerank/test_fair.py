@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from shelfwise.evaluation.fairness import GiniBrandExposure
+from shelfwise.metrics.fairness import GiniBrandExposure
 from shelfwise.rerank import CandidateList, ItemCatalog, RerankConfig, RerankPipeline, build_diversifier
 from shelfwise.rerank.batch import rerank_top_items
 from shelfwise.rerank.fair import FairExposure, FairExposureLedger, LiveFairExposure

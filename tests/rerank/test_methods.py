@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from shelfwise.evaluation import Miscalibration
+from shelfwise.metrics import Miscalibration
 from shelfwise.rerank import DPP, MMR, CalibratedGreedy, XQuAD, build_diversifier, kl_miscalibration
 from shelfwise.rerank.greedy import SelectionProblem
 

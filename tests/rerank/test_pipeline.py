@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 import shelfwise.rerank as rerank
-from shelfwise.evaluation import CategoryILD, IntraListDiversity, Miscalibration
+from shelfwise.metrics import CategoryILD, IntraListDiversity, Miscalibration
 from shelfwise.rerank import (
     CandidateList,
     ItemCatalog,

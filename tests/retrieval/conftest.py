@@ -13,10 +13,10 @@ import pytest
 from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.synthetic import SyntheticShop
+from shelfwise.encoded.data import RecommendData, load_recommend_data
+from shelfwise.encoded.interactions import RankingData
+from shelfwise.encoded.splits import Split
 from shelfwise.encoders.base import Encoder, TextKind
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
-from shelfwise.evaluation.interactions import RankingData
-from shelfwise.evaluation.splits import Split
 from shelfwise.storage import Store, open_store
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.retrieval.base import UserContext
 from shelfwise.retrieval.cf import ALSSource, ALSSourceConfig
 from shelfwise.retrieval.content import ContentConfig, ContentSource, ProfileSource, TextProfileConfig

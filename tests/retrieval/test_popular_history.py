@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shelfwise.data.sequences import SYNTHETIC_EPOCH
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.retrieval.base import UserContext
 from shelfwise.retrieval.history import DAY, EventLog, RecencyConfig, TimedContext, train_only, weigh_history
 from shelfwise.retrieval.popular import PopularConfig, PopularSource, TrendingConfig, TrendingSource

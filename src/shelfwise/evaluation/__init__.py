@@ -1,84 +1,34 @@
-"""shelfwise.evaluation: offline evaluation harness (splits, metrics, full ranking, evaluation results).
+"""shelfwise.evaluation: the offline harness (experiment runners, model adapters, reports).
+
+It sits on top of every other layer and drives the same pipelines the service runs: named models
+(:mod:`~shelfwise.evaluation.registry`, adapters such as :mod:`~shelfwise.evaluation.shelfwise_model`) are
+fitted on a split of the store's events (:mod:`shelfwise.encoded`) and scored with the metrics of
+:mod:`shelfwise.metrics`; :func:`run_recommend` / :func:`run_search` return one comparison table.
 
 Typical flow::
 
-    split = LeaveOneOut().split(events)                       # frozen Split, leakage-checked
-    data = RankingData.from_split(split)                      # dense ids, CSR matrices, targets
-    model = ALS(factors=256).fit(data.train_valid)            # shelfwise.retrieval.baselines
-    result = evaluate_ranking(model, data.test_users, data.test_targets,
-                              data.train_valid[data.test_users], ["ndcg@10", "hr@10"])
-    result.protocol.label()  # 'test, full ranking, history rankable, random ties (seed 0)'
+    result = run_recommend(store, ["popularity", "als", "shelfwise"], settings)
+    write_reports(result, store.path / "reports" / "recommend")
+
+Nothing below this package imports it (``tests/test_layers.py`` checks).
 """
 
 from __future__ import annotations
 
-from shelfwise.evaluation.evaluate import EvaluationResult, ScoringModel, evaluate_ranking
-from shelfwise.evaluation.interactions import IdIndex, RankingData, interaction_matrix, targets_by_user
-from shelfwise.evaluation.metrics import (
-    AUC,
-    GAUC,
-    MAP,
-    MRR,
-    NDCG,
-    NOT_RANKED,
-    BrandExposure,
-    CategoryILD,
-    ClassificationMetric,
-    Coverage,
-    Gini,
-    HitRate,
-    IntraListDiversity,
-    ListMetric,
-    LogLoss,
-    Metric,
-    Miscalibration,
-    Novelty,
-    RankingMetric,
-    Recall,
-    get_metric,
-    ranks_from_lists,
+from shelfwise.evaluation.registry import (
+    EvalRecommender,
+    build_recommender,
+    recommender_names,
+    register_recommender,
 )
-from shelfwise.evaluation.ranking import Protocol, RankResult, rank_targets, top_k_items
-from shelfwise.evaluation.splits import ByQuery, GivenSplit, LeakageError, LeaveOneOut, Split, TemporalSplit
+from shelfwise.evaluation.runner import ExperimentResult, ModelRun, run_recommend
 
 __all__ = [
-    "AUC",
-    "GAUC",
-    "MAP",
-    "MRR",
-    "NDCG",
-    "NOT_RANKED",
-    "BrandExposure",
-    "ByQuery",
-    "CategoryILD",
-    "ClassificationMetric",
-    "Coverage",
-    "EvaluationResult",
-    "Gini",
-    "GivenSplit",
-    "HitRate",
-    "IdIndex",
-    "IntraListDiversity",
-    "LeakageError",
-    "LeaveOneOut",
-    "ListMetric",
-    "LogLoss",
-    "Metric",
-    "Miscalibration",
-    "Novelty",
-    "Protocol",
-    "RankResult",
-    "RankingData",
-    "RankingMetric",
-    "Recall",
-    "ScoringModel",
-    "Split",
-    "TemporalSplit",
-    "evaluate_ranking",
-    "get_metric",
-    "interaction_matrix",
-    "rank_targets",
-    "ranks_from_lists",
-    "targets_by_user",
-    "top_k_items",
+    "EvalRecommender",
+    "ExperimentResult",
+    "ModelRun",
+    "build_recommender",
+    "recommender_names",
+    "register_recommender",
+    "run_recommend",
 ]

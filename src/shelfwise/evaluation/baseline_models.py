@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.evaluation.registry import Part, register_recommender
 from shelfwise.retrieval.baselines import ALS, ItemKNN, Popularity, Recommender
 

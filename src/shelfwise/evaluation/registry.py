@@ -2,21 +2,29 @@
 
 A recommendation model here is anything with ``name``, ``fit(data, part)``, ``score(users, history)`` and
 ``params()``; it is built from the settings tree, so ``--set models.als.factors=128`` reaches it.
-New models register with :func:`register_recommender` (one line where the model is defined or wired).
+New models register with :func:`register_recommender` in an adapter module of this package (the
+harness imports downward; models never import the harness), listed in ``_PLUGINS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import Part, RecommendData
 
-Part = Literal["train", "train_valid"]
+__all__ = [
+    "EvalRecommender",
+    "Part",
+    "RecommenderFactory",
+    "build_recommender",
+    "recommender_names",
+    "register_recommender",
+]
 
 
 class EvalRecommender(Protocol):
@@ -69,9 +77,9 @@ def build_recommender(name: str, settings: Settings) -> EvalRecommender:
 _PLUGINS = (
     "shelfwise.evaluation.baseline_models",
     "shelfwise.evaluation.profile_model",
-    "shelfwise.retrieval.sources_registry",
-    "shelfwise.ranking.training",
-    "shelfwise.recommend.evaluation",
+    "shelfwise.evaluation.source_models",
+    "shelfwise.evaluation.ranker_model",
+    "shelfwise.evaluation.shelfwise_model",
 )
 
 

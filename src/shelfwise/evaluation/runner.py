@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from shelfwise.config import Settings
+from shelfwise.encoded.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.categories import item_categories
-from shelfwise.evaluation.data import RecommendData, load_recommend_data
-from shelfwise.evaluation.evaluate import evaluate_ranking
-from shelfwise.evaluation.fairness import fairness_list_metrics, item_brands
-from shelfwise.evaluation.metrics import get_metric
-from shelfwise.evaluation.ranking import top_k_items
 from shelfwise.evaluation.registry import EvalRecommender, build_recommender
+from shelfwise.metrics import get_metric
+from shelfwise.metrics.fairness import fairness_list_metrics, item_brands
+from shelfwise.metrics.evaluate import evaluate_ranking
+from shelfwise.metrics.ranking import top_k_items
 from shelfwise.storage import Store
 
 log = logging.getLogger(__name__)
@@ -260,7 +260,7 @@ def reranked_metrics(
     inputs: RerankInputs, data: RecommendData, settings: Settings, catalog: Any
 ) -> tuple[dict[str, float], np.ndarray]:
     """Re-rank ``inputs`` by ``settings.rerank``; the metrics and the ``(n_users, k)`` lists."""
-    from shelfwise.evaluation.metrics import ranks_from_lists
+    from shelfwise.metrics import ranks_from_lists
     from shelfwise.rerank import RerankPipeline
     from shelfwise.rerank.batch import rerank_top_items
     from shelfwise.rerank.fair import FairExposureLedger

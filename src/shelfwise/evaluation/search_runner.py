@@ -17,30 +17,18 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.metrics import NDCG, NOT_RANKED, Recall
+from shelfwise.encoded.judgements import merged_judgements
+from shelfwise.encoded.splits import ByQuery
 from shelfwise.evaluation.runner import ExperimentResult, ModelRun, peak_memory
 from shelfwise.evaluation.search_models import build_searcher
-from shelfwise.evaluation.splits import ByQuery
+from shelfwise.metrics import NDCG, NOT_RANKED, Recall
 from shelfwise.storage import Store
 
 log = logging.getLogger(__name__)
 
 RETRIEVAL_DEPTH = 100
-
-
-def merged_judgements(store: Store) -> pa.Table:
-    """(query, item_id, gain) with repeated pairs merged by the mean relevance; gain = relevance - 1."""
-    table = store.read_judgements()
-    if table.num_rows == 0:
-        raise ValueError(
-            "the store has no search judgements; ingest some (e.g. --dataset crowdflower-search)"
-        )
-    grouped = table.group_by(["query", "item_id"]).aggregate([("relevance", "mean")])
-    gain = pc.subtract(grouped.column("relevance_mean"), 1.0)
-    return pa.table({"query": grouped.column("query"), "item_id": grouped.column("item_id"), "gain": gain})
 
 
 def _query_groups(judged: pa.Table) -> dict[str, dict[str, float]]:

@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shelfwise.config_base import Section
 from shelfwise.encoders.item_text import clean_text, parse_attributes
 from shelfwise.index.tokenize import TokenizerConfig
 
@@ -32,7 +33,7 @@ def _default_weights() -> dict[str, float]:
     return {"title": 2.0, "brand": 1.5, "category": 1.0, "description": 1.0, "attributes": 1.0}
 
 
-class LexicalIndexConfig(BaseModel):
+class LexicalIndexConfig(Section):
     """Settings of a lexical index.
 
     Attributes:
@@ -46,8 +47,6 @@ class LexicalIndexConfig(BaseModel):
         tokenizer: tokenisation settings (English stemming + stop words, jieba for Chinese).
         writer_heap_mb: tantivy writer memory budget.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["tantivy", "bm25s"] = "tantivy"
     field_weights: dict[str, float] = Field(default_factory=_default_weights)

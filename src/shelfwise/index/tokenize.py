@@ -21,8 +21,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from shelfwise.config_base import Section
 from shelfwise.index._optional import require
 
 logger = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ ENGLISH_STOPWORDS = frozenset(
 )
 
 
-class TokenizerConfig(BaseModel):
+class TokenizerConfig(Section):
     """Settings of :class:`Tokenizer`.
 
     Attributes:
@@ -115,8 +114,6 @@ class TokenizerConfig(BaseModel):
             bigrams (no dictionary needed).
         join_hyphenated: also emit the joined form of hyphenated words.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     lowercase: bool = True
     stem: str | None = "english"

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shelfwise.config_base import Section
 from shelfwise.index.base import SearchFilter, SearchResults, VectorIndex, top_k
 from shelfwise.index.metadata import ItemMetadata
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 _FORMAT = 1
 
 
-class VectorIndexConfig(BaseModel):
+class VectorIndexConfig(Section):
     """Settings of a vector index.
 
     Attributes:
@@ -49,8 +50,6 @@ class VectorIndexConfig(BaseModel):
         rebuild_ratio: rebuild the graph when tombstones exceed this share of all rows.
         threads: threads for building and batch search; ``None`` = library default.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["exact", "faiss-hnsw", "usearch"] = "faiss-hnsw"
     exact_threshold: int = Field(default=20_000, ge=0)

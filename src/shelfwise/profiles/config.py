@@ -11,13 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shelfwise.config_base import FrozenSection as _Section
 from shelfwise.data.schema import EVENT_WEIGHTS
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SegmentConfig(_Section):

@@ -50,7 +50,7 @@ from shelfwise.ranking.pipeline import FLOOR, HarnessModel, MergedScorer, Ranked
 from shelfwise.ranking.ranker import RankedList, Ranker
 from shelfwise.ranking.sources import RecommenderSource, history_matrix, top_k_candidates
 from shelfwise.ranking.state import FeatureState, ItemStats
-from shelfwise.ranking.training import RankerEvalModel, baseline_sources, fit_ranked_pipeline
+from shelfwise.ranking.training import baseline_sources, fit_ranked_pipeline
 
 __all__ = [
     "FEATURE_GROUPS",
@@ -76,7 +76,6 @@ __all__ = [
     "RankedPipeline",
     "Ranker",
     "RankerConfig",
-    "RankerEvalModel",
     "RankingFrame",
     "RecommenderSource",
     "RequestSet",

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from shelfwise.evaluation.interactions import IdIndex
-from shelfwise.evaluation.metrics import get_metric
-from shelfwise.evaluation.splits import LeakageError, TemporalSplit
+from shelfwise.encoded.interactions import IdIndex
+from shelfwise.encoded.splits import LeakageError, TemporalSplit
+from shelfwise.metrics import get_metric
 from shelfwise.ranking.attributes import ItemAttributes
 from shelfwise.ranking.config import ConversionConfig, MultiObjectiveConfig
 from shelfwise.ranking.events import TYPES, EventBatch

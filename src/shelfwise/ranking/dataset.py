@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.interactions import RankingData
-from shelfwise.evaluation.splits import LeakageError, Split
+from shelfwise.encoded.data import RecommendData
+from shelfwise.encoded.interactions import RankingData
+from shelfwise.encoded.splits import LeakageError, Split
 from shelfwise.ranking.attributes import ItemAttributes
 from shelfwise.ranking.config import FeatureConfig
 from shelfwise.ranking.events import EventBatch

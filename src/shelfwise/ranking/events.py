@@ -1,11 +1,11 @@
 """Events in the dense form the feature state consumes: int32 users and items, int8 types, float64 seconds.
 
-External ids are encoded with the :class:`~shelfwise.evaluation.interactions.IdIndex` of the data the models
+External ids are encoded with the :class:`~shelfwise.encoded.interactions.IdIndex` of the data the models
 were fitted on; events of unknown users or items, and events without an item (a bare search), are dropped.
 
 Example:
     >>> import pyarrow as pa
-    >>> from shelfwise.evaluation.interactions import IdIndex
+    >>> from shelfwise.encoded.interactions import IdIndex
     >>> t = pa.table({"user_id": ["u", "u"], "item_id": ["a", "b"], "type": ["view", "purchase"],
     ...               "timestamp": [10, 20]})
     >>> b = EventBatch.from_table(t, IdIndex.from_values(["u"]), IdIndex.from_values(["a", "b"]))
@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from shelfwise.data.schema import EventType
-from shelfwise.evaluation.interactions import IdIndex
+from shelfwise.encoded.interactions import IdIndex
 
 __all__ = ["TYPES", "TYPE_INDEX", "EventBatch", "StateEvent", "seconds"]
 

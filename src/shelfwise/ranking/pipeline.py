@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.ranking.features import FeatureRequest
 from shelfwise.ranking.merge import MergedCandidates, merge_candidates
 from shelfwise.ranking.sources import top_k_candidates

@@ -1,4 +1,4 @@
-"""One call from a split to a ranked pipeline, and the ranker as a model of ``shelfwise evaluate``.
+"""One call from a split to a ranked pipeline.
 
 :func:`fit_ranked_pipeline` does the whole leakage-safe recipe of :mod:`shelfwise.ranking.dataset`:
 
@@ -7,32 +7,28 @@
 3. fresh sources + state fitted on train + valid; the returned :class:`RankedPipeline` serves and is ranked
    by the harness (``HarnessModel(pipeline, data.train_valid_sequences)``).
 
-:class:`RankerEvalModel` adapts that to the experiment runner (``fit(data, part)``, ``score``,
-``params``); it registers as ``"ranker"`` when this module is imported (add
-``"shelfwise.ranking.training"`` to the runner's plugin list to expose it on the command line).
+:class:`shelfwise.evaluation.ranker_model.RankerEvalModel` adapts that to the experiment runner
+(model ``"ranker"`` of ``shelfwise evaluate``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.registry import Part, register_recommender
+from shelfwise.encoded.data import RecommendData
 from shelfwise.ranking.config import RankerConfig
 from shelfwise.ranking.dataset import contexts_for, fit_state, generate_requests, validation_view
-from shelfwise.ranking.pipeline import HarnessModel, RankedPipeline
+from shelfwise.ranking.pipeline import RankedPipeline
 from shelfwise.ranking.ranker import Ranker
 from shelfwise.ranking.sources import RecommenderSource
 from shelfwise.retrieval.base import CandidateSource
 from shelfwise.retrieval.baselines import ALS, ItemKNN, Popularity
 
-__all__ = ["RankerEvalModel", "baseline_sources", "fit_ranked_pipeline"]
+__all__ = ["SourceFactory", "baseline_sources", "fit_ranked_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -94,39 +90,3 @@ def baseline_sources(settings: Settings) -> SourceFactory:
         ]
 
     return make
-
-
-class RankerEvalModel:
-    """The ranked pipeline as a model of the experiment runner (test evaluation only)."""
-
-    def __init__(
-        self, make_sources: SourceFactory, config: RankerConfig | None = None, name: str = "ranker"
-    ) -> None:
-        self.name = name
-        self.make_sources = make_sources
-        self.config = config or RankerConfig()
-        self._model: HarnessModel | None = None
-
-    def fit(self, data: RecommendData, part: Part) -> None:
-        """Train on the validation period and refit the sources on train + valid (``part="train_valid"``)."""
-        if part != "train_valid":
-            raise NotImplementedError(
-                "the ranker learns from the validation labels, so it is evaluated on test only"
-            )
-        pipeline = fit_ranked_pipeline(data, self.make_sources, self.config)
-        self._model = HarnessModel(pipeline, data.train_valid_sequences, self.name)
-
-    def score(self, user_indices: np.ndarray, history: sp.csr_matrix | None = None) -> np.ndarray:
-        """Candidates above the floor, everything else tied below (see :mod:`shelfwise.ranking.pipeline`)."""
-        if self._model is None:
-            raise RuntimeError("fit first")
-        return self._model.score(user_indices, history)
-
-    def params(self) -> dict[str, Any]:
-        """The ranker settings."""
-        return self.config.model_dump()
-
-
-@register_recommender("ranker")
-def _ranker(settings: Settings) -> RankerEvalModel:
-    return RankerEvalModel(baseline_sources(settings), RankerConfig(seed=settings.seed))

@@ -28,9 +28,9 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData, _aligned_vectors, _ordered_events
-from shelfwise.evaluation.interactions import IdIndex, RankingData, interaction_matrix, targets_by_user
-from shelfwise.evaluation.splits import LeaveOneOut, Split
+from shelfwise.encoded.data import RecommendData, aligned_vectors, ordered_events
+from shelfwise.encoded.interactions import IdIndex, RankingData, interaction_matrix, targets_by_user
+from shelfwise.encoded.splits import LeaveOneOut, Split
 from shelfwise.ranking.config import RankerConfig
 from shelfwise.ranking.dataset import RequestSet, fit_state, validation_view
 from shelfwise.ranking.ranker import Ranker
@@ -184,7 +184,7 @@ def serving_data(store: Store) -> RecommendData:
     The item index covers the whole catalogue (items nobody interacted with yet included), so every
     catalogue item at training time is servable.
     """
-    events = _ordered_events(store, None)
+    events = ordered_events(store, None)
     if events.num_rows == 0:
         raise ValueError("the store has no events with items; ingest some first (`shelfwise ingest`)")
     loo = LeaveOneOut().split(events)
@@ -205,4 +205,4 @@ def serving_data(store: Store) -> RecommendData:
         catalogue.take(take) if catalogue.num_rows else pa.table({"item_id": ids, "title": [None] * len(ids)})
     )
     rows = rows.set_column(0, "item_id", pa.array(ids, pa.string()))
-    return RecommendData(split, ranking, rows, {}, _aligned_vectors(store, ids))
+    return RecommendData(split, ranking, rows, {}, aligned_vectors(store, ids))

@@ -17,7 +17,7 @@ from typing import Any, Self
 import numpy as np
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.retrieval.base import UserContext
 from shelfwise.retrieval.scoring import ScoredSource
 

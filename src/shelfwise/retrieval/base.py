@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Every model is fitted on a float32 CSR ``(n_users, n_items)`` interaction matrix
     scores = model.score(user_indices, history=train[user_indices])  # float32 (batch, n_items)
 
 Scores are raw: history items are not removed and ties are left as they are; ranking (random tie-break,
-optional history masking) is the evaluator's job (:mod:`shelfwise.evaluation.ranking`). No model uses
+optional history masking) is the evaluator's job (:mod:`shelfwise.metrics.ranking`). No model uses
 the numeric value of an id: a relabelling of items permutes the scores and changes nothing else
 (tested for popularity and item-kNN; ALS only through its random initialisation).
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.retrieval.base import UserContext
 from shelfwise.retrieval.baselines import ALS
 from shelfwise.retrieval.persist import load_state, save_state

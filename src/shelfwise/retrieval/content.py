@@ -28,8 +28,8 @@ from typing import Any, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from shelfwise.encoded.data import RecommendData
 from shelfwise.encoders.base import Encoder, normalize_rows
-from shelfwise.evaluation.data import RecommendData
 from shelfwise.retrieval.base import Candidates, UserContext
 from shelfwise.retrieval.history import RecencyConfig, weigh_history
 from shelfwise.retrieval.persist import load_state, save_state

@@ -1,6 +1,6 @@
 """Users' histories as candidate sources read them: time-ordered items with event weights and times.
 
-:class:`EventLog` is the training part of a :class:`~shelfwise.evaluation.data.RecommendData` as flat,
+:class:`EventLog` is the training part of a :class:`~shelfwise.encoded.data.RecommendData` as flat,
 user-sorted arrays (dense int32 items, float32 event weights from
 :data:`~shelfwise.data.schema.EVENT_WEIGHTS`, float64 times in seconds). It gives each source the same
 view of the data and builds the :class:`TimedContext` requests the offline harness sends to a source.
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shelfwise.data.schema import EVENT_WEIGHTS
 from shelfwise.data.sequences import SYNTHETIC_EPOCH
-from shelfwise.evaluation.data import RecommendData
+from shelfwise.encoded.data import RecommendData
 from shelfwise.retrieval.base import UserContext
 
 __all__ = ["EventLog", "RecencyConfig", "TimedContext", "train_only", "weigh_history"]

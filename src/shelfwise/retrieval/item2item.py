@@ -34,8 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
+from shelfwise.encoded.data import RecommendData
 from shelfwise.encoders.base import Encoder, normalize_rows
-from shelfwise.evaluation.data import RecommendData
 from shelfwise.retrieval.base import Candidates, UserContext
 from shelfwise.retrieval.baselines import ItemKNN
 from shelfwise.retrieval.history import EventLog, RecencyConfig, weigh_history

@@ -31,8 +31,8 @@ from typing import Any, Literal, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.interactions import interaction_matrix
+from shelfwise.encoded.data import RecommendData
+from shelfwise.encoded.interactions import interaction_matrix
 from shelfwise.retrieval.base import UserContext
 from shelfwise.retrieval.baselines import Popularity
 from shelfwise.retrieval.history import DAY, EventLog

@@ -1,6 +1,7 @@
-"""The candidate sources of issue #5 as models of ``shelfwise evaluate --models ...``.
+"""The candidate sources of issue #5 by name: :func:`build_source` builds one from the settings tree.
 
-Registered names (each a :class:`~shelfwise.retrieval.base.CandidateSource` behind :class:`SourceModel`):
+Names (each a :class:`~shelfwise.retrieval.base.CandidateSource`; ``shelfwise evaluate --models NAME`` runs
+it through :class:`shelfwise.evaluation.source_models.SourceModel`):
 
 ======================  ==================================================================================
 ``popular``             :class:`~shelfwise.retrieval.popular.PopularSource`: event-weighted popularity
@@ -16,12 +17,6 @@ Registered names (each a :class:`~shelfwise.retrieval.base.CandidateSource` behi
 ``frozen_text``         the same two-tower scoring with the frozen encoder (no training)
 ======================  ==================================================================================
 
-The harness hands a model ``fit(data, part)`` and ``score(users, history)``; :class:`SourceModel` turns
-that into the serving calls — ``fit`` on a view of ``data`` restricted to ``part`` and ``score_all`` over
-the :class:`~shelfwise.retrieval.history.TimedContext` each user would send (time-ordered history with
-event weights and times) — so what is evaluated is what is served. History items stay rankable unless the
-protocol masks them: sources never drop them on their own (the pipeline's ``exclude`` does, in a shop).
-
 Settings: each source's pydantic config defaults live in its module; :class:`SourcesSettings` bundles them
 so the settings tree can carry them (``models.sources``) once wired into :mod:`shelfwise.config`; until
 then the defaults apply. ``als_source`` takes its ALS hyper-parameters from ``models.als``.
@@ -29,20 +24,13 @@ then the defaults apply. ``als_source`` takes its ALS hyper-parameters from ``mo
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.registry import Part, register_recommender
 from shelfwise.models.finetune.config import FinetuneConfig
 from shelfwise.retrieval.base import CandidateSource
 from shelfwise.retrieval.cf import ALSSource, ALSSourceConfig
 from shelfwise.retrieval.content import ContentConfig, ContentSource, ProfileSource, TextProfileConfig
-from shelfwise.retrieval.history import EventLog, train_only
 from shelfwise.retrieval.item2item import (
     CoOccurrenceConfig,
     CoOccurrenceSource,
@@ -51,7 +39,7 @@ from shelfwise.retrieval.item2item import (
 )
 from shelfwise.retrieval.popular import PopularConfig, PopularSource, TrendingConfig, TrendingSource
 
-__all__ = ["SOURCE_NAMES", "SourceModel", "SourcesSettings", "build_source"]
+__all__ = ["SOURCE_NAMES", "SourcesSettings", "build_source"]
 
 
 class SourcesSettings(BaseModel):
@@ -67,41 +55,6 @@ class SourcesSettings(BaseModel):
     content: ContentConfig = Field(default_factory=ContentConfig)
     lora_text: FinetuneConfig = Field(default_factory=FinetuneConfig)
     frozen_text: FinetuneConfig = Field(default_factory=lambda: FinetuneConfig(train=False))
-
-
-class SourceModel:
-    """Adapts a :class:`~shelfwise.retrieval.base.CandidateSource` to the evaluation runner.
-
-    Args:
-        source: the source.
-        name: the registered name (what the report calls it).
-    """
-
-    def __init__(self, source: CandidateSource, name: str) -> None:
-        self.source = source
-        self.name = name
-        self.events: EventLog | None = None
-
-    def fit(self, data: RecommendData, part: Part) -> None:
-        """Fit on train + valid (test) or on train only (validation)."""
-        view = data if part == "train_valid" else train_only(data)
-        self.source.fit(view)
-        self.events = EventLog.from_data(view)
-
-    def score(self, user_indices: np.ndarray, history: sp.csr_matrix | None = None) -> np.ndarray:
-        """float32 ``(len(users), n_items)``: the source's scores for each user's request context.
-
-        ``history`` (the harness's unordered CSR) is not needed: contexts come from the fitted events,
-        which hold the same items in time order.
-        """
-        if self.events is None:
-            raise RuntimeError(f"{self.name} is not fitted")
-        return self.source.score_all(list(self.events.contexts(user_indices)))
-
-    def params(self) -> dict[str, Any]:
-        """The source's hyper-parameters."""
-        params = getattr(self.source, "params", None)
-        return dict(params()) if callable(params) else {}
 
 
 def _sources(settings: Settings) -> SourcesSettings:
@@ -161,13 +114,3 @@ SOURCE_NAMES: tuple[str, ...] = (
     "lora_text",
     "frozen_text",
 )
-
-
-def _register(name: str) -> None:
-    @register_recommender(name)
-    def factory(settings: Settings) -> SourceModel:
-        return SourceModel(build_source(name, settings), name)
-
-
-for _name in SOURCE_NAMES:
-    _register(_name)

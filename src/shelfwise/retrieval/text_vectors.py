@@ -27,9 +27,9 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from shelfwise.encoded.data import RecommendData
 from shelfwise.encoders.base import Encoder, EncoderConfig
 from shelfwise.encoders.item_text import ItemTextConfig, ItemTextTemplate
-from shelfwise.evaluation.data import RecommendData
 
 __all__ = ["ItemTextVectors", "TextVectorConfig", "default_cache_dir", "item_text_vectors"]
 

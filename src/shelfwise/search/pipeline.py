@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shelfwise.data.schema import EVENT_WEIGHTS
 from shelfwise.recommend.applied import AppliedEvents
 from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
@@ -54,9 +55,6 @@ log = logging.getLogger(__name__)
 
 #: Artifact holding the trained re-ranker (LightGBM + cross-encoder) of a store.
 SEARCH_RANKER = "search-ranker"
-
-#: Weight of each event type in item popularity.
-EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0, "review": 2.0}
 
 
 class SearchPipeline:

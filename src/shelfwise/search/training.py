@@ -195,7 +195,7 @@ def train_search_ranker(
     Raises:
         ValueError: the store has no search judgements.
     """
-    from shelfwise.evaluation.search_runner import merged_judgements
+    from shelfwise.encoded.judgements import merged_judgements
     from shelfwise.search.pipeline import SEARCH_RANKER, SearchPipeline
 
     t0 = time.perf_counter()

@@ -25,8 +25,8 @@ from typing import Any, Self
 
 import numpy as np
 
+from shelfwise.encoded.data import RecommendData
 from shelfwise.encoders.base import Encoder
-from shelfwise.evaluation.data import RecommendData
 from shelfwise.models.finetune.config import FinetuneConfig
 from shelfwise.models.finetune.text import HistoryRenderer, item_documents, item_labels
 from shelfwise.models.finetune.tower import TextTower, TowerEncoder

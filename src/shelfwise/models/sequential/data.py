@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from shelfwise.evaluation import IdIndex, Split
+from shelfwise.encoded import IdIndex, Split
 from shelfwise.models.sequential.config import AugmentConfig
 
 __all__ = [

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shelfwise.encoded import LeaveOneOut, RankingData, Split
 from shelfwise.encoders import EncoderConfig
-from shelfwise.evaluation import LeaveOneOut, RankingData, Split
 from shelfwise.models.sequential.config import SequentialConfig
 from shelfwise.models.sequential.data import sequences_from_split
 from shelfwise.models.sequential.recommender import SequentialRecommender

@@ -1,6 +1,6 @@
 """Training loop: full-softmax cross-entropy at every position, AdamW, early stopping on validation NDCG@10.
 
-Validation runs through the evaluation harness (:func:`shelfwise.evaluation.evaluate_ranking`: full
+Validation runs through the evaluation harness (:func:`shelfwise.metrics.evaluate_ranking`: full
 ranking, history rankable, random ties with seed 0) so the number that stops training is measured the
 way the benchmark measures. The weights of the best evaluation are restored at the end.
 
@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from shelfwise.evaluation import RankingData, Split, evaluate_ranking
+from shelfwise.encoded import RankingData, Split
+from shelfwise.metrics import evaluate_ranking
 from shelfwise.models.sequential.config import SequentialConfig
 from shelfwise.models.sequential.data import SequenceBatcher, sequences_from_split
 from shelfwise.models.sequential.recommender import SequentialRecommender

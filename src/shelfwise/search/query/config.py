@@ -9,11 +9,9 @@ Example:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from shelfwise.config_base import FrozenSection as _Section
 
 
 class VocabularyConfig(_Section):

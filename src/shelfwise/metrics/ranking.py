@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.evaluation.metric_base import RankingMetric
+from shelfwise.metrics.base import RankingMetric
 
 __all__ = [
     "Protocol",

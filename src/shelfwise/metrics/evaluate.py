@@ -20,9 +20,9 @@ from typing import Protocol as TypingProtocol
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.evaluation.metric_base import RankingMetric
-from shelfwise.evaluation.metrics import get_metric
-from shelfwise.evaluation.ranking import Protocol, RankResult, rank_targets
+from shelfwise.metrics.base import RankingMetric
+from shelfwise.metrics.ranking import Protocol, RankResult, rank_targets
+from shelfwise.metrics.registry import get_metric
 
 __all__ = ["EvaluationResult", "ScoringModel", "evaluate_ranking"]
 

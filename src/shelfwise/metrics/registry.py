@@ -1,7 +1,7 @@
 """Evaluation metrics as objects: ``name``, ``k``, ``higher_is_better``, ``compute(...)``.
 
-The metrics live in :mod:`~shelfwise.evaluation.accuracy` (HR, Recall, NDCG, MRR, MAP, AUC, GAUC, log loss)
-and :mod:`~shelfwise.evaluation.beyond_accuracy` (coverage, ILD, novelty, Gini, miscalibration, brand
+The metrics live in :mod:`~shelfwise.metrics.accuracy` (HR, Recall, NDCG, MRR, MAP, AUC, GAUC, log loss)
+and :mod:`~shelfwise.metrics.beyond_accuracy` (coverage, ILD, novelty, Gini, miscalibration, brand
 exposure); this module is the one place to import them from, and builds them from names.
 
 Example:
@@ -17,8 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from shelfwise.evaluation.accuracy import AUC, GAUC, MAP, MRR, NDCG, HitRate, LogLoss, Recall, grouped_auc
-from shelfwise.evaluation.beyond_accuracy import (
+from shelfwise.metrics.accuracy import AUC, GAUC, MAP, MRR, NDCG, HitRate, LogLoss, Recall, grouped_auc
+from shelfwise.metrics.base import (
+    NOT_RANKED,
+    ClassificationMetric,
+    ListMetric,
+    Metric,
+    RankingMetric,
+)
+from shelfwise.metrics.beyond_accuracy import (
     BrandExposure,
     CategoryILD,
     Coverage,
@@ -28,18 +35,11 @@ from shelfwise.evaluation.beyond_accuracy import (
     Novelty,
     gini_coefficient,
 )
-from shelfwise.evaluation.fairness import (
+from shelfwise.metrics.fairness import (
     BrandExposureVsRelevance,
     GiniBrandExposure,
     GiniItemExposure,
     LongTailShare,
-)
-from shelfwise.evaluation.metric_base import (
-    NOT_RANKED,
-    ClassificationMetric,
-    ListMetric,
-    Metric,
-    RankingMetric,
 )
 
 __all__ = [

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from shelfwise.evaluation.metrics import NDCG, HitRate
-from shelfwise.evaluation.ranking import Protocol, rank_targets, sample_negatives, top_k_items
+from shelfwise.metrics import NDCG, HitRate
+from shelfwise.metrics.ranking import Protocol, rank_targets, sample_negatives, top_k_items
 
 
 def test_rank_is_one_plus_greater_plus_uniform_tie_position() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from shelfwise.evaluation.metrics import (
+from shelfwise.metrics import (
     AUC,
     GAUC,
     MAP,
@@ -212,7 +212,7 @@ def test_brand_exposure_shares() -> None:
 
 
 def test_pairwise_diversity_per_list_matches_the_mean_and_skips_short_lists() -> None:
-    from shelfwise.evaluation import CategoryILD
+    from shelfwise.metrics import CategoryILD
 
     metric = CategoryILD(np.array([0, 0, 1, 2]), k=3)
     lists = np.array([[0, 1, 2], [0, 3, -1], [2, -1, -1]])

@@ -1,7 +1,7 @@
 """Beyond-accuracy metrics of recommended lists: coverage, diversity, novelty, concentration, calibration, exposure.
 
 All take ``top_items`` (``(n_users, L)`` dense item indices in rank order, ``-1`` padding; see
-:class:`~shelfwise.evaluation.metric_base.ListMetric`) and use the first ``k`` columns. Formulas, with ``L_u``
+:class:`~shelfwise.metrics.base.ListMetric`) and use the first ``k`` columns. Formulas, with ``L_u``
 the valid items of user ``u``'s top-k list:
 
 * ``coverage@k``       = ``|union_u L_u| / n_items``
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.evaluation.metric_base import ListMetric
+from shelfwise.metrics.base import ListMetric
 
 __all__ = [
     "BrandExposure",

@@ -7,15 +7,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from shelfwise.evaluation import (
-    EvaluationResult,
-    IdIndex,
-    LeaveOneOut,
-    RankingData,
-    evaluate_ranking,
-    interaction_matrix,
-    targets_by_user,
-)
+from shelfwise.encoded import IdIndex, LeaveOneOut, RankingData, interaction_matrix, targets_by_user
+from shelfwise.metrics import EvaluationResult, evaluate_ranking
 
 
 def test_id_index_roundtrip_and_unknown() -> None:

@@ -1,9 +1,10 @@
-"""What a recommendation model may learn from in one evaluation, built from a store.
+"""What a recommendation model learns from, built from a store: one split of its events, encoded.
 
 :class:`RecommendData` bundles the split of the store's events, its dense encoding
-(:class:`~shelfwise.evaluation.interactions.RankingData`), per-user item sequences in time order and the
+(:class:`~shelfwise.encoded.interactions.RankingData`), per-user item sequences in time order and the
 catalogue rows aligned with the dense item index — so an ID-based model, a sequential model and a
-text-based model all read the same thing.
+text-based model all read the same thing. Training (``shelfwise train``) and the evaluation harness
+build it the same way; :data:`Part` names which part of it a model is fitted on.
 """
 
 from __future__ import annotations
@@ -16,12 +17,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shelfwise.evaluation.interactions import RankingData
-from shelfwise.evaluation.splits import GivenSplit, LeaveOneOut, Split, TemporalSplit
+from shelfwise.encoded.interactions import RankingData
+from shelfwise.encoded.splits import GivenSplit, LeaveOneOut, Split, TemporalSplit
 from shelfwise.storage import Store
+
+__all__ = [
+    "SPLITS",
+    "Part",
+    "RecommendData",
+    "SplitName",
+    "aligned_vectors",
+    "build_split",
+    "load_recommend_data",
+    "ordered_events",
+]
 
 SplitName = Literal["leave-one-out", "temporal", "given"]
 SPLITS: tuple[str, ...] = ("leave-one-out", "temporal", "given")
+Part = Literal["train", "train_valid"]
+"""What a model is fitted on: ``train`` (validation-time fit) or ``train_valid`` (the test-time refit)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +96,8 @@ class RecommendData:
         return [t or "" for t in titles]
 
 
-def _ordered_events(store: Store, event_types: list[str] | None) -> pa.Table:
+def ordered_events(store: Store, event_types: list[str] | None) -> pa.Table:
+    """The store's events with an item, in time order (only ``event_types`` when given)."""
     events = store.read_events(
         ["event_id", "user_id", "item_id", "type", "timestamp", "seq"], types=event_types
     )
@@ -117,7 +132,7 @@ def load_recommend_data(
     cut: str | None = None,
 ) -> RecommendData:
     """Read the store's events and catalogue and build :class:`RecommendData`."""
-    events = _ordered_events(store, event_types)
+    events = ordered_events(store, event_types)
     if events.num_rows == 0:
         raise ValueError("the store has no events with items; ingest some first (`shelfwise ingest`)")
     sp = build_split(store, split, events, cut=cut)
@@ -131,10 +146,10 @@ def load_recommend_data(
     )
     items = items.set_column(0, "item_id", pa.array(ids, pa.string()))
     meta = {k: v for k, v in ((n, store.get_meta(n)) for n in ("pseudonymise",)) if v is not None}
-    return RecommendData(sp, ranking, items, meta, _aligned_vectors(store, ids))
+    return RecommendData(sp, ranking, items, meta, aligned_vectors(store, ids))
 
 
-def _aligned_vectors(store: Store, ids: list[str]) -> np.ndarray | None:
+def aligned_vectors(store: Store, ids: list[str]) -> np.ndarray | None:
     """The built item vectors in the order of ``ids`` (zero rows for items not built), or None."""
     import json
 

@@ -3,7 +3,7 @@
 Three families, each with one input convention (documented on the class):
 
 * :class:`RankingMetric` — accuracy of a ranking, from the 1-based **ranks of each user's relevant items**
-  (batch-first: one row per user). This is what full ranking produces (:mod:`shelfwise.evaluation.ranking`)
+  (batch-first: one row per user). This is what full ranking produces (:mod:`shelfwise.metrics.ranking`)
   and what :func:`ranks_from_lists` makes out of top-K recommendation lists.
 * :class:`ClassificationMetric` — pointwise predictions against binary labels (CTR-style).
 * :class:`ListMetric` — properties of the recommended lists themselves (coverage, diversity, novelty,

@@ -13,7 +13,7 @@ over a brand's items:
 * ``long_tail_share@k`` = the share of exposure going to long-tail items: items outside the short head, the
   ``head_fraction`` (default 20%) most interacted-with items of the training data
 
-Gini is ``sum_j (2j - n - 1) x_(j) / (n sum x)`` (:func:`~shelfwise.evaluation.beyond_accuracy.gini_coefficient`).
+Gini is ``sum_j (2j - n - 1) x_(j) / (n sum x)`` (:func:`~shelfwise.metrics.beyond_accuracy.gini_coefficient`).
 Lower is fairer for the first three; a higher long-tail share is more exposure for the tail.
 
 Example:
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.evaluation.beyond_accuracy import gini_coefficient
-from shelfwise.evaluation.metric_base import ListMetric
+from shelfwise.metrics.beyond_accuracy import gini_coefficient
+from shelfwise.metrics.base import ListMetric
 
 __all__ = [
     "BrandExposureVsRelevance",

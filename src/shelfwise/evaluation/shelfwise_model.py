@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from shelfwise.config import Settings
-from shelfwise.evaluation.data import RecommendData
-from shelfwise.evaluation.registry import Part, register_recommender
+from shelfwise.encoded.data import Part, RecommendData
+from shelfwise.evaluation.registry import register_recommender
 from shelfwise.ranking.attributes import ItemAttributes
 from shelfwise.recommend.fit import fit_pipeline
 from shelfwise.recommend.pipeline import (

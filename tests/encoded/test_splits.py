@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from shelfwise.evaluation.splits import ByQuery, GivenSplit, LeakageError, LeaveOneOut, Split, TemporalSplit
+from shelfwise.encoded.splits import ByQuery, GivenSplit, LeakageError, LeaveOneOut, Split, TemporalSplit
 
 
 def events() -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Accuracy metrics: ranking (HR, Recall, NDCG, MRR, MAP at K) and classification (AUC, GAUC, log loss).
 
-Ranking metrics take the ranks of relevant items (see :class:`~shelfwise.evaluation.metric_base.RankingMetric`
+Ranking metrics take the ranks of relevant items (see :class:`~shelfwise.metrics.base.RankingMetric`
 for the input convention). For user ``u`` with relevant items ``i`` of rank ``r_i`` (1-based) and gain ``g_i``,
 ``R`` = number of relevant items, ``hit_i = [r_i <= K]``:
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shelfwise.evaluation.metric_base import ClassificationMetric, RankingMetric
+from shelfwise.metrics.base import ClassificationMetric, RankingMetric
 
 __all__ = ["AUC", "GAUC", "MAP", "MRR", "NDCG", "HitRate", "LogLoss", "Recall", "grouped_auc"]
 

@@ -1,4 +1,4 @@
-"""From a :class:`~shelfwise.evaluation.splits.Split` of events to what models and rankers consume.
+"""From a :class:`~shelfwise.encoded.splits.Split` of events to what models and rankers consume.
 
 External string ids appear only here, at the edge: :class:`IdIndex` maps them to dense int32 indices
 (sorted ids, so the index carries no information about first appearance), :func:`interaction_matrix`
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.evaluation.splits import Split
+from shelfwise.encoded.splits import Split
 
 __all__ = ["IdIndex", "RankingData", "interaction_matrix", "targets_by_user"]
 
@@ -94,7 +94,7 @@ def targets_by_user(users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, n
 
 @dataclass(frozen=True, eq=False)
 class RankingData:
-    """Dense-id matrices and targets of a split, ready for :func:`~shelfwise.evaluation.ranking.rank_targets`.
+    """Dense-id matrices and targets of a split, ready for :func:`~shelfwise.metrics.ranking.rank_targets`.
 
     Attributes:
         users: user id index (every user of the table).
