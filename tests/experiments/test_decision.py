@@ -120,7 +120,7 @@ def test_aa_false_positive_rate_stays_within_alpha_under_peeking() -> None:
 
 def test_a_real_lift_is_found_by_the_sequential_test() -> None:
     rng = np.random.default_rng(3)
-    control, treatment = _pool(5000, rng), _pool(5000, rng) * 1.5
+    control, treatment = _pool(5000, rng), _pool(5000, rng) * 2.0
     c = decide([compare_means("revenue", control, treatment)], DecisionSettings(min_detectable_effect=0.4))[0]
     assert c.significant and c.verdict == "significant" and c.low > 0
 

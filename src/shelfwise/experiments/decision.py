@@ -63,7 +63,10 @@ def _assess(c: Comparison, s: DecisionSettings) -> tuple[Comparison, bool]:
         short = f"insufficient data: {n} of {s.min_users_per_arm} users per arm"
         return replace(c, verdict=short, significant=False, p_value=1.0), False
     if s.inference == "sequential":
-        tau = mixing_scale(c.control, s.min_detectable_effect, sd)
+        # the mixture is tuned to the planned effect, but never narrower than the standard error at the minimum
+        # sample: a mixture much narrower than the noise would need an enormous z for any effect
+        floor = sd * math.sqrt(2.0 / s.min_users_per_arm) if math.isfinite(sd) else 0.0
+        tau = max(mixing_scale(c.control, s.min_detectable_effect, sd), floor)
         low, high = confidence_sequence(c.diff, c.se, tau, s.alpha)
         return replace(c, p_value=always_valid_p(c.diff, c.se, tau), low=low, high=high), True
     horizon = max(s.min_users_per_arm, needed or 0)

@@ -15,7 +15,9 @@ Welch computation as the fixed-horizon test) and a normal mixing distribution ``
     CS     = d -+ sqrt(V (V + tau^2) / tau^2 * (2 log(1 / alpha) + log((V + tau^2) / V)))
 
 ``tau`` is the size of effect the test is tuned to find soonest; :func:`mixing_scale` sets it from the minimum
-detectable effect the shop plans for. The test is exact for normal estimates and asymptotic here, as every
+detectable effect the shop plans for, and :mod:`shelfwise.experiments.decision` keeps it at least at the standard
+error the experiment has at its minimum sample (a mixture much narrower than the noise needs an enormous z-score
+for any effect; one much wider costs only ``log(tau^2 / V)`` in the boundary). The test is exact for normal estimates and asymptotic here, as every
 large-sample A/B test is.
 
 Example:
