@@ -47,5 +47,11 @@ class ApiSettings(Section):
     impression_flush_seconds: float = Field(
         1.0, gt=0, description="impressions are buffered and written to the store this often"
     )
+    follow_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="how often each worker polls the store for events, catalogue changes and deletions "
+        "written by other processes (several workers on one store converge within about this long)",
+    )
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
