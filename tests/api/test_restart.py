@@ -103,10 +103,11 @@ def serving(store: Path, log: Path, extra: list[str] | None = None) -> Iterator[
 
 
 def _recommend(url: str, user: str) -> dict[str, Any]:
-    with httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:  # a new connection: any worker
+    """The shopper's home feed over a new connection (so any worker may answer), with ``worker`` added."""
+    with httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
         r = c.post("/v1/recommendations", json={"user_id": user, "slot": "home", "k": 10})
     assert r.status_code == 200, r.text
-    return r.json()
+    return {**r.json(), "worker": r.headers.get("x-shelfwise-worker")}
 
 
 def _reflects(resp: dict[str, Any], title: str) -> bool:
@@ -148,7 +149,9 @@ def test_a_kill_9_loses_no_item_no_event_and_no_profile(store: Path, tmp_path: P
             assert _recommend(server.url, shopper)["fallback"] is not None  # a stranger: a fallback list
             r = c.post("/v1/items", json={"items": [NEW_ITEM]})
             assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
-            events = [{"user_id": shopper, "item_id": item, "type": t} for t in ("view", "view", "click")]
+            events = [
+                {"user_id": shopper, "item_id": item, "type": t} for t in ("view", "click", "add_to_cart")
+            ]
             r = c.post("/v1/events", json={"events": events})
             assert r.status_code == 200 and r.json()["accepted"] == 3, r.text
             before = _recommend(server.url, shopper)
@@ -192,13 +195,20 @@ def test_two_workers_converge_on_an_event(store: Path, tmp_path: Path) -> None:
     _, item, title = _store_facts(store)
     shopper = "two-workers-" + os.urandom(4).hex()
     with serving(store, tmp_path / "serve.log", ["--workers", "2"]) as server:
-        for _ in range(6):  # both workers answer (and cache) the stranger's fallback list first
-            assert _recommend(server.url, shopper)["fallback"] is not None
+        workers = set()
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline:  # both are up and answering
+            first = _recommend(server.url, shopper)
+            assert first["fallback"] is not None  # a stranger: a fallback list (now cached by that worker)
+            workers.add(first["worker"])
+        assert len(workers) == 2, f"one worker answered every request: {server.tail()}"
         with httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as c:
             r = c.post("/v1/events", json={"events": [{"user_id": shopper, "item_id": item, "type": "view"}]})
             assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
         deadline = time.monotonic() + 15
-        streak = 0
-        while time.monotonic() < deadline and streak < 12:
-            streak = streak + 1 if _reflects(_recommend(server.url, shopper), title) else 0
-        assert streak >= 12, server.tail()
+        streak: list[str] = []
+        while time.monotonic() < deadline and len(streak) < 12:
+            resp = _recommend(server.url, shopper)
+            streak = [*streak, resp["worker"]] if _reflects(resp, title) else []
+        assert len(streak) >= 12, server.tail()
+        assert len(set(streak)) == 2, f"only worker {set(streak)} answered after the event"

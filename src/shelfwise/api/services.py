@@ -12,6 +12,7 @@ the api layer calls, and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
     from shelfwise.online import OnlineState
     from shelfwise.profiles.service import ProfileService
     from shelfwise.storage import Store
+
+
+#: A random token naming this process, sent as :data:`WORKER_HEADER` on reads and readiness (which of
+#: several workers answered; no pid or host name leaves the process).
+WORKER_ID = secrets.token_hex(4)
+WORKER_HEADER = "X-Shelfwise-Worker"
 
 
 @runtime_checkable

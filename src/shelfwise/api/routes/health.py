@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from shelfwise.api.auth import require
 from shelfwise.api.routes.deps import services
 from shelfwise.api.schemas import HealthOut
+from shelfwise.api.services import WORKER_HEADER, WORKER_ID
 
 router = APIRouter(tags=["health"])
 
@@ -28,7 +29,9 @@ def ready(request: Request) -> JSONResponse:
     """200 once every installed component loaded; 503 with each component's status otherwise."""
     svc = services(request)
     body = HealthOut(status="ready" if svc.ready else "not ready", components=dict(svc.components))
-    return JSONResponse(body.model_dump(), status_code=200 if svc.ready else 503)
+    return JSONResponse(
+        body.model_dump(), status_code=200 if svc.ready else 503, headers={WORKER_HEADER: WORKER_ID}
+    )
 
 
 @router.get(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from shelfwise.api.auth import ReadKey
 from shelfwise.api.errors import ApiError
 from shelfwise.api.routes.deps import call, finite_json, ready_services
 from shelfwise.api.schemas import HitOut, ItemOut, RecommendIn, RecommendOut, SearchIn, SearchOut, SuggestOut
-from shelfwise.api.services import Services
+from shelfwise.api.services import WORKER_HEADER, WORKER_ID, Services
 
 router = APIRouter(prefix="/v1", tags=["read"])
 
@@ -50,11 +50,12 @@ def _check_k(svc: Services, k: int) -> None:
     responses=ERRORS,
     summary="Recommendations for a shopper and a slot",
 )
-def recommend(body: RecommendIn, request: Request, _key: ReadKey) -> RecommendOut:
+def recommend(body: RecommendIn, request: Request, response: Response, _key: ReadKey) -> RecommendOut:
     """Home feed, similar items, bought together or cart recommendations, each with a reason.
 
     Send the response's ``request_id`` back with events on its items (attribution).
     """
+    response.headers[WORKER_HEADER] = WORKER_ID
     svc = ready_services(request)
     _check_k(svc, body.k)
     from shelfwise.recommend import RecommendRequest
@@ -87,8 +88,9 @@ def recommend(body: RecommendIn, request: Request, _key: ReadKey) -> RecommendOu
 
 
 @router.post("/search", response_model=SearchOut, responses=ERRORS, summary="Product search")
-def search(body: SearchIn, request: Request, _key: ReadKey) -> SearchOut:
+def search(body: SearchIn, request: Request, response: Response, _key: ReadKey) -> SearchOut:
     """Hybrid lexical + semantic search with query understanding, filters, facets and personalisation."""
+    response.headers[WORKER_HEADER] = WORKER_ID
     svc = ready_services(request)
     _check_k(svc, body.k)
     from shelfwise.search import SearchRequest
