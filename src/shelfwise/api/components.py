@@ -191,7 +191,8 @@ def item_facts(store: Any) -> dict[str, tuple[Any, ...]]:
 
 def load(services: Services, *, follow: bool = True) -> None:
     """Open profiles and pipelines (slow), catch them up with the store, start the background writer and the
-    follower; sets ``services.ready`` when every installed part loaded."""
+    follower thread (``follow=False``: made but not started; call ``services.follower.poll()``); sets
+    ``services.ready`` when every installed part loaded."""
     started = time.perf_counter()
     settings, store = services.settings, services.store
     try:
@@ -227,8 +228,8 @@ def load(services: Services, *, follow: bool = True) -> None:
     services.feedback.start(settings.api.impression_flush_seconds)
     follower = Follower(services, settings.api.follow_seconds)
     services.follower = follower
-    if follow:  # records of this process's own writes are kept only for a follower that reads them
-        services.feedback.follower = follower
+    services.feedback.follower = follower  # so it skips what this process wrote and applied itself
+    if follow:
         follower.start()
     services.ready = all(v in ("ok", "missing") for v in services.components.values())
     services.metrics.ready.set(1 if services.ready else 0)
