@@ -29,7 +29,10 @@ def open_services(store_dir: Path) -> Iterator[Any]:
     from shelfwise.storage import open_store
 
     made: list[tuple[Services, Any]] = []
-    settings = load_settings(store_dir / "shelfwise.toml", environ={})
+    # no background flush: the tests flush (or not) themselves
+    settings = load_settings(
+        store_dir / "shelfwise.toml", environ={}, overrides=["api.impression_flush_seconds=3600"]
+    )
 
     def make() -> Services:
         store = open_store(store_dir, create=False)

@@ -250,7 +250,7 @@ class Follower:
             return 0
         digests = set(table.column("user_digest").to_pylist())
         forgotten = 0
-        for user, digest in self._digests_of_known_users().items():
+        for user, digest in list(self._digests_of_known_users().items()):
             if digest in digests and user not in self._own_deletions:
                 s.feedback.forget_live(user)
                 self._digests.pop(user, None)
