@@ -188,7 +188,8 @@ class Follower:
     def poll(self) -> dict[str, int]:
         """Apply everything new in the store once; returns counts applied."""
         s = self.services
-        self._digests_of_known_users()  # slow the first time: outside the write lock
+        if s.store.deletion_seq() > s.online.cursor("deletion_seq"):
+            self._digests_of_known_users()  # only when there is a deletion to match; outside the write lock
         with s.write_lock:
             events = self._events()
             items = self._catalogue()
