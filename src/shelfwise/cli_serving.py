@@ -34,9 +34,7 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option(
                 "--workers",
-                min=1,
-                max=64,
-                help="Worker processes on the one store; each loads the pipelines and follows the store.",
+                help="Worker processes on the one store (1-64); each loads the pipelines and follows the store.",
             ),
         ] = 1,
         config: cli.ConfigOpt = None,
@@ -51,6 +49,8 @@ def register(app: typer.Typer) -> None:
         """
         cli._setup_logging(verbose)
         with cli._errors():
+            if not 1 <= workers <= 64:
+                raise cli.CliError(f"--workers {workers}: give a number of worker processes from 1 to 64")
             settings = cli._settings(store, config, set_)
             from shelfwise.api.demo import admin_key
 
