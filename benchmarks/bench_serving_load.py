@@ -3,6 +3,13 @@
     python benchmarks/bench_serving_load.py --store /tmp/api-beauty            # ladder, then a 5-minute soak
     python benchmarks/bench_serving_load.py --store DIR --rates 10,20 --step-seconds 10 --soak-seconds 30
 
+Side by side (each variant is a source tree served with that tree on PYTHONPATH, plus extra serve arguments;
+the variants run one after another on the same store, the same request sequence and the same machine):
+
+    git worktree add /tmp/landed aca6226
+    python benchmarks/bench_serving_load.py --store DIR --soak-seconds 0 --step-seconds 30 \
+        --variant landed=/tmp/landed/src --variant change=src --variant "change-2w=src:--workers 2"
+
 The store must be built and trained (``shelfwise build`` + ``shelfwise train`` on a copy of
 /tmp/stores/amazon-beauty). The service runs as its own process (``shelfwise serve`` on 127.0.0.1, rate limits
 off); the load generator is an open-loop asyncio client in this process: requests are *scheduled* at a fixed
@@ -16,7 +23,7 @@ p99 <= 80 ms); the highest passing rate is then held for ``--soak-seconds`` (5 m
 server's resident memory is sampled every second. The machine is shared with other work: the load average is
 recorded beside each step.
 
-Writes ``benchmarks/results/serving_load.{json,md}``.
+Writes ``benchmarks/results/serving_load.{json,md}`` (``--results NAME`` for another name).
 """
 
 from __future__ import annotations
@@ -42,13 +49,18 @@ GOALS_MS = {"recommend": 50.0, "search": 80.0}
 ADMIN_KEY = "bench-" + os.urandom(12).hex()
 
 
-def start_server(store: Path, port: int, log: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+def start_server(
+    store: Path, port: int, log: Path, extra: list[str], src: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``shelfwise serve`` from the source tree ``src`` (default: this checkout) as its own process group."""
     # one intra-op thread per library: requests run in parallel threads; nested thread pools on 2 busy cores
     # only contend with each other
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    env = {**os.environ, **threads, "SHELFWISE_ADMIN_KEY": ADMIN_KEY}
+    env = {**os.environ, **threads, "SHELFWISE_ADMIN_KEY": ADMIN_KEY, "PYTHONPATH": str(src or ROOT / "src")}
     cmd = [
-        str(ROOT / ".venv" / "bin" / "shelfwise"),
+        sys.executable,
+        "-m",
+        "shelfwise",
         "serve",
         "--store",
         str(store),
@@ -62,7 +74,23 @@ def start_server(store: Path, port: int, log: Path, extra: list[str]) -> subproc
         "search.encoder.num_threads=1",
         *extra,
     ]
-    return subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (its workers too), then wait."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 900) -> float:
@@ -215,7 +243,7 @@ def pipeline_baseline(store: Path, work: Workload, n: int, overrides: list[str])
 
 
 class MemorySampler:
-    """Resident memory of a process every second, in a thread."""
+    """Resident memory of a process and its children (workers) every second, in a thread."""
 
     def __init__(self, pid: int) -> None:
         import psutil
@@ -228,7 +256,14 @@ class MemorySampler:
     def _run(self) -> None:
         t0 = time.monotonic()
         while not self._stop.wait(1.0):
-            self.samples.append((time.monotonic() - t0, self.proc.memory_info().rss / 2**20))
+            procs = [self.proc, *self.proc.children(recursive=True)]
+            rss = 0
+            for p in procs:
+                try:
+                    rss += p.memory_info().rss
+                except Exception:  # a child that just exited
+                    continue
+            self.samples.append((time.monotonic() - t0, rss / 2**20))
 
     def __enter__(self) -> MemorySampler:
         self._thread.start()
@@ -261,34 +296,33 @@ def server_metrics(url: str) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--store", type=Path, default=Path("/tmp/api-beauty"))
-    ap.add_argument("--rates", default="2,4,6,8,10,12,15,20,25,30,40,50,60,80,100")
-    ap.add_argument("--step-seconds", type=float, default=20.0)
-    ap.add_argument("--soak-seconds", type=float, default=300.0)
-    ap.add_argument("--warmup", type=int, default=50, help="requests sent one by one before measuring")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument(
-        "--set", action="append", default=[], help="settings override for the server (repeatable)"
-    )
-    ap.add_argument(
-        "--baseline", type=int, default=200, help="in-process pipeline calls timed first (0: skip)"
-    )
-    args = ap.parse_args()
+def parse_variant(text: str) -> tuple[str, Path, list[str]]:
+    """``LABEL=SRC[:SERVE ARGS]`` -> (label, source tree, extra serve arguments)."""
+    label, sep, rest = text.partition("=")
+    if not sep or not label:
+        raise SystemExit(f"--variant {text!r}: expected LABEL=SRC[:ARGS], e.g. landed=/tmp/landed/src")
+    src, _, extra = rest.partition(":")
+    path = Path(src) if Path(src).is_absolute() else ROOT / src
+    if not (path / "shelfwise").is_dir():
+        raise SystemExit(f"--variant {text!r}: {path} holds no shelfwise package")
+    return label, path, extra.split()
 
+
+def run_variant(
+    label: str, src: Path, extra: list[str], args: argparse.Namespace, work: Workload
+) -> dict[str, Any]:
+    """Start one variant's server, run the ladder (and the soak), stop it; the variant's results."""
     from shelfwise.api.server import free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = Path("/tmp") / f"bench-serving-{port}.log"
-    work = Workload(args.store, args.seed)
-    baseline = pipeline_baseline(args.store, work, args.baseline, args.set) if args.baseline else None
-    print("in-process pipelines, one at a time:", baseline, flush=True)
-    proc = start_server(args.store, port, log, [x for kv in args.set for x in ("--set", kv)])
+    log = Path("/tmp") / f"bench-serving-{label}-{port}.log"
+    sets = [x for kv in args.set for x in ("--set", kv)]
+    proc = start_server(args.store, port, log, [*extra, *sets], src)
+    print(f"[{label}] serving {src} {' '.join(extra)} (log {log})", flush=True)
     try:
         load_s = wait_ready(url, proc)
-        print(f"server ready in {load_s:.0f}s (log {log})", flush=True)
+        print(f"[{label}] ready in {load_s:.0f}s", flush=True)
         warm_up(url, work, args.warmup)
         ladder = []
         best = None  # highest rate meeting both latency goals with zero errors
@@ -296,7 +330,7 @@ def main() -> None:
         for rate in [float(r) for r in args.rates.split(",")]:
             step = asyncio.run(run_step(url, work, rate, args.step_seconds))
             ladder.append(step)
-            print(step, flush=True)
+            print(f"[{label}]", step, flush=True)
             kept_up = not step["errors"] and step["achieved_rps"] >= 0.95 * rate
             slowest = max(step[k]["p99_ms"] / GOALS_MS[k] for k in GOALS_MS)
             if kept_up and slowest < 5:
@@ -312,65 +346,110 @@ def main() -> None:
             with MemorySampler(proc.pid) as sampler:
                 soak = asyncio.run(run_step(url, work, soak_rate, args.soak_seconds))
             memory = sampler.summary()
-            print("soak", soak, memory, flush=True)
+            print(f"[{label}] soak", soak, memory, flush=True)
         cache = server_metrics(url)
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        stop_server(proc)
+    return {
+        "label": label,
+        "src": str(src),
+        "serve_args": extra,
+        "highest_passing_rate": best,
+        "highest_sustained_rate": sustained,
+        "soak_rate": soak_rate,
+        "ladder": ladder,
+        "soak": soak,
+        "memory": memory,
+        "cache": cache,
+        "ready_seconds": round(load_s, 1),
+    }
 
-    table = [
-        {
-            "phase": "ladder",
-            "rate": s["rate"],
-            "achieved_rps": s["achieved_rps"],
-            "errors": sum(s["errors"].values()),
-            "rec_p50": s["recommend"]["p50_ms"],
-            "rec_p99": s["recommend"]["p99_ms"],
-            "search_p50": s["search"]["p50_ms"],
-            "search_p99": s["search"]["p99_ms"],
-            "passed": s["passed"],
-            "load_avg": s["load_avg"],
-        }
-        for s in ladder
-    ]
-    if soak is not None:
-        table.append(
-            {
-                "phase": f"soak {args.soak_seconds:.0f}s",
-                "rate": soak["rate"],
-                "achieved_rps": soak["achieved_rps"],
-                "errors": sum(soak["errors"].values()),
-                "rec_p50": soak["recommend"]["p50_ms"],
-                "rec_p99": soak["recommend"]["p99_ms"],
-                "search_p50": soak["search"]["p50_ms"],
-                "search_p99": soak["search"]["p99_ms"],
-                "passed": soak["passed"],
-                "load_avg": soak["load_avg"],
-            }
-        )
+
+def _row(label: str, phase: str, s: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "variant": label,
+        "phase": phase,
+        "rate": s["rate"],
+        "achieved_rps": s["achieved_rps"],
+        "errors": sum(s["errors"].values()),
+        "rec_p50": s["recommend"]["p50_ms"],
+        "rec_p99": s["recommend"]["p99_ms"],
+        "search_p50": s["search"]["p50_ms"],
+        "search_p99": s["search"]["p99_ms"],
+        "passed": s["passed"],
+        "load_avg": s["load_avg"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", type=Path, default=Path("/tmp/api-beauty"))
+    ap.add_argument("--rates", default="2,4,6,8,10,12,15,20,25,30,40,50,60,80,100,120,150")
+    ap.add_argument("--step-seconds", type=float, default=20.0)
+    ap.add_argument("--soak-seconds", type=float, default=300.0)
+    ap.add_argument("--warmup", type=int, default=50, help="requests sent one by one before measuring")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--set", action="append", default=[], help="settings override for the server (repeatable)"
+    )
+    ap.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="LABEL=SRC[:SERVE ARGS]: a source tree to serve (repeatable; default: this checkout)",
+    )
+    ap.add_argument(
+        "--baseline", type=int, default=200, help="in-process pipeline calls timed first (0: skip)"
+    )
+    ap.add_argument("--results", default="serving_load", help="result file name (without extension)")
+    args = ap.parse_args()
+    variants = [parse_variant(v) for v in args.variant] or [("this checkout", ROOT / "src", [])]
+
+    baseline = None
+    if args.baseline:
+        baseline = pipeline_baseline(args.store, Workload(args.store, args.seed), args.baseline, args.set)
+    print("in-process pipelines, one at a time:", baseline, flush=True)
+    results = []
+    for label, src, extra in variants:
+        work = Workload(args.store, args.seed)  # the same request sequence for every variant
+        results.append(run_variant(label, src, extra, args, work))
+
+    table = []
+    for r in results:
+        table += [_row(r["label"], "ladder", s) for s in r["ladder"]]
+        if r["soak"] is not None:
+            table.append(_row(r["label"], f"soak {args.soak_seconds:.0f}s", r["soak"]))
+    summary = "; ".join(
+        f"{r['label']}: highest passing rate {r['highest_passing_rate']} req/s, highest zero-error rate "
+        f"(p99 under 5x the goals) {r['highest_sustained_rate']} req/s, ready after {r['ready_seconds']:.0f}s, "
+        f"memory during the soak {r['memory']}"
+        for r in results
+    )
+    first = results[0]["highest_passing_rate"]
+    ratios = {
+        r["label"]: round(r["highest_passing_rate"] / first, 2)
+        for r in results[1:]
+        if first and r["highest_passing_rate"]
+    }
     notes = (
         f"Goals: recommendations p99 <= {GOALS_MS['recommend']:.0f} ms and search p99 <= {GOALS_MS['search']:.0f} ms "
         "with zero errors. Latency is measured by the client from each request's scheduled send time (open loop), "
-        "client and server share this 2-core machine with other work (load_avg column). "
-        f"Highest passing rate: {best} req/s (half recommendations, half searches); highest rate served with zero "
-        f"errors and p99 under 5x the goals: {sustained} req/s; the soak ran at {soak_rate} req/s. "
-        f"Server memory (RSS) during the soak: {memory}. Cache lookups: {cache}. Server ready after {load_s:.0f}s. "
+        "client and server share this 2-core machine with other work (load_avg column). Variants ran one after "
+        "another on the same store with the same request sequence (half recommendations, half searches). "
+        f"{summary}. Highest passing rate relative to {results[0]['label']}: {ratios}. "
         f"Same pipelines in process, one request at a time, no HTTP (same run): {baseline}."
     )
     write_results(
-        "serving_load",
+        args.results,
         {
             "store": str(args.store),
-            "highest_passing_rate": best,
-            "highest_sustained_rate": sustained,
-            "soak_rate": soak_rate,
-            "ladder": ladder,
-            "soak": soak,
-            "memory": memory,
-            "cache": cache,
-            "ready_seconds": load_s,
+            "variants": results,
+            "passing_rate_ratio_to_first": ratios,
             "pipeline_baseline": baseline,
             "goals_ms": GOALS_MS,
+            # the single-variant fields older readers look for
+            "highest_passing_rate": results[-1]["highest_passing_rate"],
+            "highest_sustained_rate": results[-1]["highest_sustained_rate"],
         },
         table,
         notes,

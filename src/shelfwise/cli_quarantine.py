@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         str | None, typer.Option("--kind", help="Only rows of this kind (events, items, users, judgements).")
     ]
 
-    def _read(store: Path, run: str | None, kind: str | None) -> pa.Table:
+    def _read(store: str | Path, run: str | None, kind: str | None) -> pa.Table:
         if kind is not None and kind not in ("events", "items", "users", "judgements"):
             raise cli.CliError(f"unknown --kind {kind!r}; expected one of events, items, users, judgements")
         with open_store(store, create=False) as st:

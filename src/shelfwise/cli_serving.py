@@ -30,6 +30,13 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--host", help="Address to bind (default api.host, 127.0.0.1).")
         ] = None,
         port: Annotated[int | None, typer.Option("--port", help="Port (default api.port, 8000).")] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                help="Worker processes on the one store (1-64); each loads the pipelines and follows the store.",
+            ),
+        ] = 1,
         config: cli.ConfigOpt = None,
         set_: cli.SetOpt = None,
         verbose: cli.VerboseOpt = False,
@@ -45,26 +52,51 @@ def register(app: typer.Typer) -> None:
         """
         cli._setup_logging(verbose)
         with cli._errors():
+            if not 1 <= workers <= 64:
+                raise cli.CliError(f"--workers {workers}: give a number of worker processes from 1 to 64")
             settings = cli._settings(store, config, set_)
-            from shelfwise.api import create_app
             from shelfwise.api.demo import admin_key
+
+            h, p = host or settings.api.host, port if port is not None else settings.api.port
+            if workers > 1:
+                from shelfwise.api.auth import KeyRing
+                from shelfwise.api.server import serve_workers, worker_environment
+                from shelfwise.storage import open_store
+
+                with open_store(store, create=False) as st:  # closed before the workers open it
+                    no_keys = KeyRing.from_settings(st, settings.api).empty
+                if no_keys:
+                    _announce_key(cli, settings, admin_key(settings)[0])  # sets the env the workers inherit
+                env = worker_environment(
+                    str(store), str(config) if config else None, list(set_ or []), web=not no_web
+                )
+            else:
+                from shelfwise.api import create_app
+
+                app = create_app(settings, store_path=store, web=not no_web)
+                if app.state.keys.empty:
+                    key, _ = admin_key(settings)
+                    app.state.keys.accept_admin_key(key)
+                    _announce_key(cli, settings, key)
+            cli.err_console.print(
+                f"serving {store} on http://{h}:{p} with {workers} worker{'s' if workers > 1 else ''} "
+                "(docs: /docs, readiness: /health/ready)"
+            )
+        if workers > 1:
+            serve_workers(workers, h, p, env)
+        else:
             from shelfwise.api.server import serve as run
 
-            app = create_app(settings, store_path=store, web=not no_web)
-            if app.state.keys.empty:
-                key, _ = admin_key(settings)
-                app.state.keys.accept_admin_key(key)
-                cli.err_console.print(
-                    f"[yellow]no API keys configured:[/] admin key for this run: {key}\n"
-                    f"(set ${settings.api.admin_key_env} to choose one; POST /v1/keys makes scoped keys)"
-                )
-            h, p = host or settings.api.host, port if port is not None else settings.api.port
-            cli.err_console.print(
-                f"serving {store} on http://{h}:{p} (docs: /docs, readiness: /health/ready)"
-            )
-        run(app, h, p)
+            run(app, h, p)
 
     app.add_typer(experiment_app, name="experiment")
+
+
+def _announce_key(cli: Any, settings: Any, key: str) -> None:
+    cli.err_console.print(
+        f"[yellow]no API keys configured:[/] admin key for this run: {key}\n"
+        f"(set ${settings.api.admin_key_env} to choose one; POST /v1/keys makes scoped keys)"
+    )
 
 
 def _registry(store: Any) -> Any:
@@ -195,9 +227,7 @@ def run_simulation(
     model: Any = None,
 ) -> dict[str, Any]:
     """Copy ``store``, load the service objects on the copy, run :func:`simulate`; returns the report."""
-    from types import SimpleNamespace
-
-    from shelfwise.api.components import attach, load
+    from shelfwise.api.components import build_services, load, stop
     from shelfwise.experiments.config import Experiment, Variant
     from shelfwise.experiments.simulator import simulate
     from shelfwise.storage import open_store
@@ -214,18 +244,16 @@ def run_simulation(
     )
     try:
         with open_store(work, create=False) as st:
-            state = SimpleNamespace()
-            attach(state, settings, st)
-            load(state)
-            if not state.ready:
-                raise ValueError(f"the service could not load on {store}: {state.components}")
+            services = build_services(settings, st)
+            load(services, follow=False)  # nothing else writes to the copy
+            if not services.ready:
+                raise ValueError(f"the service could not load on {store}: {services.components}")
             try:
                 report = simulate(
-                    state, exp, users=users, rounds=rounds, lift={"b": lift}, seed=seed, model=model
+                    services, exp, users=users, rounds=rounds, lift={"b": lift}, seed=seed, model=model
                 )
             finally:
-                state.feedback.stop()
-                state.feedback.close()
+                stop(services)
         return report.to_dict()
     finally:
         if tmp is not None:

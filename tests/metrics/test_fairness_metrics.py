@@ -14,6 +14,7 @@ import pytest
 from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.synthetic import SyntheticShop
+from shelfwise.metrics import get_metric
 from shelfwise.metrics.fairness import (
     BrandExposureVsRelevance,
     GiniBrandExposure,
@@ -23,7 +24,6 @@ from shelfwise.metrics.fairness import (
     item_brands,
     position_weights,
 )
-from shelfwise.metrics import get_metric
 from shelfwise.storage import Store
 
 W2 = 1 / math.log2(3)  # weight of rank 2

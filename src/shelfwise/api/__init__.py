@@ -10,7 +10,9 @@ search pipeline, experiments) and ``/health/ready`` answers 200 only after that.
 the evaluation harness measures (:class:`shelfwise.recommend.Recommender`,
 :class:`shelfwise.search.SearchPipeline`) answer the requests.
 
-Objects kept on ``app.state`` (stable names; the web pages of :mod:`shelfwise.web` call them directly):
+Everything the app serves with is one typed :class:`shelfwise.api.services.Services` at
+``app.state.services`` (routes use it). ``app.state`` forwards the names below to it (reading and writing),
+so the web pages of :mod:`shelfwise.web` keep calling them directly:
 
 ========================  ===================================================================================
 ``app.state.settings``     :class:`shelfwise.config.Settings` — the settings tree the app was made with
@@ -34,7 +36,9 @@ Objects kept on ``app.state`` (stable names; the web pages of :mod:`shelfwise.we
 ``app.state.components``   ``dict`` — each component's load status (``ok``, ``missing``, ``failed: ...``)
 ========================  ===================================================================================
 
-Other attributes (``limiter``, ``write_lock``, ``item_facts``, ``arm_pipelines``) are internal.
+Other attributes (``online``, ``limiter``, ``write_lock``, ``item_facts``, ``arm_pipelines``, ``follower``) are
+internal. With ``shelfwise serve --workers N`` each worker process has its own app and follows the store
+(:mod:`shelfwise.api.follower`).
 
 Web pages: when the package :mod:`shelfwise.web` exists, :func:`create_app` calls ``shelfwise.web.install(app)``
 if it defines it (to mount static files and routers), else includes ``shelfwise.web.router`` (an

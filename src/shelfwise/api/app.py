@@ -13,12 +13,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from shelfwise import __version__
-from shelfwise.api.components import attach, load
+from shelfwise.api.components import build_services, load, stop
 from shelfwise.api.errors import install_error_handlers
 from shelfwise.api.front_door import install_front_door
 from shelfwise.api.middleware import ServiceMiddleware
 from shelfwise.api.routes import include_all
 from shelfwise.api.schemas import limit_openapi
+from shelfwise.api.services import ServicesState
 from shelfwise.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,14 @@ def create_app(
 
         store = open_store(store_path, create=False)
 
+    services = build_services(settings, store)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
-        loader = threading.Thread(target=load, args=(app.state,), name="shelfwise-load", daemon=True)
+        loader = threading.Thread(target=load, args=(services,), name="shelfwise-load", daemon=True)
         loader.start()
         if not background_load:
             await anyio.to_thread.run_sync(loader.join)
@@ -90,8 +93,7 @@ def create_app(
             yield
         finally:
             loader.join(timeout=600)
-            app.state.feedback.stop()
-            app.state.feedback.close()
+            stop(services)
             if owns_store:
                 store.close()
 
@@ -101,12 +103,12 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    attach(app.state, settings, store)
+    app.state = ServicesState(services)  # app.state.services, plus the old names forwarded to it
     install_error_handlers(app)
     # the front door (body cap, key check before the body is read, headers, CORS): inside the request-id layer
-    app.state.gatekeeper = install_front_door(app, settings.api, app.state.keys)
+    app.state.gatekeeper = install_front_door(app, settings.api, services.keys)
     limit_openapi(app, settings.api.max_k)
-    app.add_middleware(ServiceMiddleware, metrics=app.state.metrics, access_log=settings.api.access_log)
+    app.add_middleware(ServiceMiddleware, metrics=services.metrics, access_log=settings.api.access_log)
     include_all(app)
     if web:
         _install_web(app)

@@ -1,10 +1,12 @@
 """What the service holds and how it is loaded: cheap parts at app creation, pipelines in the background.
 
-:func:`attach` puts the cheap objects on ``app.state`` (store, keys, caches, experiments...); :func:`load`
-(run by the lifespan in a thread, so ``/health/live`` answers while it works) opens the profiles and the
-pipelines and sets ``app.state.ready``. A pipeline package that is not installed is reported as
-``missing``; one that fails to load (e.g. no artifacts yet) as ``failed: <reason>`` and keeps the service
-not ready, since serving without it would be serving something else than was evaluated.
+:func:`build_services` makes the cheap parts (store, keys, online state, caches, experiments...) as one typed
+:class:`~shelfwise.api.services.Services`; :func:`load` (run by the lifespan in a thread, so ``/health/live``
+answers while it works) opens the profiles and the pipelines, catches them up with the store
+(:mod:`shelfwise.api.follower`), starts following the store and sets ``services.ready``. A pipeline package
+that is not installed is reported as ``missing``; one that fails to load (e.g. no artifacts yet) as
+``failed: <reason>`` and keeps the service not ready, since serving without it would be serving something
+else than was evaluated.
 """
 
 from __future__ import annotations
@@ -14,16 +16,20 @@ import importlib.util
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from shelfwise.api.auth import KeyRing, new_limiter
+from shelfwise.api.auth import KeyRing
 from shelfwise.api.cache import ResponseCaches
 from shelfwise.api.feedback import FeedbackLoop
+from shelfwise.api.follower import Follower, catch_up_on_start
 from shelfwise.api.impressions import ImpressionLog
 from shelfwise.api.metrics import Metrics
+from shelfwise.api.services import OnlineLimiter, Services
 from shelfwise.api.serving import Serving
 from shelfwise.config import Settings, SettingsError, parse_overrides
 from shelfwise.experiments.registry import Arm, ExperimentRegistry
+from shelfwise.online import OnlineState, open_online_state
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +49,30 @@ def arm_settings(settings: Settings, overrides: list[str]) -> Settings:
 
 class ArmPipelines:
     """Pipelines per experiment arm: the default ones, and separate ones for arms with settings overrides
-    (loaded on the first request of that arm, then kept)."""
+    (loaded on the first request of that arm, then kept).
 
-    def __init__(self, state: Any) -> None:
-        self.state = state
+    Args:
+        store: the shop's store.
+        settings: the app's settings (an arm's overrides apply on top).
+        default: returns the default pipeline of a kind (``"recommend"`` / ``"search"``), or None.
+    """
+
+    def __init__(self, store: Any, settings: Settings, default: Callable[[str], Any]) -> None:
+        self.store = store
+        self.settings = settings
+        self.default = default
         self._by_arm: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
 
     def get(self, kind: str, arm: Arm | None) -> Any:
-        default = getattr(self.state, "recommender" if kind == "recommend" else "search", None)
+        default = self.default(kind)
         if arm is None or not arm.variant.overrides or default is None:
             return default
         key = (kind, arm.experiment.name, arm.variant.name)
         with self._lock:
             if key not in self._by_arm:
-                settings = arm_settings(self.state.settings, arm.variant.overrides)
-                self._by_arm[key] = _load_pipeline(kind, self.state.store, settings)
+                settings = arm_settings(self.settings, arm.variant.overrides)
+                self._by_arm[key] = _load_pipeline(kind, self.store, settings)
             return self._by_arm[key]
 
     def preload(self, experiments: ExperimentRegistry) -> None:
@@ -102,50 +116,70 @@ def _installed(module: str) -> bool:
         return False
 
 
-def attach(state: Any, settings: Settings, store: Any) -> None:
-    """Put the cheap objects on ``state`` (see :mod:`shelfwise.api` for the names)."""
-    state.settings = settings
-    state.store = store
-    state.ready = False
-    state.components = {"store": "ok", "profiles": "loading", "recommender": "loading", "search": "loading"}
-    state.metrics = Metrics()
-    state.keys = KeyRing.from_settings(store, settings.api)
-    state.limiter = new_limiter(settings.api)
-    state.caches = ResponseCaches(settings.api.cache.ttl_seconds, settings.api.cache.max_entries)
-    state.write_lock = threading.RLock()
-    state.impressions = ImpressionLog(store, state.write_lock)
-    state.profiles = None
-    state.recommender = None
-    state.search = None
-    state.arm_pipelines = ArmPipelines(state)
+def build_services(settings: Settings, store: Any, online: OnlineState | None = None) -> Services:
+    """The cheap parts of the service (store, keys, online state, caches, experiments, ...); the pipelines
+    and profiles are loaded later by :func:`load`."""
+    online = online or open_online_state(
+        cache_ttl=settings.api.cache.ttl_seconds, cache_max_entries=settings.api.cache.max_entries
+    )
+    caches = ResponseCaches(settings.api.cache.ttl_seconds, settings.api.cache.max_entries, online=online)
+    write_lock = threading.RLock()
+    impressions = ImpressionLog(store, write_lock=write_lock)
+    metrics = Metrics()
+    holder: list[Services] = []  # the callbacks below see the services once made
+
+    def default_pipeline(kind: str) -> Any:
+        return None if not holder else holder[0].recommender if kind == "recommend" else holder[0].search
+
+    arm_pipelines = ArmPipelines(store, settings, default_pipeline)
 
     def on_experiments_change() -> None:
-        state.caches.invalidate_all()
-        state.arm_pipelines.clear()
-        if state.ready:  # load arms with settings overrides now rather than on their first request
-            threading.Thread(
-                target=state.arm_pipelines.preload, args=(state.experiments,), daemon=True
-            ).start()
+        caches.invalidate_all()
+        arm_pipelines.clear()
+        if holder and holder[0].ready:  # load arms with settings overrides now, not on their first request
+            threading.Thread(target=arm_pipelines.preload, args=(holder[0].experiments,), daemon=True).start()
 
-    state.experiments = ExperimentRegistry(store, on_change=on_experiments_change)
-
-    def pipelines() -> list[Any]:
-        return [p for p in (state.recommender, state.search, *state.arm_pipelines.loaded()) if p is not None]
-
-    state.feedback = FeedbackLoop(
-        store, settings, None, state.caches, state.impressions, pipelines, state.write_lock, state.metrics
+    experiments = ExperimentRegistry(store, on_change=on_experiments_change)
+    feedback = FeedbackLoop(
+        store,
+        settings,
+        None,
+        caches,
+        impressions,
+        lambda: holder[0].pipelines() if holder else [],
+        write_lock,
+        metrics,
     )
-    state.ingestor = state.feedback.ingestor
-    state.serving = Serving(
-        user_key=state.feedback.user_key,
-        recommender=lambda arm: state.arm_pipelines.get("recommend", arm),
-        search=lambda arm: state.arm_pipelines.get("search", arm),
-        experiments=state.experiments,
-        caches=state.caches,
-        impressions=state.impressions,
-        metrics=state.metrics,
+    serving = Serving(
+        user_key=feedback.user_key,
+        recommender=lambda arm: arm_pipelines.get("recommend", arm),
+        search=lambda arm: arm_pipelines.get("search", arm),
+        experiments=experiments,
+        caches=caches,
+        impressions=impressions,
+        metrics=metrics,
+        online=online,
     )
-    state.item_facts = item_facts(store)
+    services = Services(
+        settings=settings,
+        store=store,
+        online=online,
+        metrics=metrics,
+        keys=KeyRing.from_settings(store, settings.api),
+        limiter=OnlineLimiter(online, settings.api.rate_limit.burst_seconds),
+        caches=caches,
+        write_lock=write_lock,
+        impressions=impressions,
+        experiments=experiments,
+        feedback=feedback,
+        serving=serving,
+        arm_pipelines=arm_pipelines,
+        item_facts=item_facts(store),
+        components={"store": "ok", "profiles": "loading", "recommender": "loading", "search": "loading"},
+    )
+    feedback.online = online
+    holder.append(services)
+    return services
 
 
 def item_facts(store: Any) -> dict[str, tuple[Any, ...]]:
@@ -155,40 +189,62 @@ def item_facts(store: Any) -> dict[str, tuple[Any, ...]]:
     return {i: (t, b, c, p) for i, t, b, c, p in zip(*cols, strict=True)}
 
 
-def load(state: Any) -> None:
-    """Open profiles and pipelines (slow); sets ``state.ready`` when every installed part loaded."""
+def load(services: Services, *, follow: bool = True) -> None:
+    """Open profiles and pipelines (slow), catch them up with the store, start the background writer and the
+    follower thread (``follow=False``: made but not started; call ``services.follower.poll()``); sets
+    ``services.ready`` when every installed part loaded."""
     started = time.perf_counter()
-    settings, store = state.settings, state.store
+    settings, store = services.settings, services.store
     try:
         from shelfwise.profiles.pipeline import open_profiles
 
-        state.profiles = open_profiles(store, settings)
-        state.feedback.profiles = state.profiles
-        state.components["profiles"] = "ok"
+        services.profiles = open_profiles(store, settings)
+        services.feedback.profiles = services.profiles
+        services.components["profiles"] = "ok"
     except Exception as exc:
         log.exception("profiles failed to load")
-        state.components["profiles"] = f"failed: {exc}"
+        services.components["profiles"] = f"failed: {exc}"
     for kind, module, attr in (
         ("recommend", "shelfwise.recommend", "recommender"),
         ("search", "shelfwise.search", "search"),
     ):
         if not _installed(module) or not _has_loader(module, kind):
-            state.components[attr] = "missing"
+            services.components[attr] = "missing"
             continue
         try:
-            setattr(state, attr, _load_pipeline(kind, store, settings))
-            state.components[attr] = "ok"
+            setattr(services, attr, _load_pipeline(kind, store, settings))
+            services.components[attr] = "ok"
         except Exception as exc:
             log.error("%s failed to load: %s", attr, exc)
-            state.components[attr] = f"failed: {exc}"
-    warm_up(state)
-    state.feedback.start(settings.api.impression_flush_seconds)
-    state.ready = all(v in ("ok", "missing") for v in state.components.values())
-    state.metrics.ready.set(1 if state.ready else 0)
-    log.info("service loaded in %.1fs: %s", time.perf_counter() - started, state.components)
+            services.components[attr] = f"failed: {exc}"
+    try:
+        with services.write_lock:
+            catch_up_on_start(services)
+        services.components["store_sync"] = "ok"
+    except Exception as exc:
+        log.exception("catching up with the store failed")
+        services.components["store_sync"] = f"failed: catching up with the store: {exc}"
+    warm_up(services)
+    services.feedback.start(settings.api.impression_flush_seconds)
+    follower = Follower(services, settings.api.follow_seconds)
+    services.follower = follower
+    services.feedback.follower = follower  # so it skips what this process wrote and applied itself
+    if follow:
+        follower.start()
+    services.ready = all(v in ("ok", "missing") for v in services.components.values())
+    services.metrics.ready.set(1 if services.ready else 0)
+    log.info("service loaded in %.1fs: %s", time.perf_counter() - started, services.components)
 
 
-def warm_up(state: Any) -> None:
+def stop(services: Services) -> None:
+    """Stop the follower and the background writer, flush what is left, release the ingestor."""
+    if services.follower is not None:
+        services.follower.stop()
+    services.feedback.stop()
+    services.feedback.close()
+
+
+def warm_up(state: Services) -> None:
     """One throw-away request per pipeline (first calls load lazy parts, e.g. the query encoder's session),
     so the first shopper does not pay for it. Nothing is logged or cached."""
     started = time.perf_counter()

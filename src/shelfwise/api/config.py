@@ -59,6 +59,12 @@ class ApiSettings(Section):
     impression_flush_seconds: float = Field(
         1.0, gt=0, description="impressions are buffered and written to the store this often"
     )
+    follow_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="how often each worker polls the store for events, catalogue changes and deletions "
+        "written by other processes (several workers on one store converge within about this long)",
+    )
     # -- the front door (api/middleware.py, web/session.py) --
     max_body_bytes: int = Field(
         1 << 20, ge=1024, description="largest request body; larger ones get 413 before they are read (1 MiB)"

@@ -116,6 +116,8 @@ class FeedbackLoop:
         self.metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.follower: Any = None  # set by the service: records what this process wrote itself
+        self.online: Any = None  # set by the service: its follower cursors go with each profile flush
 
     def user_key(self, raw_user_id: str) -> str:
         """The id the store keeps for a shopper."""
@@ -133,6 +135,8 @@ class FeedbackLoop:
             new_rows: list[dict[str, Any]] = []
             if batch is not None:
                 new_rows = [r for r in batch.rows.to_pylist() if r["event_id"] not in self._capture.existing]
+            if self.follower is not None:
+                self.follower.wrote_events(r["event_id"] for r in new_rows)
             dropped = self._apply(new_rows)
         if self.metrics is not None:
             self.metrics.events.labels("accepted").inc(len(new_rows))
@@ -189,6 +193,7 @@ class FeedbackLoop:
                 batch.rows.drop_columns(["_ord"]).to_pylist() if batch is not None else []
             )
             if changed:
+                self._wrote_items([r["item_id"] for r in changed])
                 for pipeline in self.pipelines():
                     if hasattr(pipeline, "upsert_items"):
                         pipeline.upsert_items(changed)
@@ -216,6 +221,7 @@ class FeedbackLoop:
                     pa.Table.from_pylist(found, schema=items.schema), "items", source="api"
                 )
                 ids = [r["item_id"] for r in found]
+                self._wrote_items(ids)
                 for pipeline in self.pipelines():
                     if hasattr(pipeline, "delete_items"):
                         pipeline.delete_items(ids)
@@ -231,26 +237,41 @@ class FeedbackLoop:
         pipelines' session state. Returns what was removed, per place."""
         key = self.user_key(raw_user_id)
         with self.write_lock:
-            buffered = self.impressions.forget_user(key)
-            in_memory = bool(self.profiles is not None and self.profiles.forget(key))
             report = self.store.delete_user(key)
-            for pipeline in self.pipelines():
-                forget = getattr(pipeline, "forget_user", None)
-                if forget is not None:
-                    forget(key)
-                own_profiles = getattr(pipeline, "profiles", None)  # a pipeline's own profile copy
-                if (
-                    own_profiles is not None
-                    and own_profiles is not self.profiles
-                    and hasattr(own_profiles, "forget")
-                ):
-                    own_profiles.forget(key)
-            dropped = self.caches.invalidate_user(key)
+            if self.follower is not None:
+                self.follower.deleted_user(key)
+            live = self.forget_live(key)
         removed = dict(report.removed)
-        removed["impressions_buffered"] = buffered
-        removed["profile_in_memory"] = int(in_memory)
-        removed["cached_responses"] = dropped
+        removed.update(live)
         return {"deleted": any(removed.values()), "removed": removed}
+
+    def forget_live(self, key: str) -> dict[str, int]:
+        """Drop a deleted shopper (store key) from everything this process holds: buffered impressions, live
+        profile, the pipelines' state, cached responses (call under ``write_lock``; the follower calls it for
+        deletions made by other processes). Returns what was dropped, per place."""
+        buffered = self.impressions.forget_user(key)
+        in_memory = bool(self.profiles is not None and self.profiles.forget(key))
+        for pipeline in self.pipelines():
+            forget = getattr(pipeline, "forget_user", None)
+            if forget is not None:
+                forget(key)
+            own_profiles = getattr(pipeline, "profiles", None)  # a pipeline's own profile copy
+            if (
+                own_profiles is not None
+                and own_profiles is not self.profiles
+                and hasattr(own_profiles, "forget")
+            ):
+                own_profiles.forget(key)
+        dropped = self.caches.invalidate_user(key)
+        return {
+            "impressions_buffered": buffered,
+            "profile_in_memory": int(in_memory),
+            "cached_responses": dropped,
+        }
+
+    def _wrote_items(self, item_ids: list[str]) -> None:
+        if self.follower is not None:
+            self.follower.wrote_items(item_ids, self.store.catalogue_seq())
 
     # -- persistence -------------------------------------------------------------------------------
     def flush(self) -> dict[str, int]:
@@ -258,6 +279,10 @@ class FeedbackLoop:
         with self.write_lock:
             imp = self.impressions.flush()
             prof = self.profiles.flush(self.store) if self.profiles is not None else 0
+            if prof and self.online is not None and self.follower is not None:
+                from shelfwise.api.follower import PROFILE_CURSOR_META
+
+                self.store.set_meta(PROFILE_CURSOR_META, self.online.cursor("event_seq"))
         return {"impressions": imp, "profiles": prof}
 
     def start(self, every_seconds: float) -> None:

@@ -1,16 +1,36 @@
-"""Running the app: ``shelfwise serve`` (uvicorn in the foreground) and :class:`LiveServer` (uvicorn in a
-thread on a free loopback port, for the demo, tests and benchmarks)."""
+"""Running the app: ``shelfwise serve`` (uvicorn in the foreground, one process or ``--workers N``) and
+:class:`LiveServer` (uvicorn in a thread on a free loopback port, for the demo, tests and benchmarks).
+
+With several workers, uvicorn starts N processes on one listening socket; each imports
+:func:`app_from_environment` (the app factory named by :data:`FACTORY`), which reads the store and settings
+from the environment variables below, loads its own pipelines and follows the store
+(:mod:`shelfwise.api.follower`), so writes made through any worker reach every other one.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+#: The import string of the workers' app factory.
+FACTORY = "shelfwise.api.server:app_from_environment"
+#: Environment variables the workers read: the store, a settings file (may be empty), ``--set`` overrides,
+#: and whether to mount the pages ("0" = ``--no-web``).
+ENV_STORE, ENV_CONFIG, ENV_OVERRIDES, ENV_WEB = (
+    "SHELFWISE_SERVE_STORE",
+    "SHELFWISE_SERVE_CONFIG",
+    "SHELFWISE_SERVE_SET",
+    "SHELFWISE_SERVE_WEB",
+)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -20,20 +40,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def uvicorn_config(app: Any, host: str, port: int, log_level: str = "warning") -> Any:
+def uvicorn_options(log_level: str = "warning") -> dict[str, Any]:
     """Uvicorn settings of the service: its own access log (route templates, no ids), no server header."""
+    return {
+        "log_level": log_level,
+        "access_log": False,
+        "server_header": False,
+        "timeout_keep_alive": 30,
+        "lifespan": "on",
+    }
+
+
+def uvicorn_config(app: Any, host: str, port: int, log_level: str = "warning") -> Any:
+    """A ``uvicorn.Config`` for ``app`` (see :func:`uvicorn_options`)."""
     import uvicorn
 
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        timeout_keep_alive=30,
-        lifespan="on",
-    )
+    return uvicorn.Config(app, host=host, port=port, **uvicorn_options(log_level))
 
 
 class LiveServer:
@@ -101,3 +123,40 @@ def serve(app: Any, host: str, port: int) -> None:
     import uvicorn
 
     uvicorn.Server(uvicorn_config(app, host, port, log_level="info")).run()
+
+
+def worker_environment(
+    store: str, config: str | None, overrides: list[str], *, web: bool = True
+) -> dict[str, str]:
+    """The environment variables :func:`app_from_environment` reads."""
+    return {
+        ENV_STORE: store,
+        ENV_CONFIG: config or "",
+        ENV_OVERRIDES: json.dumps(list(overrides)),
+        ENV_WEB: "1" if web else "0",
+    }
+
+
+def app_from_environment(background_load: bool = True) -> Any:
+    """The app factory of a worker process (uvicorn workers, Ray Serve replicas): the store (folder or URL),
+    settings and pages named by the environment."""
+    from shelfwise.api.app import create_app
+    from shelfwise.config import load_settings
+
+    store = os.environ[ENV_STORE]
+    config = os.environ.get(ENV_CONFIG) or None
+    path = Path(config) if config else (None if "://" in store else Path(store) / "shelfwise.toml")
+    overrides = json.loads(os.environ.get(ENV_OVERRIDES) or "[]")
+    settings = load_settings(
+        path if path is not None and (path.exists() or config) else None, overrides=overrides
+    )
+    web = os.environ.get(ENV_WEB, "1") != "0"
+    return create_app(settings, store_path=store, background_load=background_load, web=web)
+
+
+def serve_workers(workers: int, host: str, port: int, environment: dict[str, str]) -> None:
+    """Run ``workers`` uvicorn processes of :func:`app_from_environment` in the foreground."""
+    import uvicorn
+
+    os.environ.update(environment)  # the worker processes inherit it
+    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, **uvicorn_options("info"))

@@ -18,6 +18,7 @@ from shelfwise.api.cache import ResponseCaches
 from shelfwise.api.impressions import ImpressionLog
 from shelfwise.api.request_id import impression_id
 from shelfwise.experiments.registry import Arm, ExperimentRegistry
+from shelfwise.online import OnlineState
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Serving:
         caches: response caches.
         impressions: the impression log.
         metrics: Prometheus collectors (optional).
+        online: the online state, for exposure counters (optional): ``exposures:<surface>``,
+            ``exposures:item:<item_id>`` and ``exposures:arm:<experiment>:<variant>``.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Serving:
         caches: ResponseCaches,
         impressions: ImpressionLog,
         metrics: Any = None,
+        online: OnlineState | None = None,
     ) -> None:
         self.user_key = user_key
         self._recommender = recommender
@@ -87,6 +91,7 @@ class Serving:
         self.caches = caches
         self.impressions = impressions
         self.metrics = metrics
+        self.online = online
 
     # -- recommendations ---------------------------------------------------------------------------
     def recommend(self, request: Any) -> Served:
@@ -173,6 +178,11 @@ class Serving:
         self.impressions.log(
             request_id, key, context, [str(i.item_id) for i in items], [float(i.score) for i in items], label
         )
+        if self.online is not None:
+            counts = {f"exposures:{surface}": 1, **{f"exposures:item:{i.item_id}": 1 for i in items}}
+            if arm is not None:
+                counts[f"exposures:arm:{arm.experiment.name}:{arm.variant.name}"] = 1
+            self.online.incr_many(counts)
         if self.metrics is not None:
             self.metrics.impressions.labels(surface).inc()
             if arm is not None:

@@ -13,29 +13,20 @@ the proxy picks; Ray Serve keeps the replica count and restarts a replica that d
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-ENV_STORE = "SHELFWISE_SERVE_STORE"
-ENV_CONFIG = "SHELFWISE_SERVE_CONFIG"
-ENV_OVERRIDES = "SHELFWISE_SERVE_OVERRIDES"
-
 
 def build_replica_app() -> Any:
-    """The FastAPI app of one replica, from the environment :func:`run_on_ray` set (loads before serving)."""
-    from shelfwise.api import create_app
-    from shelfwise.config import load_settings
+    """The FastAPI app of one replica: the store, settings and pages named by the environment
+    (:func:`shelfwise.api.server.app_from_environment`, as for ``serve --workers``), loaded before the replica
+    reports itself ready to Ray Serve, so the proxy never routes to a replica that would answer 503."""
+    from shelfwise.api.server import app_from_environment
 
-    store = os.environ[ENV_STORE]
-    config = os.environ.get(ENV_CONFIG) or None
-    overrides = json.loads(os.environ.get(ENV_OVERRIDES, "[]"))
-    settings = load_settings(Path(config) if config else None, overrides=overrides)
-    app = create_app(settings, store_path=store, background_load=False)
+    app = app_from_environment(background_load=False)
     app.state.replica = os.getpid()
     return app
 
@@ -50,13 +41,15 @@ def run_on_ray(
     config: str | None = None,
     overrides: list[str] | None = None,
     extra_env: dict[str, str] | None = None,
+    web: bool = True,
     blocking: bool = True,
 ) -> None:
     """Deploy ``replicas`` copies of the service on the Ray cluster at ``address`` and serve HTTP on
     ``host:port`` through Ray's proxy; with ``blocking``, until interrupted."""
+    from shelfwise.api.server import worker_environment
     from shelfwise.distributed.runner import RayRunner
 
-    env = {ENV_STORE: str(store), ENV_CONFIG: config or "", ENV_OVERRIDES: json.dumps(overrides or [])}
+    env = worker_environment(str(store), config, list(overrides or []), web=web)
     env.update({k: v for k, v in os.environ.items() if k.startswith("SHELFWISE") and k not in env})
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
@@ -65,8 +58,8 @@ def run_on_ray(
     from ray import serve
 
     serve.start(http_options={"host": host, "port": port})
-    deployment = serve.deployment(
-        serve.ingress(build_replica_app)(),
+    ingress: Any = serve.deployment(serve.ingress(build_replica_app)())  # an ingress class: a Deployment
+    deployment = ingress.options(
         name="shelfwise",
         num_replicas=replicas,
         ray_actor_options={"num_cpus": 0.5},

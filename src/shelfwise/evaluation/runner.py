@@ -28,8 +28,8 @@ from shelfwise.encoded.data import RecommendData, load_recommend_data
 from shelfwise.evaluation.categories import item_categories
 from shelfwise.evaluation.registry import EvalRecommender, build_recommender
 from shelfwise.metrics import get_metric
-from shelfwise.metrics.fairness import fairness_list_metrics, item_brands
 from shelfwise.metrics.evaluate import evaluate_ranking
+from shelfwise.metrics.fairness import fairness_list_metrics, item_brands
 from shelfwise.metrics.ranking import top_k_items
 from shelfwise.storage import Store
 

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from shelfwise.metrics.beyond_accuracy import gini_coefficient
 from shelfwise.metrics.base import ListMetric
+from shelfwise.metrics.beyond_accuracy import gini_coefficient
 
 __all__ = [
     "BrandExposureVsRelevance",

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from shelfwise.api.auth import AdminKey
 from shelfwise.api.errors import ApiError
-from shelfwise.api.routes.deps import ready_state
+from shelfwise.api.routes.deps import ready_services
 from shelfwise.api.routes.reads import ERRORS
 from shelfwise.api.schemas import DeleteItemsIn, DeleteItemsOut, IngestOut, ItemsIn
 
@@ -42,14 +42,14 @@ def _preflight(state: Any, rows: list[dict[str, Any]]) -> None:
 @router.post("", response_model=IngestOut, responses=ERRORS, summary="Insert or update items")
 def upsert_items(body: ItemsIn, request: Request, _key: AdminKey) -> JSONResponse:
     """New items are served at once; price and stock changes apply to the next request."""
-    state = ready_state(request)
-    if len(body.items) > state.settings.api.max_batch:
-        raise ApiError(413, "too_large", f"{len(body.items)} items; at most {state.settings.api.max_batch}")
+    svc = ready_services(request)
+    if len(body.items) > svc.settings.api.max_batch:
+        raise ApiError(413, "too_large", f"{len(body.items)} items; at most {svc.settings.api.max_batch}")
     rows = [i.model_dump() for i in body.items]
-    _preflight(state, rows)
-    outcome = state.feedback.upsert_items(rows)
+    _preflight(svc, rows)
+    outcome = svc.feedback.upsert_items(rows)
     for r in rows:
-        state.item_facts[r["item_id"]] = (r["title"], r["brand"], r["category"], r["price"])
+        svc.item_facts[r["item_id"]] = (r["title"], r["brand"], r["category"], r["price"])
     status = 422 if outcome.quarantined and not outcome.accepted and not outcome.duplicates else 200
     return JSONResponse(IngestOut(**outcome.to_dict()).model_dump(), status_code=status)
 
@@ -57,8 +57,8 @@ def upsert_items(body: ItemsIn, request: Request, _key: AdminKey) -> JSONRespons
 @router.post("/delete", response_model=DeleteItemsOut, responses=ERRORS, summary="Delete items")
 def delete_items(body: DeleteItemsIn, request: Request, _key: AdminKey) -> DeleteItemsOut:
     """Items leave both indexes at once; the store keeps them as unavailable so history still joins."""
-    state = ready_state(request)
-    return DeleteItemsOut(**state.feedback.delete_items(body.item_ids))
+    svc = ready_services(request)
+    return DeleteItemsOut(**svc.feedback.delete_items(body.item_ids))
 
 
 @router.delete(
@@ -71,8 +71,8 @@ def delete_item(
     request: Request, _key: AdminKey, item_id: Annotated[str, Path(min_length=1, max_length=256)]
 ) -> DeleteItemsOut:
     """One item out of the catalogue (404 when there is no such item)."""
-    state = ready_state(request)
-    result = state.feedback.delete_items([item_id])
+    svc = ready_services(request)
+    result = svc.feedback.delete_items([item_id])
     if not result["deleted"]:
         raise ApiError(404, "not_found", "no item with this id in the catalogue")
     return DeleteItemsOut(**result)

@@ -1,4 +1,4 @@
-"""Small helpers shared by the routes: readiness, the state, mapping pipeline errors to 4xx."""
+"""Small helpers shared by the routes: the app's :class:`Services`, readiness, mapping pipeline errors to 4xx."""
 
 from __future__ import annotations
 
@@ -10,18 +10,27 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from shelfwise.api.errors import ApiError
+from shelfwise.api.services import Services
 from shelfwise.api.serving import NotAvailable
 
 T = TypeVar("T")
 
 
-def ready_state(request: Request) -> Any:
-    """``app.state`` once loaded; 503 saying so while loading."""
-    state = request.app.state
-    if not state.ready:
-        comps = ", ".join(f"{k}: {v}" for k, v in state.components.items())
+def services(request: Request) -> Services:
+    """The app's :class:`Services` (``app.state.services``)."""
+    return request.app.state.services
+
+
+def ready_services(request: Request) -> Services:
+    """The app's :class:`Services` once loaded; 503 saying so while loading."""
+    svc = services(request)
+    if not svc.ready:
+        comps = ", ".join(f"{k}: {v}" for k, v in svc.components.items())
         raise ApiError(503, "not_ready", f"the service is not ready ({comps})", headers={"Retry-After": "2"})
-    return state
+    return svc
+
+
+ready_state = ready_services  # the old name (other route modules may still use it)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from shelfwise.api.auth import EventsKey
 from shelfwise.api.errors import ApiError
-from shelfwise.api.routes.deps import ready_state
+from shelfwise.api.routes.deps import ready_services
 from shelfwise.api.routes.reads import ERRORS
 from shelfwise.api.schemas import EventsIn, IngestOut
 
@@ -27,10 +27,10 @@ def post_events(body: EventsIn, request: Request, _key: EventsKey) -> JSONRespon
     Rows failing validation come back in ``problems`` with their row number and reason (422 when no row
     was accepted). Events with an ``event_id`` already stored are counted as ``duplicates`` (idempotent).
     """
-    state = ready_state(request)
-    if len(body.events) > state.settings.api.max_batch:
-        raise ApiError(413, "too_large", f"{len(body.events)} events; at most {state.settings.api.max_batch}")
-    outcome = state.feedback.ingest_events([e.model_dump() for e in body.events])
+    svc = ready_services(request)
+    if len(body.events) > svc.settings.api.max_batch:
+        raise ApiError(413, "too_large", f"{len(body.events)} events; at most {svc.settings.api.max_batch}")
+    outcome = svc.feedback.ingest_events([e.model_dump() for e in body.events])
     status = 422 if outcome.quarantined and not outcome.accepted and not outcome.duplicates else 200
     out = IngestOut(**outcome.to_dict()).model_dump()
     if status == 422:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Request
 
 from shelfwise.api.auth import AdminKey
 from shelfwise.api.errors import ApiError
-from shelfwise.api.routes.deps import finite_json, ready_state
+from shelfwise.api.routes.deps import finite_json, ready_services, services
 from shelfwise.api.routes.reads import ERRORS
 from shelfwise.api.schemas import ExperimentIn, ExperimentOut
+from shelfwise.api.services import Services
 from shelfwise.config import SettingsError
 from shelfwise.experiments.config import NAME_PATTERN, Experiment
 
@@ -19,8 +20,8 @@ Name = Annotated[str, Path(pattern=NAME_PATTERN, description="experiment name")]
 NOT_FOUND = {**ERRORS, 404: {"description": "no such experiment"}}
 
 
-def _get(state: Any, name: str) -> Experiment:
-    exp = state.experiments.get(name)
+def _get(svc: Services, name: str) -> Experiment:
+    exp = svc.experiments.get(name)
     if exp is None:
         raise ApiError(404, "not_found", f"no experiment named {name!r}; GET /v1/experiments lists them")
     return exp
@@ -29,7 +30,7 @@ def _get(state: Any, name: str) -> Experiment:
 @router.get("", response_model=list[ExperimentOut], responses=ERRORS, summary="List experiments")
 def list_experiments(request: Request, _key: AdminKey) -> list[ExperimentOut]:
     """Every experiment, oldest first."""
-    return [ExperimentOut(**e.model_dump()) for e in request.app.state.experiments.list()]
+    return [ExperimentOut(**e.model_dump()) for e in services(request).experiments.list()]
 
 
 @router.post(
@@ -45,7 +46,7 @@ def create_experiment(body: ExperimentIn, request: Request, _key: AdminKey) -> E
     A variant sets request fields (``params``: recommend ``method`` / ``diversity``, search
     ``personalise``) and/or settings overrides (``overrides``: ``["rerank.diversity=0.5"]``).
     """
-    state = request.app.state
+    svc = services(request)
     try:
         exp = Experiment.model_validate(body.model_dump())
     except ValueError as exc:
@@ -54,7 +55,7 @@ def create_experiment(body: ExperimentIn, request: Request, _key: AdminKey) -> E
 
     for v in exp.variants:
         try:
-            arm_settings(state.settings, v.overrides)
+            arm_settings(svc.settings, v.overrides)
         except SettingsError as exc:
             raise ApiError(
                 422,
@@ -63,7 +64,7 @@ def create_experiment(body: ExperimentIn, request: Request, _key: AdminKey) -> E
                 fix="use keys listed by `shelfwise config`, as section.key=value",
             ) from None
     try:
-        exp = state.experiments.create(exp)
+        exp = svc.experiments.create(exp)
     except KeyError:
         raise ApiError(409, "exists", f"an experiment named {exp.name!r} exists") from None
     return ExperimentOut(**exp.model_dump())
@@ -72,31 +73,31 @@ def create_experiment(body: ExperimentIn, request: Request, _key: AdminKey) -> E
 @router.get("/{name}", response_model=ExperimentOut, responses=NOT_FOUND, summary="One experiment")
 def get_experiment(name: Name, request: Request, _key: AdminKey) -> ExperimentOut:
     """The definition."""
-    return ExperimentOut(**_get(request.app.state, name).model_dump())
+    return ExperimentOut(**_get(services(request), name).model_dump())
 
 
 @router.post("/{name}/stop", response_model=ExperimentOut, responses=NOT_FOUND, summary="Stop")
 def stop_experiment(name: Name, request: Request, _key: AdminKey) -> ExperimentOut:
     """Stop assigning users (results stay readable)."""
-    state = request.app.state
-    _get(state, name)
-    return ExperimentOut(**state.experiments.set_status(name, "stopped").model_dump())
+    svc = services(request)
+    _get(svc, name)
+    return ExperimentOut(**svc.experiments.set_status(name, "stopped").model_dump())
 
 
 @router.post("/{name}/start", response_model=ExperimentOut, responses=NOT_FOUND, summary="Restart")
 def start_experiment(name: Name, request: Request, _key: AdminKey) -> ExperimentOut:
     """Assign users again (the same users land in the same arms)."""
-    state = request.app.state
-    _get(state, name)
-    return ExperimentOut(**state.experiments.set_status(name, "running").model_dump())
+    svc = services(request)
+    _get(svc, name)
+    return ExperimentOut(**svc.experiments.set_status(name, "running").model_dump())
 
 
 @router.delete("/{name}", responses=NOT_FOUND, summary="Delete")
 def delete_experiment(name: Name, request: Request, _key: AdminKey) -> dict[str, Any]:
     """Forget the definition (logged impressions stay)."""
-    state = request.app.state
-    _get(state, name)
-    state.experiments.delete(name)
+    svc = services(request)
+    _get(svc, name)
+    svc.experiments.delete(name)
     return {"deleted": name}
 
 
@@ -104,9 +105,9 @@ def delete_experiment(name: Name, request: Request, _key: AdminKey) -> dict[str,
 def results(name: Name, request: Request, _key: AdminKey) -> dict[str, Any]:
     """CTR, conversion, revenue per user, list diversity and brand-exposure fairness per arm with 95%
     confidence intervals; treatment-vs-control tests; the sample-ratio-mismatch check."""
-    state = ready_state(request)
-    exp = _get(state, name)
-    state.feedback.flush()
+    svc = ready_services(request)
+    exp = _get(svc, name)
+    svc.feedback.flush()
     from shelfwise.experiments.analysis import analyse
 
-    return finite_json(analyse(state.store, exp, state.settings.experiments).to_dict())
+    return finite_json(analyse(svc.store, exp, svc.settings.experiments).to_dict())

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from shelfwise.api.auth import require
+from shelfwise.api.routes.deps import services
 from shelfwise.api.schemas import HealthOut
+from shelfwise.api.services import WORKER_HEADER, WORKER_ID
 
 router = APIRouter(tags=["health"])
 
@@ -25,9 +27,11 @@ def live() -> HealthOut:
 )
 def ready(request: Request) -> JSONResponse:
     """200 once every installed component loaded; 503 with each component's status otherwise."""
-    state = request.app.state
-    body = HealthOut(status="ready" if state.ready else "not ready", components=dict(state.components))
-    return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+    svc = services(request)
+    body = HealthOut(status="ready" if svc.ready else "not ready", components=dict(svc.components))
+    return JSONResponse(
+        body.model_dump(), status_code=200 if svc.ready else 503, headers={WORKER_HEADER: WORKER_ID}
+    )
 
 
 @router.get(
@@ -38,10 +42,10 @@ def ready(request: Request) -> JSONResponse:
 )
 def metrics(request: Request) -> Response:
     """The text exposition format (public when ``api.metrics_public``, else an admin key is needed)."""
-    state = request.app.state
-    if not state.settings.api.metrics_public:
+    svc = services(request)
+    if not svc.settings.api.metrics_public:
         require("admin")(request, None, request.headers.get("x-api-key") or _bearer(request))
-    return Response(state.metrics.render(), media_type=state.metrics.content_type)
+    return Response(svc.metrics.render(), media_type=svc.metrics.content_type)
 
 
 def _bearer(request: Request) -> str | None:

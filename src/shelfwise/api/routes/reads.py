@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from shelfwise.api.auth import ReadKey
 from shelfwise.api.errors import ApiError
-from shelfwise.api.routes.deps import call, finite_json, ready_state
+from shelfwise.api.routes.deps import call, finite_json, ready_services
 from shelfwise.api.schemas import HitOut, ItemOut, RecommendIn, RecommendOut, SearchIn, SearchOut, SuggestOut
+from shelfwise.api.services import WORKER_HEADER, WORKER_ID, Services
 
 router = APIRouter(prefix="/v1", tags=["read"])
 
@@ -28,18 +29,18 @@ def _finite(x: Any) -> float:
     return v if math.isfinite(v) else 0.0
 
 
-def _facts(state: Any, item_id: str) -> dict[str, Any]:
-    title, brand, category, price = state.item_facts.get(item_id, (None, None, None, None))
+def _facts(svc: Services, item_id: str) -> dict[str, Any]:
+    title, brand, category, price = svc.item_facts.get(item_id, (None, None, None, None))
     return {"title": title, "brand": brand, "category": category, "price": price}
 
 
-def _check_k(state: Any, k: int) -> None:
-    if k > state.settings.api.max_k:
+def _check_k(svc: Services, k: int) -> None:
+    if k > svc.settings.api.max_k:
         raise ApiError(
             422,
             "invalid_request",
-            f"k={k} is above the limit of {state.settings.api.max_k}",
-            fix=f"ask for k <= {state.settings.api.max_k} (api.max_k)",
+            f"k={k} is above the limit of {svc.settings.api.max_k}",
+            fix=f"ask for k <= {svc.settings.api.max_k} (api.max_k)",
         )
 
 
@@ -49,17 +50,18 @@ def _check_k(state: Any, k: int) -> None:
     responses=ERRORS,
     summary="Recommendations for a shopper and a slot",
 )
-def recommend(body: RecommendIn, request: Request, _key: ReadKey) -> RecommendOut:
+def recommend(body: RecommendIn, request: Request, response: Response, _key: ReadKey) -> RecommendOut:
     """Home feed, similar items, bought together or cart recommendations, each with a reason.
 
     Send the response's ``request_id`` back with events on its items (attribution).
     """
-    state = ready_state(request)
-    _check_k(state, body.k)
+    response.headers[WORKER_HEADER] = WORKER_ID
+    svc = ready_services(request)
+    _check_k(svc, body.k)
     from shelfwise.recommend import RecommendRequest
 
     req = call(lambda: RecommendRequest(**body.model_dump()))
-    served = call(lambda: state.serving.recommend(req))
+    served = call(lambda: svc.serving.recommend(req))
     resp = served.response
     items = [
         ItemOut(
@@ -68,7 +70,7 @@ def recommend(body: RecommendIn, request: Request, _key: ReadKey) -> RecommendOu
             reason=i.reason,
             sources=list(i.sources),
             breakdown=finite_json(dict(i.breakdown)),
-            **_facts(state, i.item_id),
+            **_facts(svc, i.item_id),
         )
         for i in resp.items
     ]
@@ -86,19 +88,20 @@ def recommend(body: RecommendIn, request: Request, _key: ReadKey) -> RecommendOu
 
 
 @router.post("/search", response_model=SearchOut, responses=ERRORS, summary="Product search")
-def search(body: SearchIn, request: Request, _key: ReadKey) -> SearchOut:
+def search(body: SearchIn, request: Request, response: Response, _key: ReadKey) -> SearchOut:
     """Hybrid lexical + semantic search with query understanding, filters, facets and personalisation."""
-    state = ready_state(request)
-    _check_k(state, body.k)
+    response.headers[WORKER_HEADER] = WORKER_ID
+    svc = ready_services(request)
+    _check_k(svc, body.k)
     from shelfwise.search import SearchRequest
 
     req = call(lambda: SearchRequest(**body.model_dump()))
-    served = call(lambda: state.serving.search(req))
+    served = call(lambda: svc.serving.search(req))
     resp = served.response
-    facts = state.item_facts
+    facts = svc.item_facts
     results = []
     for h in resp.results:
-        f = _facts(state, h.item_id) if h.item_id in facts else {}
+        f = _facts(svc, h.item_id) if h.item_id in facts else {}
         f["title"] = h.title or f.get("title")
         results.append(
             HitOut(
@@ -130,10 +133,11 @@ def suggest(
     k: Annotated[int, Query(ge=1, le=50)] = 8,
 ) -> SuggestOut:
     """Completions from past queries and the catalogue vocabulary."""
-    state = ready_state(request)
-    if state.search is None:
+    svc = ready_services(request)
+    pipeline = svc.search
+    if pipeline is None:
         raise ApiError(503, "not_available", "search is not loaded (run `shelfwise build --store DIR`)")
-    return SuggestOut(prefix=prefix, suggestions=call(lambda: list(state.search.suggest(prefix, k))))
+    return SuggestOut(prefix=prefix, suggestions=call(lambda: list(pipeline.suggest(prefix, k))))
 
 
 @router.get(
@@ -145,12 +149,12 @@ def profile(
     request: Request, _key: ReadKey, user_id: Annotated[str, Path(min_length=1, max_length=256)]
 ) -> dict[str, Any]:
     """Affinities, price band, funnel, segment and plain-language explanations (用户画像)."""
-    state = ready_state(request)
-    key = state.feedback.user_key(user_id)
-    if state.profiles is None:
+    svc = ready_services(request)
+    key = svc.feedback.user_key(user_id)
+    if svc.profiles is None:
         raise ApiError(503, "not_available", "profiles are not loaded")
-    if key not in state.profiles.states:
+    if key not in svc.profiles.states:
         raise ApiError(404, "not_found", "no profile for this shopper (no events yet, or deleted)")
-    data = state.profiles.profile_json(key)
+    data = svc.profiles.profile_json(key)
     data["user_id"] = user_id
     return finite_json(data)

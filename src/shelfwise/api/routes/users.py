@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 
 from shelfwise.api.auth import AdminKey
 from shelfwise.api.errors import ApiError
-from shelfwise.api.routes.deps import ready_state
+from shelfwise.api.routes.deps import ready_services
 from shelfwise.api.routes.reads import ERRORS
 from shelfwise.api.schemas import UserDeletedOut
 
@@ -26,8 +26,8 @@ def delete_user(
 ) -> UserDeletedOut:
     """Removes the shopper's events, user row, profile (stored and live), impressions (stored and
     buffered), cached responses and the pipelines' session state; reports counts per place."""
-    state = ready_state(request)
-    result = state.feedback.delete_user(user_id)
+    svc = ready_services(request)
+    result = svc.feedback.delete_user(user_id)
     if not result["deleted"]:
         raise ApiError(404, "not_found", "nothing is stored about this shopper")
     return UserDeletedOut(**result)
