@@ -756,6 +756,10 @@ from shelfwise.cli_privacy import register as _register_privacy  # noqa: E402
 
 _register_privacy(app)
 
+from shelfwise.cli_forget import register as _register_forget  # noqa: E402
+
+_register_forget(app)
+
 
 def main() -> None:
     """Console entry point: a store error escaping a command (busy, full, ...) is one line and exit 2."""

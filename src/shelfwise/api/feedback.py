@@ -233,28 +233,42 @@ class FeedbackLoop:
 
     # -- users -------------------------------------------------------------------------------------
     def delete_user(self, raw_user_id: str) -> dict[str, Any]:
-        """Remove every record of a shopper: events, user row, profile, impressions, cached results, and the
-        pipelines' session state. Returns what was removed, per place."""
+        """Forget a shopper everywhere (:func:`shelfwise.forget.forget_shopper`): the store's rows, the trained
+        artifacts, this process's live state; other processes follow the deletion log. Returns the deletion
+        receipt, with ``removed`` (rows and live entries dropped, per place) for the callers of the first API."""
+        from shelfwise.forget import forget_shopper
+
         key = self.user_key(raw_user_id)
         with self.write_lock:
-            report = self.store.delete_user(key)
-            if self.follower is not None:
-                self.follower.deleted_user(key)
-            live = self.forget_live(key)
-        removed = dict(report.removed)
-        removed.update(live)
-        return {"deleted": any(removed.values()), "removed": removed}
 
-    def forget_live(self, key: str) -> dict[str, int]:
+            def live(user_key: str) -> dict[str, Any]:
+                if self.follower is not None:
+                    self.follower.deleted_user(user_key)
+                return self.forget_live(user_key)
+
+            receipt = forget_shopper(self.store, key, raw_user_id=raw_user_id, live=live)
+        removed = dict(receipt["store"]["removed"])
+        removed.update({k: v for k, v in receipt["online_state"].items() if isinstance(v, int)})
+        return {**receipt, "removed": removed}
+
+    def forget_live(self, key: str) -> dict[str, Any]:
         """Drop a deleted shopper (store key) from everything this process holds: buffered impressions, live
-        profile, the pipelines' state, cached responses (call under ``write_lock``; the follower calls it for
-        deletions made by other processes). Returns what was dropped, per place."""
+        profile, the pipelines' state and their artifacts on disk, cached responses (call under ``write_lock``;
+        the follower calls it for deletions made by other processes). Returns what was dropped, per place, and
+        each pipeline's own report under ``"pipelines"``."""
         buffered = self.impressions.forget_user(key)
         in_memory = bool(self.profiles is not None and self.profiles.forget(key))
+        reports: dict[str, Any] = {}
         for pipeline in self.pipelines():
             forget = getattr(pipeline, "forget_user", None)
             if forget is not None:
-                forget(key)
+                name = "recommender" if hasattr(pipeline, "recommend") else "search"
+                result = forget(key)
+                if name == "recommender" and isinstance(result, dict):
+                    reports.setdefault("recommender", result.get("artifacts", []))
+                    reports.setdefault("recommender_live", result.get("live", {}))
+                elif isinstance(result, dict):
+                    reports.setdefault(name, result)
             own_profiles = getattr(pipeline, "profiles", None)  # a pipeline's own profile copy
             if (
                 own_profiles is not None
@@ -267,6 +281,7 @@ class FeedbackLoop:
             "impressions_buffered": buffered,
             "profile_in_memory": int(in_memory),
             "cached_responses": dropped,
+            "pipelines": reports,
         }
 
     def _wrote_items(self, item_ids: list[str]) -> None:

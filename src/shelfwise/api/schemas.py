@@ -194,10 +194,20 @@ class DeleteItemsOut(_Out):
 
 
 class UserDeletedOut(_Out):
-    """What deleting a shopper removed, per place."""
+    """The deletion receipt: what deleting a shopper removed, from where, when (``shelfwise.forget``)."""
 
     deleted: bool
     removed: dict[str, int]
+    receipt_id: str
+    user_id: str
+    user_digest: str
+    requested_at: str
+    completed_at: str
+    store: dict[str, Any]
+    erasure: dict[str, Any]
+    artifacts: dict[str, Any]
+    online_state: dict[str, Any]
+    logs: str
 
 
 # -- experiments -----------------------------------------------------------------------------------
