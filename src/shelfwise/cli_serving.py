@@ -43,6 +43,11 @@ def register(app: typer.Typer) -> None:
         no_web: Annotated[
             bool, typer.Option("--no-web", help="Serve the API only: no storefront or dashboard pages.")
         ] = False,
+        ray: Annotated[
+            str | None,
+            typer.Option("--ray", help="Serve as Ray Serve replicas on the Ray cluster at this address."),
+        ] = None,
+        replicas: Annotated[int, typer.Option("--replicas", help="Ray Serve replicas (with --ray).")] = 2,
     ) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, readiness at /health/ready).
 
@@ -58,6 +63,23 @@ def register(app: typer.Typer) -> None:
             from shelfwise.api.demo import admin_key
 
             h, p = host or settings.api.host, port if port is not None else settings.api.port
+            if ray:
+                if not 1 <= replicas <= 64:
+                    raise cli.CliError(f"--replicas {replicas}: give a number of replicas from 1 to 64")
+                from shelfwise.distributed.serve import run_on_ray
+
+                cli.err_console.print(f"serving {store} on http://{h}:{p} with {replicas} Ray Serve replicas")
+                run_on_ray(
+                    ray,
+                    store=str(store),
+                    replicas=replicas,
+                    host=h,
+                    port=p,
+                    config=str(config) if config else None,
+                    overrides=list(set_ or []),
+                    web=not no_web,
+                )
+                return
             if workers > 1:
                 from shelfwise.api.auth import KeyRing
                 from shelfwise.api.server import serve_workers, worker_environment
