@@ -20,22 +20,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shelfwise.data.schema import EVENT_COLUMNS
 from shelfwise.data.validation import q
 from shelfwise.storage.base import Store
 
 log = logging.getLogger(__name__)
 
 #: Event fields compared to tell an identical duplicate from a conflicting one.
-EVENT_FIELDS: tuple[str, ...] = (
-    "user_id",
-    "item_id",
-    "type",
-    "value",
-    "query",
-    "timestamp",
-    "session_id",
-    "request_id",
-)
+EVENT_FIELDS: tuple[str, ...] = tuple(c for c in EVENT_COLUMNS if c != "event_id")
 
 CONFLICT_PREFIX = "conflicting duplicate"
 

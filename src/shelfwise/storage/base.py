@@ -75,6 +75,35 @@ class WriteResult:
     unknown_items: int = 0  # distinct item ids referenced by new events but absent from the catalogue
 
 
+def run_record(batch: ValidatedBatch, result: WriteResult) -> list[Any]:
+    """The ``ingest_runs`` row of a written batch after its timestamp: run id, kind, source, read, accepted,
+    inserted, updated, quarantined, duplicates (the store's and the batch's own)."""
+    return [
+        batch.run_id,
+        batch.kind,
+        batch.source,
+        batch.read,
+        result.inserted + result.updated,
+        result.inserted,
+        result.updated,
+        batch.quarantine.num_rows,
+        result.duplicates + batch.batch_duplicates,
+    ]
+
+
+def batch_result(result: WriteResult, batch: ValidatedBatch, extra_items: int) -> WriteResult:
+    """What a batch write reports: the rows' result with the batch's own duplicates and the catalogue rows
+    its judgements added."""
+    return WriteResult(
+        inserted=result.inserted,
+        updated=result.updated,
+        duplicates=result.duplicates + batch.batch_duplicates,
+        new_users=result.new_users,
+        new_items=result.new_items + extra_items,
+        unknown_items=result.unknown_items,
+    )
+
+
 @dataclass(frozen=True)
 class DeletionReport:
     """What deleting a shopper removed, per table.

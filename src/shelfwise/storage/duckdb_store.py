@@ -57,7 +57,15 @@ from shelfwise.data.schema import (
     USER_SCHEMA,
 )
 from shelfwise.storage.artifacts import ArtifactStore
-from shelfwise.storage.base import DeletionReport, ErasureReport, Store, ValidatedBatch, WriteResult
+from shelfwise.storage.base import (
+    DeletionReport,
+    ErasureReport,
+    Store,
+    ValidatedBatch,
+    WriteResult,
+    batch_result,
+    run_record,
+)
 from shelfwise.storage.connection import LeasedConnection
 from shelfwise.storage.duckdb_writes import (
     DB_FILE,
@@ -249,29 +257,10 @@ class DuckDBStore(Store):
             con.execute(
                 "INSERT INTO quarantine SELECT run_id, kind, source, line, reason, raw FROM _batch_quarantine"
             )
-            duplicates = result.duplicates + batch.batch_duplicates
             con.execute(
-                "INSERT INTO ingest_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
-                [
-                    batch.run_id,
-                    batch.kind,
-                    batch.source,
-                    batch.read,
-                    result.inserted + result.updated,
-                    result.inserted,
-                    result.updated,
-                    batch.quarantine.num_rows,
-                    duplicates,
-                ],
+                "INSERT INTO ingest_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?)", run_record(batch, result)
             )
-        return WriteResult(
-            inserted=result.inserted,
-            updated=result.updated,
-            duplicates=duplicates,
-            new_users=result.new_users,
-            new_items=result.new_items + new_items,
-            unknown_items=result.unknown_items,
-        )
+        return batch_result(result, batch, new_items)
 
     def _write_events(self) -> WriteResult:
         """The events step of :meth:`write_batch`, inside its transaction (a seam crash tests pause in)."""

@@ -45,6 +45,8 @@ from shelfwise.storage.base import (
     Store,
     ValidatedBatch,
     WriteResult,
+    batch_result,
+    run_record,
 )
 from shelfwise.storage.postgres_erasure import PENDING_KEY, delete_rows, erase_pending
 from shelfwise.storage.postgres_reads import PROFILE_SCHEMA, SPLIT_SCHEMA, PostgresReads
@@ -198,29 +200,11 @@ class PostgresStore(PostgresReads, Store):
             quarantine = batch.quarantine.select(QUARANTINE_SCHEMA.names)
             if quarantine.num_rows:
                 pio.copy_in(conn, "quarantine", quarantine)
-            duplicates = result.duplicates + batch.batch_duplicates
             conn.execute(
                 "INSERT INTO ingest_runs VALUES (%s, %s, %s, clock_timestamp(), %s, %s, %s, %s, %s, %s)",
-                [
-                    batch.run_id,
-                    batch.kind,
-                    batch.source,
-                    batch.read,
-                    result.inserted + result.updated,
-                    result.inserted,
-                    result.updated,
-                    batch.quarantine.num_rows,
-                    duplicates,
-                ],
+                run_record(batch, result),
             )
-        return WriteResult(
-            inserted=result.inserted,
-            updated=result.updated,
-            duplicates=duplicates,
-            new_users=result.new_users,
-            new_items=result.new_items + new_items,
-            unknown_items=result.unknown_items,
-        )
+        return batch_result(result, batch, new_items)
 
     def write_split(self, name: str, table: pa.Table) -> None:
         with self._writing() as conn:
