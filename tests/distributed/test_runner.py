@@ -53,7 +53,7 @@ def test_a_failure_names_the_item(runner: InProcessRunner | RayRunner) -> None:
 def test_ray_tasks_run_in_other_processes_on_every_node(ray_address: str) -> None:
     runner = RayRunner(ray_address)
     assert runner.nodes() >= 2, "the dev cluster has a head and one more node"
-    where = runner.map(_where, range(6), cpus=1)
+    where = runner.map(_where, range(6), cpus=1, spread=True)
     assert os.getpid() not in {pid for pid, _ in where}
     assert len({node for _, node in where}) >= 2
 

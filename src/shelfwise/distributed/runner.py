@@ -35,9 +35,16 @@ class JobRunner(Protocol):
     name: str
 
     def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, desc: str = "jobs", cpus: float = 1.0
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        desc: str = "jobs",
+        cpus: float = 1.0,
+        spread: bool = False,
     ) -> list[R]:
-        """``[fn(x) for x in items]``, possibly in parallel, in input order."""
+        """``[fn(x) for x in items]``, possibly in parallel, in input order (``spread``: over as many nodes
+        as possible rather than packed onto the fewest)."""
         ...
 
     def close(self) -> None:
@@ -51,7 +58,13 @@ class InProcessRunner:
     name = "in-process"
 
     def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, desc: str = "jobs", cpus: float = 1.0
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        desc: str = "jobs",
+        cpus: float = 1.0,
+        spread: bool = False,
     ) -> list[R]:
         out: list[R] = []
         for n, item in enumerate(tqdm(list(items), desc=desc, leave=False, disable=None)):
@@ -103,10 +116,16 @@ class RayRunner:
         log.info("ray cluster at %s: %s CPUs, %d nodes", address, resources.get("CPU"), len(ray.nodes()))
 
     def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, desc: str = "jobs", cpus: float = 1.0
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        desc: str = "jobs",
+        cpus: float = 1.0,
+        spread: bool = False,
     ) -> list[R]:
         ray = self._ray
-        task = ray.remote(num_cpus=cpus)(_call)
+        task = ray.remote(num_cpus=cpus, scheduling_strategy="SPREAD" if spread else "DEFAULT")(_call)
         refs = [task.remote(fn, item) for item in items]
         pending = {ref: n for n, ref in enumerate(refs)}
         with tqdm(total=len(refs), desc=f"{desc} (ray)", leave=False, disable=None) as bar:
