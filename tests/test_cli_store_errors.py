@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import start_helper as start
+
 # A second process that opens the store and holds it inside one long write transaction.
 HOLD_WRITE = textwrap.dedent(
     """
@@ -58,18 +60,6 @@ def shelfwise(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         timeout=300,
         env={**os.environ, **(env or {})},
     )
-
-
-def start(script: str, *args: str, expect: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if line != expect:
-        proc.kill()
-        raise AssertionError(f"helper said {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}")
-    return proc
 
 
 def one_line(stderr: str) -> str:

@@ -19,6 +19,7 @@ from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.storage import StoreBusyError, open_store
 from shelfwise.storage.duckdb_store import DuckDBStore
+from tests.processes import start_helper as _start
 
 # Ingest `batches` batches of `size` events with ids unique to this writer, each batch its own transaction.
 WRITER = textwrap.dedent(
@@ -68,18 +69,6 @@ def _events(ids: list[str], user: str = "u") -> pa.Table:
             "timestamp": [1_700_000_000 + i for i in range(n)],
         }
     )
-
-
-def _start(script: str, *args: str, expect: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if line != expect:
-        proc.kill()
-        raise AssertionError(f"helper said {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}")
-    return proc
 
 
 def test_three_writer_processes_and_this_one_queue_and_every_write_lands(tmp_path: Path) -> None:

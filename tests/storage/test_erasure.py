@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from shelfwise.config import load_settings
 from shelfwise.data.ingest import Ingestor
 from shelfwise.storage.duckdb_store import DB_FILE, DuckDBStore
 from shelfwise.storage.erasure import PENDING_KEY
+from tests.processes import start_helper as _start
 
 GONE = "shopper-zq81x"
 QUERY = "ultramarine sea-kelp night serum"
@@ -111,18 +111,6 @@ def _files_holding(folder: Path, *needles: str) -> dict[str, list[str]]:
 def _kill(proc: subprocess.Popen[str]) -> None:
     proc.kill()  # SIGKILL
     proc.wait(timeout=30)
-
-
-def _start(script: str, *args: str, expect: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if line != expect:
-        proc.kill()
-        raise AssertionError(f"helper said {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}")
-    return proc
 
 
 def _assert_only_gone_is_gone(folder: Path, kept_events: int) -> None:
