@@ -73,14 +73,21 @@ def forget_shopper(
         done = store.erase_deleted()
         erasure = {"status": "done", "at": _iso(time.time()), **_public(done)}
     else:
-        delay = float(getattr(store, "erase_delay", 0.0) or 0.0)
-        erasure = {"status": "pending", "no_later_than": _iso(requested + delay), "delay_seconds": delay}
+        delay = getattr(store, "erase_delay", None)
+        if delay is None:  # a backend without a bounded delay (PostgreSQL): the next erase_deleted() does it
+            erasure = {"status": "pending", "no_later_than": None, "when": "at the next erase_deleted()"}
+        else:
+            erasure = {
+                "status": "pending",
+                "no_later_than": _iso(requested + float(delay)),
+                "delay_seconds": float(delay),
+            }
     receipt = {
         "receipt_id": uuid.uuid4().hex,
         "user_digest": store.user_digest(user_key),
         "requested_at": _iso(requested),
         "completed_at": _iso(time.time()),
-        "deleted": any(report.removed.values()) or _anything(artifacts) or any(online.values()),
+        "deleted": any(report.removed.values()) or _found_in_artifacts(artifacts) or any(online.values()),
         "store": {"removed": dict(report.removed), "deletion_seq": deletion_seq},
         "erasure": erasure,
         "artifacts": artifacts,
@@ -107,14 +114,14 @@ def _public(report: Any) -> dict[str, Any]:
     return {f: getattr(report, f) for f in fields} if fields else {}
 
 
-def _anything(artifacts: Any) -> bool:
-    if isinstance(artifacts, dict):
-        return any(_anything(v) for v in artifacts.values())
-    if isinstance(artifacts, list):
-        return any(isinstance(a, dict) and a.get("user_found") for a in artifacts) or any(
-            _anything(a) for a in artifacts if isinstance(a, dict | list)
-        )
-    return False
+def _found_in_artifacts(artifacts: dict[str, Any]) -> bool:
+    """Whether any recommender version, or a pipeline's live copy, held the shopper."""
+    versions = artifacts.get("recommender", [])
+    return (
+        any(v.get("user_found") for v in versions if isinstance(v, dict))
+        or bool(artifacts.get("recommender_live"))
+        or bool(artifacts.get("search", {}).get("profile"))
+    )
 
 
 def _forget_in_artifacts(store: Any, user_key: str, deletion_seq: int) -> dict[str, Any]:
