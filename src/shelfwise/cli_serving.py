@@ -121,6 +121,10 @@ def _announce_key(cli: Any, settings: Any, key: str) -> None:
     )
 
 
+# A str, not a Path: a postgresql://... URL must reach open_store intact (Path collapses the //).
+_STORE_HELP = "Store folder or URL (postgresql://user@host:port/db)."
+
+
 def _registry(store: Any) -> Any:
     from shelfwise.experiments.registry import ExperimentRegistry
 
@@ -129,7 +133,7 @@ def _registry(store: Any) -> Any:
 
 @experiment_app.command("list")
 def list_cmd(
-    store: Annotated[Path, typer.Option("--store", envvar="SHELFWISE_STORE")] = Path("shelfwise-data"),
+    store: Annotated[str, typer.Option("--store", envvar="SHELFWISE_STORE", help=_STORE_HELP)] = "shelfwise-data",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Experiments defined in the store."""
@@ -153,7 +157,7 @@ def list_cmd(
 @experiment_app.command("report")
 def report_cmd(
     name: Annotated[str, typer.Argument(help="The experiment's name.")],
-    store: Annotated[Path, typer.Option("--store", envvar="SHELFWISE_STORE")] = Path("shelfwise-data"),
+    store: Annotated[str, typer.Option("--store", envvar="SHELFWISE_STORE", help=_STORE_HELP)] = "shelfwise-data",
     output: OutputOpt = None,
     config: Annotated[Path | None, typer.Option("--config")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set")] = None,

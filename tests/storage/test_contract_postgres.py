@@ -169,6 +169,17 @@ def test_cli_store_url_errors_are_one_line(pg_database: str, tmp_path: Path) -> 
     assert proc.returncode == 2 and "needs a store folder" in proc.stderr
 
 
+def test_experiment_commands_take_a_store_url(pg_database: str, tmp_path: Path) -> None:
+    url = f"{pg_database}?artifacts={tmp_path / 'artifacts'}"
+    assert _cli("init", "--store", url, "--json", cwd=tmp_path).returncode == 0
+    listed = _cli("experiment", "list", "--store", url, "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"experiments": []}
+    missing = _cli("experiment", "report", "nope", "--store", url, "--json", cwd=tmp_path)
+    assert missing.returncode == 2 and "no experiment 'nope'" in missing.stderr
+    assert not (tmp_path / "postgresql:").exists()  # the URL was not taken for a folder
+
+
 def test_two_writers_never_collide(pg_database: str, tmp_path: Path) -> None:
     """Two processes' stores writing at once: the writer lock serialises them, seq stays a gapless 1..N."""
     import threading
