@@ -4,7 +4,8 @@ script and stylesheet from ``static/vendor/`` (npm ``swagger-ui-dist`` and ``red
 FastAPI's own pages load their assets from a CDN and start them with an inline script; these pages use the
 vendored files and a small static initialiser (``static/docs.js``), so they work with no network and under a
 policy without ``unsafe-inline`` scripts (:data:`DOCS_CSP`: the page CSP plus inline *styles*, which both UIs
-set, and ``blob:`` workers, which ReDoc's search uses).
+set, and ``blob:`` workers, which ReDoc's search uses). ReDoc's sidebar hard-codes its maker's logo on
+``cdn.redoc.ly``: the policy refuses it before any request leaves, and the image hides itself.
 """
 
 from __future__ import annotations
