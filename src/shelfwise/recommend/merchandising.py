@@ -13,7 +13,7 @@ Example:
     ...     def set_meta(self, k, v): self[k] = v
     >>> book = RuleBook(Meta())
     >>> rule = book.add(MerchRule(action="boost", brand="Acme", amount=0.3))
-    >>> [r.rule_id for r in book.list()] == [rule.rule_id], book.remove(rule.rule_id), book.list()
+    >>> [r.rule_id for r in book.rules()] == [rule.rule_id], book.remove(rule.rule_id), book.rules()
     (True, True, [])
 """
 
@@ -117,7 +117,7 @@ class RuleBook:
         # (catalogue id, size, slot) -> (the catalogue, kept so its id is not reused while cached; rules)
         self._compiled: dict[tuple[Any, ...], tuple[Any, list[RuleConfig]]] = {}
 
-    def list(self) -> list[MerchRule]:
+    def rules(self) -> list[MerchRule]:
         """Every rule, oldest first."""
         with self._lock:
             now = time.monotonic()
@@ -161,7 +161,7 @@ class RuleBook:
     def configs(self, catalog: Any, slot: str | None) -> list[RuleConfig]:
         """The rules for a list of ``slot`` as re-ranker rules over ``catalog``'s dense indices (rules that
         match no item are left out). Cached per catalogue snapshot, size and slot."""
-        rules = self.list()
+        rules = self.rules()
         if not rules:
             return []
         key = (id(catalog), len(catalog), slot)

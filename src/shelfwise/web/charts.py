@@ -102,7 +102,9 @@ class Chart:
             )
         parts = []
         for s in self.series:
-            shown = [(lab, v) for lab, v in zip(self.labels, s.values, strict=True) if v is not None]
+            shown = [
+                (lab, v) for lab, v in zip(self.labels, map(_num, s.values), strict=True) if v is not None
+            ]
             if self.kind == "line" and len(shown) > 2:
                 vals = [v for _, v in shown]
                 parts.append(

@@ -36,7 +36,7 @@ FLASH = {"added": "Rule added: it applies from the next recommendation.", "delet
 def _rows(request: Request) -> list[dict[str, Any]]:
     cat = catalog(request)
     out = []
-    for r in rule_book(request.app.state).list():
+    for r in rule_book(request.app.state).rules():
         item = cat.get(r.item_id) if r.item_id else None
         out.append(
             {
@@ -100,11 +100,11 @@ def _rule_from(form: dict[str, str]) -> MerchRule:
         raise ValueError(f"give the {target.replace('_', ' ')} the rule matches")
     amount, position = form.get("amount", "").strip(), form.get("position", "").strip()
     return MerchRule(
-        action=form.get("action", ""),  # type: ignore[arg-type]
+        action=form.get("action", ""),
         **{target: value},
         amount=float(amount) if amount and form.get("action") != "pin" else None,
         position=int(position) if position and form.get("action") == "pin" else None,
-        slots=[s for s in SLOTS if form.get(f"slot_{s}")],  # type: ignore[misc]
+        slots=[s for s in SLOTS if form.get(f"slot_{s}")],
         note=form.get("note", "").strip(),
     )
 

@@ -90,7 +90,7 @@ def delete_rule(state: Any, rule_id: str) -> bool:
 @router.get("/rules", response_model=list[MerchRule], responses=ERRORS, summary="List merchandising rules")
 def list_rules(request: Request, _key: AdminKey) -> list[MerchRule]:
     """Every boost, bury and pin rule, oldest first."""
-    return rule_book(request.app.state).list()
+    return rule_book(request.app.state).rules()
 
 
 @router.post(
