@@ -98,6 +98,7 @@ def test_trends_range_and_sort_come_from_the_url_and_bad_input_is_explained(clie
     presets = client.get("/admin/trends").text
     assert "start=2024-02-25&amp;end=2024-03-02" in presets  # the last 7 days
     assert "start=2024-03-01&amp;end=2024-03-02" in presets  # all
+    assert "Figures as of " in presets and "fresh=1" in presets  # the copy's age, and a way to read again
 
 
 def test_search_analytics_lists_top_zero_result_and_unclicked_queries(client: TestClient) -> None:

@@ -76,7 +76,9 @@ def test_swagger_ui_renders_the_operations_with_no_other_host(browser: Any, docs
     html = httpx.get(f"{docs_app}/docs", timeout=10)
     assert html.status_code == 200
     policy = html.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    )
     assert "<script>" not in html.text  # no inline script: only <script src=...>
     for src in re.findall(r'(?:src|href)="([^"]+)"', html.text):
         assert src.startswith(("/", "data:")), f"/docs loads {src} from elsewhere"

@@ -9,14 +9,14 @@ Admin only (the router's :func:`~shelfwise.web.session.require_admin`). The figu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from shelfwise.web.analytics import DateRange, ShopTables, shop_tables
+from shelfwise.web.analytics import MAX_AGE_SECONDS, DateRange, ShopTables, shop_tables
 from shelfwise.web.charts import Bar, bar_chart
 from shelfwise.web.pages import render
 from shelfwise.web.search_stats import (
@@ -43,6 +43,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_admin)])
 
 DateParam = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")]
+#: ``?fresh=1``: read the store again now instead of reusing a copy up to a minute old.
+FreshParam = Annotated[bool, Query()]
 PRESETS = ((7, "last 7 days"), (30, "last 30 days"), (90, "last 90 days"))
 
 
@@ -55,10 +57,14 @@ class RangeView:
     data_span: tuple[Any, Any] | None
     presets: list[dict[str, Any]]
     note: str | None
+    as_of: str
+    refresh_url: str
 
 
-def _range_view(request: Request, route: str, start: str | None, end: str | None, **keep: str) -> RangeView:
-    tables = shop_tables(request.app.state)
+def _range_view(
+    request: Request, route: str, start: str | None, end: str | None, fresh: bool, **keep: str
+) -> RangeView:
+    tables = shop_tables(request.app.state, max_age=0.0 if fresh else MAX_AGE_SECONDS)
     data_span = tables.span()
     latest = data_span[1] if data_span else None
     span, note = DateRange.parse(start, end, latest)
@@ -76,23 +82,26 @@ def _range_view(request: Request, route: str, start: str | None, end: str | None
                     "current": span.start == first and span.end == latest,
                 }
             )
-    return RangeView(tables, span, data_span, presets, note)
+    params = {"start": span.start.isoformat(), "end": span.end.isoformat(), **keep, "fresh": "1"}
+    refresh = f"{request.url_for(route).path}?{urlencode(params)}"
+    as_of = datetime.fromtimestamp(tables.made_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return RangeView(tables, span, data_span, presets, note, as_of, refresh)
 
 
 @router.get("/admin/trends", name="web_trends", response_class=HTMLResponse)
 def trends_page(
-    request: Request, start: DateParam = None, end: DateParam = None, sort: TopSort = "revenue"
+    request: Request,
+    start: DateParam = None,
+    end: DateParam = None,
+    sort: TopSort = "revenue",
+    fresh: FreshParam = False,
 ) -> HTMLResponse:
     """Trends per day and the top items and categories of a date range."""
-    view = _range_view(request, "web_trends", start, end, sort=sort)
+    view = _range_view(request, "web_trends", start, end, fresh, sort=sort)
     rows = daily(view.tables, view.span)
     items = top_items(view.tables, view.span, sort)
     unit = {"revenue": "money", "ctr": "rate"}.get(sort, "count")
-    bars = [
-        Bar((r["title"] or r["item_id"])[:28], float(r[sort] or 0.0))
-        for r in items[:10]
-        if r[sort] is not None
-    ]
+    bars = [Bar((r["title"] or r["item_id"])[:28], float(r[sort])) for r in items[:10] if r[sort]]
     settings = request.app.state.settings
     return render(
         request,
@@ -104,6 +113,8 @@ def trends_page(
         span=view.span,
         data_span=view.data_span,
         presets=view.presets,
+        as_of=view.as_of,
+        refresh_url=view.refresh_url,
         charts=trend_charts(rows),
         daily=rows,
         sort=sort,
@@ -117,9 +128,11 @@ def trends_page(
 
 
 @router.get("/admin/search-analytics", name="web_search_analytics", response_class=HTMLResponse)
-def search_analytics_page(request: Request, start: DateParam = None, end: DateParam = None) -> HTMLResponse:
+def search_analytics_page(
+    request: Request, start: DateParam = None, end: DateParam = None, fresh: FreshParam = False
+) -> HTMLResponse:
     """What shoppers search for, what finds nothing, and which queries nobody clicks, over a date range."""
-    view = _range_view(request, "web_search_analytics", start, end)
+    view = _range_view(request, "web_search_analytics", start, end, fresh)
     per_day = search_daily(view.tables, view.span)
     return render(
         request,
@@ -131,6 +144,8 @@ def search_analytics_page(request: Request, start: DateParam = None, end: DatePa
         span=view.span,
         data_span=view.data_span,
         presets=view.presets,
+        as_of=view.as_of,
+        refresh_url=view.refresh_url,
         per_day_chart=search_chart(per_day),
         searches=sum(r["searches"] for r in per_day),
         top=top_queries(view.tables, view.span),
