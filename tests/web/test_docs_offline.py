@@ -4,8 +4,6 @@ CSP that allows no inline script, and every script and stylesheet they load come
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,14 +12,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.web.conftest import _free_port, shoot
+from tests.web.conftest import serve, shoot
 
 
 @pytest.fixture(scope="module")
 def docs_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API over an empty store (the docs need no trained model), served on a loopback port."""
-    import uvicorn
-
     from shelfwise.api import create_app
     from shelfwise.config import load_settings
     from shelfwise.storage import open_store
@@ -29,23 +25,8 @@ def docs_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder: Path = tmp_path_factory.mktemp("docs") / "store"
     open_store(folder).close()
     app = create_app(load_settings(environ={}), store_path=folder, background_load=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="docs-test-server", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    try:
+    with serve(app, wait_seconds=60, answers="/health/live") as url:  # never ready: nothing trained
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _offline_page(browser: Any, url: str) -> tuple[Any, Any, list[str], list[str], list[str]]:

@@ -60,6 +60,19 @@ class RangeView:
     as_of: str
     refresh_url: str
 
+    def context(self, page: str) -> dict[str, Any]:
+        """The template values every range page shares (the header's section, the selector, the note)."""
+        return {
+            "section": "admin",
+            "page": page,
+            "notices": [self.note] if self.note else [],
+            "span": self.span,
+            "data_span": self.data_span,
+            "presets": self.presets,
+            "as_of": self.as_of,
+            "refresh_url": self.refresh_url,
+        }
+
 
 def _range_view(
     request: Request, route: str, start: str | None, end: str | None, fresh: bool, **keep: str
@@ -107,14 +120,7 @@ def trends_page(
         request,
         "trends.html",
         current_shopper(request),
-        section="admin",
-        page="web_trends",
-        notices=[view.note] if view.note else [],
-        span=view.span,
-        data_span=view.data_span,
-        presets=view.presets,
-        as_of=view.as_of,
-        refresh_url=view.refresh_url,
+        **view.context("web_trends"),
         charts=trend_charts(rows),
         daily=rows,
         sort=sort,
@@ -138,14 +144,7 @@ def search_analytics_page(
         request,
         "search_analytics.html",
         current_shopper(request),
-        section="admin",
-        page="web_search_analytics",
-        notices=[view.note] if view.note else [],
-        span=view.span,
-        data_span=view.data_span,
-        presets=view.presets,
-        as_of=view.as_of,
-        refresh_url=view.refresh_url,
+        **view.context("web_search_analytics"),
         per_day_chart=search_chart(per_day),
         searches=sum(r["searches"] for r in per_day),
         top=top_queries(view.tables, view.span),
