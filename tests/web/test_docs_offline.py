@@ -75,7 +75,7 @@ def test_swagger_ui_renders_the_operations_with_no_other_host(browser: Any, docs
         shoot(page, "docs-offline", full_page=False)
         assert foreign == [], foreign
         assert csp == [], csp
-        assert any(u.endswith("/web/static/vendor/swagger-ui-bundle.js") for u in seen)
+        assert any(u.endswith("/docs/assets/swagger-ui-bundle.js") for u in seen)
     finally:
         context.close()
 

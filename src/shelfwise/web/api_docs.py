@@ -2,7 +2,7 @@
 script and stylesheet from ``static/vendor/`` (npm ``swagger-ui-dist`` and ``redoc``, see the README there).
 
 FastAPI's own pages load their assets from a CDN and start them with an inline script; these pages use the
-vendored files and a small static initialiser (``static/docs.js``), so they work with no network and under a
+vendored files and a small static initialiser (``static/docs.js``), served under ``/docs/assets/``, so they work with no network and under a
 policy without ``unsafe-inline`` scripts (:data:`DOCS_CSP`: the page CSP plus inline *styles*, which both UIs
 set, and ``blob:`` workers, which ReDoc's search uses). ReDoc's sidebar hard-codes its maker's logo on
 ``cdn.redoc.ly``: the policy refuses it before any request leaves, and the image hides itself.
@@ -10,10 +10,10 @@ set, and ``blob:`` workers, which ReDoc's search uses). ReDoc's sidebar hard-cod
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 
-from shelfwise.web.assets import templates
+from shelfwise.web.assets import STATIC_DIR, VENDOR_DIR, serve_file, templates
 
 __all__ = ["DOCS_CSP", "router"]
 
@@ -23,6 +23,15 @@ DOCS_CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+#: The files the two pages load, served under ``/docs/assets/`` (so the docs work with ``serve --no-web`` too,
+#: when no page or ``/web/static`` route is mounted).
+ASSETS = {
+    "swagger-ui-bundle.js": VENDOR_DIR,
+    "swagger-ui.css": VENDOR_DIR,
+    "redoc.standalone.js": VENDOR_DIR,
+    "docs.js": STATIC_DIR,
+}
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -31,7 +40,11 @@ def _page(request: Request, template: str) -> HTMLResponse:
     response = templates().TemplateResponse(
         request,
         template,
-        {"title": f"{app.title} {app.version} API", "openapi_url": app.openapi_url or "/openapi.json"},
+        {
+            "title": f"{app.title} {app.version} API",
+            "openapi_url": app.openapi_url or "/openapi.json",
+            "asset": lambda name: request.url_for("api_docs_asset", name=name).path,
+        },
     )
     response.headers["Content-Security-Policy"] = DOCS_CSP
     return response
@@ -47,3 +60,12 @@ def swagger_ui(request: Request) -> HTMLResponse:
 def redoc(request: Request) -> HTMLResponse:
     """ReDoc over this app's OpenAPI document."""
     return _page(request, "redoc.html")
+
+
+@router.get("/docs/assets/{name}", name="api_docs_asset")
+def docs_asset(name: str) -> Response:
+    """One of the files of :data:`ASSETS`."""
+    folder = ASSETS.get(name)
+    if folder is None:
+        raise HTTPException(status_code=404, detail=f"no docs asset {name!r}")
+    return serve_file(folder, name)

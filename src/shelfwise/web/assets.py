@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "VENDOR_DIR", "static_router", "templates"]
+__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "VENDOR_DIR", "serve_file", "static_router", "templates"]
 
 _ROOT = Path(str(resources.files("shelfwise.web")))
 TEMPLATES_DIR = _ROOT / "templates"
@@ -32,7 +32,8 @@ def _static_files(folder: Path = STATIC_DIR) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.suffix in _TYPES}
 
 
-def _serve(folder: Path, name: str) -> Response:
+def serve_file(folder: Path, name: str) -> Response:
+    """A static file of ``folder`` (404 when there is none of that name)."""
     body = _static_files(folder).get(name)
     if body is None:
         raise HTTPException(status_code=404, detail=f"no static file {name!r}")
@@ -44,13 +45,13 @@ def _serve(folder: Path, name: str) -> Response:
 @static_router.get("/web/static/{name}", name="web_static")
 def web_static(name: str) -> Response:
     """One of the package's static files (only names that exist in ``static/``)."""
-    return _serve(STATIC_DIR, name)
+    return serve_file(STATIC_DIR, name)
 
 
 @static_router.get("/web/static/vendor/{name}", name="web_vendor")
 def web_vendor(name: str) -> Response:
     """One of the vendored browser libraries (only names that exist in ``static/vendor/``)."""
-    return _serve(VENDOR_DIR, name)
+    return serve_file(VENDOR_DIR, name)
 
 
 @cache
