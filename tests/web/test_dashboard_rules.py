@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from shelfwise.recommend.catalog import ServingCatalog
-from shelfwise.recommend.merchandising import META_KEY, MerchRule, RuleBook
+from shelfwise.recommend.merchandising import META_KEY, NewRule, RuleBook
 from shelfwise.rerank import CandidateList, RerankConfig, RerankPipeline
 from shelfwise.rerank import UserContext as RerankContext
 from shelfwise.storage import open_store
@@ -36,18 +36,19 @@ ROWS = pa.Table.from_pylist(
         ({"action": "bury", "item_id": "a", "position": 2}, "takes an amount, not a position"),
         ({"action": "boost", "item_id": "a", "amount": -1}, "greater than 0"),
         ({"action": "hide", "item_id": "a"}, "'boost', 'bury' or 'pin'"),
+        ({"action": "pin", "item_id": "a", "postion": 1}, "Extra inputs are not permitted"),
     ],
 )
 def test_a_rule_that_cannot_mean_one_thing_is_refused(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        MerchRule.model_validate(fields)
+        NewRule.model_validate(fields)
 
 
 def test_rules_round_trip_through_the_store_and_other_books_see_them(tmp_path: Path) -> None:
     with open_store(tmp_path / "s") as st:
         book, other = RuleBook(st, ttl=0.0), RuleBook(st, ttl=3600.0)
         assert other.rules() == []
-        made = book.add(MerchRule(action="pin", item_id="a", position=2, note="launch"))
+        made = book.add(NewRule(action="pin", item_id="a", position=2, note="launch"))
         assert made.rule_id and made.created_at > 0
         assert st.get_meta(META_KEY)[0]["item_id"] == "a"
         assert other.rules() == []  # within its ttl
@@ -67,10 +68,10 @@ def test_rules_become_reranker_rules_over_the_catalogue() -> None:
 
     cat = ServingCatalog(["a", "b", "c", "d"], ROWS)
     book = RuleBook(Meta())
-    book.add(MerchRule(action="bury", category="Home", amount=0.6))  # Home > Tape, Home > Glue; not Homeware
-    book.add(MerchRule(action="boost", brand="Acme", slots=["home"]))
-    book.add(MerchRule(action="pin", item_id="gone", position=1))  # no longer in the catalogue: left out
-    book.add(MerchRule(action="pin", item_id="c", position=1, slots=["similar"]))
+    book.add(NewRule(action="bury", category="Home", amount=0.6))  # Home > Tape, Home > Glue; not Homeware
+    book.add(NewRule(action="boost", brand="Acme", slots=["home"]))
+    book.add(NewRule(action="pin", item_id="gone", position=1))  # no longer in the catalogue: left out
+    book.add(NewRule(action="pin", item_id="c", position=1, slots=["similar"]))
     home = book.configs(cat, "home")
     assert [(r.action, sorted(r.items), r.amount) for r in home] == [
         ("bury", [0, 1], 0.6),

@@ -12,7 +12,7 @@ Example:
     ...     def get_meta(self, k, d=None): return self.get(k, d)
     ...     def set_meta(self, k, v): self[k] = v
     >>> book = RuleBook(Meta())
-    >>> rule = book.add(MerchRule(action="boost", brand="Acme", amount=0.3))
+    >>> rule = book.add(NewRule(action="boost", brand="Acme", amount=0.3))
     >>> [r.rule_id for r in book.rules()] == [rule.rule_id], book.remove(rule.rule_id), book.rules()
     (True, True, [])
 """
@@ -25,22 +25,23 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shelfwise.data.schema import CATEGORY_SEPARATOR
 from shelfwise.rerank.config import RuleConfig
 
-__all__ = ["CATEGORY_SEPARATOR", "META_KEY", "MerchRule", "RuleBook"]
+__all__ = ["CATEGORY_SEPARATOR", "META_KEY", "MerchRule", "NewRule", "RuleBook"]
 
 META_KEY = "merchandising.rules"
 
 Slot = Literal["home", "similar", "bought_together", "cart"]
 
 
-class MerchRule(BaseModel):
-    """One managed rule (what the API takes and returns)."""
+class NewRule(BaseModel):
+    """A rule as a shop asks for it (what ``POST /v1/rules`` takes; unknown fields are refused)."""
 
-    rule_id: str = Field("", description="set by the shop when the rule is created")
+    model_config = ConfigDict(extra="forbid")
+
     action: Literal["boost", "bury", "pin"] = Field(description="boost / bury by `amount`, or pin an item")
     item_id: str | None = Field(None, min_length=1, max_length=200, description="one item")
     category: str | None = Field(
@@ -53,10 +54,9 @@ class MerchRule(BaseModel):
     position: int | None = Field(None, ge=1, le=100, description="1-based list position of a pinned item")
     slots: list[Slot] = Field(default_factory=list, description="slots the rule applies to (empty: all)")
     note: str = Field("", max_length=200, description="why the rule exists (shown on the dashboard)")
-    created_at: float = Field(0.0, description="Unix seconds, set by the shop")
 
     @model_validator(mode="after")
-    def _check(self) -> MerchRule:
+    def _check(self) -> NewRule:
         targets = [t for t in (self.item_id, self.category, self.brand) if t]
         if len(targets) != 1:
             raise ValueError("a rule matches exactly one of item_id, category or brand")
@@ -89,7 +89,16 @@ class MerchRule(BaseModel):
         return not self.slots or slot in self.slots
 
 
-def _matching(rule: MerchRule, catalog: Any) -> list[int]:
+class MerchRule(NewRule):
+    """A stored rule: the request with the id and time the shop gave it (what the API returns)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rule_id: str = Field(description="the rule's id (DELETE /v1/rules/{rule_id})")
+    created_at: float = Field(description="when it was created, Unix seconds")
+
+
+def _matching(rule: NewRule, catalog: Any) -> list[int]:
     """Dense indices of the serving catalogue's items the rule matches (``catalog``: a ServingCatalog)."""
     if rule.item_id:
         k = catalog.index.get(rule.item_id)
@@ -140,9 +149,9 @@ class RuleBook:
         self._rules, self._read_at = list(rules), time.monotonic()
         self._compiled.clear()
 
-    def add(self, rule: MerchRule) -> MerchRule:
+    def add(self, rule: NewRule) -> MerchRule:
         """Store a new rule (a fresh id and time); returns it."""
-        made = rule.model_copy(update={"rule_id": uuid.uuid4().hex[:10], "created_at": time.time()})
+        made = MerchRule(**rule.model_dump(), rule_id=uuid.uuid4().hex[:10], created_at=time.time())
         with self._lock:
             current = self.store.get_meta(META_KEY, []) or []
             self._write([*(MerchRule.model_validate(r) for r in current), made])

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from shelfwise.api.errors import ApiError
 from shelfwise.api.routes.rules import add_rule, delete_rule, rule_book
-from shelfwise.recommend.merchandising import MerchRule, Slot
+from shelfwise.recommend.merchandising import NewRule, Slot
 from shelfwise.web.pages import catalog, read_form, render
 from shelfwise.web.session import check_csrf, require_admin
 from shelfwise.web.shoppers import current_shopper
@@ -90,7 +90,7 @@ def rules_page(request: Request, done: str | None = None) -> HTMLResponse:
     return _page(request, flash=FLASH.get(done or ""))
 
 
-def _rule_from(form: dict[str, str]) -> MerchRule:
+def _rule_from(form: dict[str, str]) -> NewRule:
     """The rule a submitted form describes (pydantic's checks: one target, pin with an item and a position)."""
     target = form.get("target", "")
     if target not in TARGETS:
@@ -99,7 +99,7 @@ def _rule_from(form: dict[str, str]) -> MerchRule:
     if not value:
         raise ValueError(f"give the {target.replace('_', ' ')} the rule matches")
     amount, position = form.get("amount", "").strip(), form.get("position", "").strip()
-    return MerchRule(
+    return NewRule(
         action=form.get("action", ""),
         **{target: value},
         amount=float(amount) if amount and form.get("action") != "pin" else None,

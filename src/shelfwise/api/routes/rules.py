@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from shelfwise.api.auth import AdminKey
 from shelfwise.api.errors import ApiError
 from shelfwise.api.routes.reads import ERRORS
-from shelfwise.recommend.merchandising import CATEGORY_SEPARATOR, MerchRule, RuleBook
+from shelfwise.recommend.merchandising import CATEGORY_SEPARATOR, MerchRule, NewRule, RuleBook
 
 __all__ = ["add_rule", "delete_rule", "router", "rule_book"]
 
@@ -42,7 +42,7 @@ def _changed(state: Any) -> None:
         caches.invalidate_all()
 
 
-def _check_target(store: Any, rule: MerchRule) -> None:
+def _check_target(store: Any, rule: NewRule) -> None:
     """422 when the rule names an item, category or brand the catalogue does not have."""
     if rule.item_id:
         if store.read_items(["item_id"], item_ids=[rule.item_id]).num_rows == 0:
@@ -71,7 +71,7 @@ def _check_target(store: Any, rule: MerchRule) -> None:
         )
 
 
-def add_rule(state: Any, rule: MerchRule) -> MerchRule:
+def add_rule(state: Any, rule: NewRule) -> MerchRule:
     """Check and store a rule; it applies from the next request."""
     _check_target(state.store, rule)
     made = rule_book(state).add(rule)
@@ -100,7 +100,7 @@ def list_rules(request: Request, _key: AdminKey) -> list[MerchRule]:
     responses=ERRORS,
     summary="Create a merchandising rule",
 )
-def create_rule(body: MerchRule, request: Request, _key: AdminKey) -> MerchRule:
+def create_rule(body: NewRule, request: Request, _key: AdminKey) -> MerchRule:
     """A boost / bury (by ``amount``) of one item, a category (and those under it) or a brand, or a pin of one
     item at a ``position``; ``slots`` limits it to some recommendation slots. Applies from the next request."""
     return add_rule(request.app.state, body)
