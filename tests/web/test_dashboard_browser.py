@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.web.conftest import ADMIN_KEY, LiveApp, csrf_token, shoot, sign_in
-from tests.web.test_browser import PHONE, _sign_in, page  # noqa: F401  (page is a fixture)
+from tests.web.test_browser import A11Y_PROBLEMS, PHONE, _sign_in, page  # noqa: F401  (page is a fixture)
 
 NEW_PAGES = ("/admin/trends", "/admin/search-analytics", "/admin/rules", "/admin/privacy")
 
@@ -155,7 +155,7 @@ def test_privacy_page_lists_a_release_and_the_remaining_budget(page: Any, live_a
     shoot(page, "dashboard-privacy")
 
 
-def test_the_new_pages_fit_a_phone_and_the_latency_table_shows_every_column(
+def test_the_new_pages_fit_a_phone_label_their_controls_and_show_every_latency_column(
     browser: Any,
     live_app: LiveApp,
     page: Any,  # noqa: F811
@@ -173,6 +173,7 @@ def test_the_new_pages_fit_a_phone_and_the_latency_table_shows_every_column(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 1, f"{path} scrolls sideways on a desktop ({overflow}px)"
+        assert page.evaluate(A11Y_PROBLEMS) == [], path  # labelled controls and figures, one h1
     page.goto("/admin")
     errors = page.locator("#latency-table thead th").last
     assert errors.inner_text() == "errors"

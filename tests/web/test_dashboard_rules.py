@@ -90,3 +90,11 @@ def test_rules_become_reranker_rules_over_the_catalogue() -> None:
     )
     order = RerankPipeline(cfg).rerank(cands, 4, config=cfg).indices().tolist()
     assert order == [2, 3, 0, 1]
+
+
+def test_a_book_whose_store_closed_keeps_serving_the_rules_it_read(tmp_path: Path) -> None:
+    st = open_store(tmp_path / "s")
+    book = RuleBook(st, ttl=0.0)
+    made = book.add(NewRule(action="bury", brand="Acme"))
+    st.close()  # e.g. a recommender loaded from a store that was closed afterwards
+    assert [r.rule_id for r in book.rules()] == [made.rule_id]

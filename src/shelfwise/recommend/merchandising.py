@@ -5,7 +5,8 @@ A rule names what it matches by the shop's own words: one ``item_id``, a ``categ
 category under it, e.g. ``Home`` matches ``Home > Tape``) or a ``brand``; a pin names one item and a 1-based
 ``position``. ``slots`` limits a rule to some recommendation slots (empty: every slot). The rules live in the
 store's metadata (key :data:`META_KEY`), so every process serving the store sees the same list: a
-:class:`RuleBook` re-reads it at most every ``ttl`` seconds (at once in the process that changed it).
+:class:`RuleBook` re-reads it at most every ``ttl`` seconds (at once in the process that changed it); when the
+store cannot be read (closed, unreachable), it keeps the rules it read last.
 
 Example:
     >>> class Meta(dict):
@@ -19,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -31,6 +33,8 @@ from shelfwise.data.schema import CATEGORY_SEPARATOR
 from shelfwise.rerank.config import RuleConfig
 
 __all__ = ["CATEGORY_SEPARATOR", "META_KEY", "MerchRule", "NewRule", "RuleBook"]
+
+log = logging.getLogger(__name__)
 
 META_KEY = "merchandising.rules"
 
@@ -123,6 +127,7 @@ class RuleBook:
         self._lock = threading.Lock()
         self._rules: list[MerchRule] | None = None
         self._read_at = 0.0
+        self._failed = False
         # (catalogue id, size, slot) -> (the catalogue, kept so its id is not reused while cached; rules)
         self._compiled: dict[tuple[Any, ...], tuple[Any, list[RuleConfig]]] = {}
 
@@ -131,7 +136,19 @@ class RuleBook:
         with self._lock:
             now = time.monotonic()
             if self._rules is None or now - self._read_at > self.ttl:
-                raw = self.store.get_meta(META_KEY, []) or []
+                try:
+                    raw = self.store.get_meta(META_KEY, []) or []
+                except Exception as exc:  # a closed or unreachable store: keep serving the rules last read
+                    if self._rules is None or not self._failed:
+                        log.warning(
+                            "merchandising rules not re-read (%s): keeping the %d last read",
+                            exc,
+                            len(self._rules or []),
+                        )
+                    self._failed = True
+                    self._rules, self._read_at = list(self._rules or []), now
+                    return list(self._rules)
+                self._failed = False
                 rules = [MerchRule.model_validate(r) for r in raw]
                 if rules != self._rules:
                     self._compiled.clear()

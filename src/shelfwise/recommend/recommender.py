@@ -152,6 +152,7 @@ class Recommender(LiveWriter):
         )
         rec = cls(loaded, catalog, settings, artifacts=store.artifacts, catalogue_seq=catalogue_seq)
         rec.rulebook = RuleBook(store)
+        rec.rulebook.rules()  # read now, while the store is surely open
         if catch_up:
             rec.catch_up(store)
         return rec
