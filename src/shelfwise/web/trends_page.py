@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from shelfwise.web.analytics import MAX_AGE_SECONDS, DateRange, ShopTables, shop_tables
-from shelfwise.web.charts import Bar, bar_chart
+from shelfwise.web.charts import Bar, Unit, bar_chart
 from shelfwise.web.pages import render
 from shelfwise.web.search_stats import (
     low_click_queries,
@@ -113,7 +113,7 @@ def trends_page(
     view = _range_view(request, "web_trends", start, end, fresh, sort=sort)
     rows = daily(view.tables, view.span)
     items = top_items(view.tables, view.span, sort)
-    unit = {"revenue": "money", "ctr": "rate"}.get(sort, "count")
+    unit: Unit = "money" if sort == "revenue" else "rate" if sort == "ctr" else "count"
     bars = [Bar((r["title"] or r["item_id"])[:28], float(r[sort])) for r in items[:10] if r[sort]]
     settings = request.app.state.settings
     return render(
@@ -127,7 +127,7 @@ def trends_page(
         sorts=TOP_SORTS,
         min_shown=MIN_SHOWN_FOR_CTR,
         items=items,
-        top_chart=bar_chart(f"Top items by {sort}", bars, unit=unit) if bars else None,  # type: ignore[arg-type]
+        top_chart=bar_chart(f"Top items by {sort}", bars, unit=unit) if bars else None,
         categories=top_categories(view.tables, view.span, sort),
         window_hours=round(settings.experiments.attribution_window_seconds / 3600, 1),
     )
