@@ -210,7 +210,9 @@ def test_no_web_mounts_no_pages_and_api_answers_carry_headers(served: Served) ->
     r = httpx.get(f"{served.url}/health/live", timeout=10)
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
     docs = httpx.get(f"{served.url}/docs", timeout=10)
-    assert docs.status_code == 200 and "content-security-policy" not in docs.headers  # Swagger UI works
+    # Swagger UI is served by the app itself (no CDN), under a same-origin policy without inline scripts
+    assert docs.status_code == 200 and "script-src 'self';" in docs.headers["content-security-policy"]
+    assert httpx.get(f"{served.url}/docs/assets/swagger-ui-bundle.js", timeout=10).status_code == 200
 
 
 def test_cors_is_off_unless_origins_are_configured(served: Served, raw_store: Path, tmp_path: Path) -> None:

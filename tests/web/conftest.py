@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,12 +87,38 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_app(demo_store: Path) -> Iterator[LiveApp]:
-    """``create_app`` on the demo store, served by uvicorn on a loopback port until the session ends."""
+@contextmanager
+def serve(app: Any, wait_seconds: float = 300, answers: str = "/health/ready") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a loopback port until the block ends; yields its base URL once
+    ``answers`` (a path) answers 200."""
     import httpx
     import uvicorn
 
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.config.port}"
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}{answers}", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    else:
+        server.should_exit = True
+        pytest.fail(f"the app did not answer {answers} within {wait_seconds:.0f} s")
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_app(demo_store: Path) -> Iterator[LiveApp]:
+    """``create_app`` on the demo store, served by uvicorn on a loopback port until the session ends."""
     from shelfwise.api import create_app
     from shelfwise.config import load_settings
 
@@ -99,26 +126,10 @@ def live_app(demo_store: Path) -> Iterator[LiveApp]:
     os.environ["SHELFWISE_ADMIN_KEY"] = ADMIN_KEY
     settings = load_settings(demo_store / "shelfwise.toml", environ={})
     app = create_app(settings, store_path=demo_store, background_load=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        pytest.fail("the app did not become ready within 300 s")
     try:
-        yield LiveApp(url, app)
+        with serve(app) as url:
+            yield LiveApp(url, app)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         if old is None:
             os.environ.pop("SHELFWISE_ADMIN_KEY", None)
         else:

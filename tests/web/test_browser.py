@@ -208,12 +208,19 @@ def _experiment_traffic_and_chart(page: Any, live_app: LiveApp) -> None:
     time.sleep(2.5)  # impressions are flushed to the store every second
     page.goto("/admin")
     panel = page.locator('#experiments article[data-experiment="feed-diversity"]')
-    charts = panel.locator("svg.interval-chart")
+    charts = panel.locator("figure.chart-interval")
     assert charts.count() >= 3
-    ctr = panel.locator("svg.interval-chart", has_text="CTR")
-    assert ctr.locator("circle.point").count() == 2
-    assert ctr.locator("line.ci").count() >= 3  # at least one arm has a whisker (3 lines: bar + 2 caps)
-    desc = ctr.locator("desc").text_content()
+    ctr = panel.locator("figure.chart-interval", has_text="CTR by arm")
+    page.wait_for_function(
+        "document.querySelectorAll('figure.chart-interval canvas[data-drawn=true]').length >= 3"
+    )
+    # drawn by Chart.js: one estimate per arm, at least one arm with an interval, on an axis from 0
+    drawn = ctr.locator("canvas").evaluate(
+        "c => { const ch = Chart.getChart(c); return {points: ch.data.datasets[1].data.length, "
+        "intervals: ch.data.datasets[0].data.filter(v => v).length, min: ch.scales.x.min}; }"
+    )
+    assert drawn["points"] == 2 and drawn["intervals"] >= 1 and drawn["min"] == 0, drawn
+    desc = ctr.locator("figcaption").text_content()
     assert "control:" in desc and "diverse:" in desc
     panel.scroll_into_view_if_needed()
     shoot(page, "dashboard-experiment", full_page=True)

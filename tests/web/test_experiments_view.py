@@ -38,7 +38,8 @@ def test_panel_has_one_chart_per_metric_and_cells_with_intervals() -> None:
     assert panel["arms"][0]["cells"][4] == "0.1 [0.06, 0.14]"
     assert panel["arms"][1]["cells"][5] == "n/a"
     assert len(panel["charts"]) == 2
-    assert "diverse: 0.16 (95% CI 0.11 to 0.21)" in panel["charts"][0]
+    assert "diverse: 0.16 (95% CI 0.11 to 0.21)" in panel["charts"][0].describe()
+    assert (panel["charts"][0].axis.low, panel["charts"][0].axis.high) == (0.0, 0.25)
     assert (
         "sample-ratio check passed" in panel["summary"] and "significant vs control: ctr" in panel["summary"]
     )

@@ -51,6 +51,17 @@ def _install_web(app: FastAPI) -> None:
         app.include_router(web.router)
 
 
+def _install_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` from assets the app serves itself (:mod:`shelfwise.web.api_docs`):
+    no CDN, so they work offline."""
+    try:
+        docs = importlib.import_module("shelfwise.web.api_docs")
+    except Exception as exc:  # the API still serves /openapi.json
+        log.warning("API docs pages not mounted: %s", exc)
+        return
+    app.include_router(docs.router)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -102,6 +113,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by _install_docs instead of FastAPI's CDN pages
+        redoc_url=None,
     )
     app.state = ServicesState(services)  # app.state.services, plus the old names forwarded to it
     install_error_handlers(app)
@@ -110,6 +123,7 @@ def create_app(
     limit_openapi(app, settings.api.max_k)
     app.add_middleware(ServiceMiddleware, metrics=services.metrics, access_log=settings.api.access_log)
     include_all(app)
+    _install_docs(app)
     if web:
         _install_web(app)
     return app

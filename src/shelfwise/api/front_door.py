@@ -7,8 +7,8 @@
   and parses the body), limits failed attempts per client address (:class:`~shelfwise.api.auth.Gatekeeper`),
   and leaves the verified key in ``scope["state"]`` for the scope check of :func:`~shelfwise.api.auth.require`.
 - :class:`SecurityHeaders` adds ``X-Content-Type-Options``, ``X-Frame-Options``, ``Referrer-Policy`` to every
-  response and a ``Content-Security-Policy`` without ``unsafe-inline`` to every HTML page (the API docs pages,
-  which load Swagger UI, excepted).
+  response and a ``Content-Security-Policy`` without ``unsafe-inline`` to every HTML page that sets none itself
+  (the API docs pages set their own: still this origin only, with inline styles, :mod:`shelfwise.web.api_docs`).
 - CORS stays off unless ``api.cors_origins`` names origins (then starlette's ``CORSMiddleware``).
 
 :func:`install_front_door` adds them in that order (outermost first: headers, CORS, size, key).
@@ -37,8 +37,6 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-#: Pages that load Swagger UI / ReDoc (from a CDN, with inline scripts): no CSP, the other headers still apply.
-DOCS_PATHS = ("/docs", "/redoc")
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -168,7 +166,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path", "").startswith(DOCS_PATHS)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -176,7 +173,7 @@ class SecurityHeaders:
                 names = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in _HEADERS if k not in names]
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
-                if html and not docs and b"content-security-policy" not in names:
+                if html and b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", self.csp))
                 message = {**message, "headers": headers}
             await send(message)

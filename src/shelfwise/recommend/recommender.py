@@ -45,6 +45,7 @@ from shelfwise.recommend.applied import AppliedEvents
 from shelfwise.recommend.artifact import LoadedArtifact, load_pipeline
 from shelfwise.recommend.catalog import ServingCatalog
 from shelfwise.recommend.live import LiveState
+from shelfwise.recommend.merchandising import RuleBook
 from shelfwise.recommend.pipeline import ShelfwisePipeline, make_context, source_hits
 from shelfwise.recommend.types import RecommendedItem, RecommendRequest, RecommendResponse
 from shelfwise.recommend.writers import ITEM_COLUMNS, LiveWriter
@@ -104,6 +105,7 @@ class Recommender(LiveWriter):
         self._exposure_lock = threading.Lock()  # held only while one served list is counted
         self._fallback = self.pipeline.source(settings.recommend.fallback)
         self.exposure = LiveExposure(settings.rerank.exposure_half_life)  # per slot, for method coverage
+        self.rulebook: RuleBook | None = None  # the shop's managed rules (set by load: they live in the store)
         # one request = a few hundred rows: LightGBM's threads would only wait for each other
         self.pipeline.ranker.model.config.num_threads = 1
         state = self.pipeline.ranker.state
@@ -149,6 +151,8 @@ class Recommender(LiveWriter):
             len(catalog) - catalog.n_trained,
         )
         rec = cls(loaded, catalog, settings, artifacts=store.artifacts, catalogue_seq=catalogue_seq)
+        rec.rulebook = RuleBook(store)
+        rec.rulebook.rules()  # read now, while the store is surely open
         if catch_up:
             rec.catch_up(store)
         return rec
@@ -265,6 +269,9 @@ class Recommender(LiveWriter):
         knobs = {k: v for k, v in (("diversity", req.diversity), ("method", req.method)) if v is not None}
         if knobs:
             cfg = cfg.with_knob(**knobs)
+        managed = self.rulebook.configs(cat, req.slot) if self.rulebook is not None else []
+        if managed:  # the shop's boost / bury / pin rules, after the configured ones
+            cfg = cfg.model_copy(update={"rules": [*cfg.rules, *managed]})
         seed = zlib.crc32(f"{req.user_id}|{req.slot}|{req.item_id}".encode())
         context = RerankContext(history=np.unique(base), session_shown=shown, seed=seed)
         cands = CandidateList(items, scores, cat.rerank_catalog(), context, hits)

@@ -11,9 +11,12 @@ Pages (none in the OpenAPI document):
   ``/shop/product/{id}`` with "similar items" and "bought together"; ``/shop/suggest`` autocomplete (JSON);
   ``POST /shop/cart`` add-to-cart; ``POST /shop/shopper`` pick a demo shopper or browse anonymously;
 - ``/admin`` dashboard (``?user=ID`` for one shopper's profile); ``/admin/report`` the latest evaluation report;
-  both need an admin sign-in (``/admin/sign-in`` with an admin API key; ``POST /admin/sign-out``), else a 303 to
-  the sign-in page: see :mod:`shelfwise.web.session` for the signed cookies, CSRF tokens and write limits;
-- ``/web/static/{name}`` the stylesheet and script, shipped in the package (nothing loads from the network).
+  ``/admin/trends`` traffic, CTR, conversion, revenue and diversity per day with the top items and categories;
+  ``/admin/search-analytics`` top, zero-result and unclicked queries; ``/admin/rules`` boost / bury / pin rules
+  (add and delete); ``/admin/privacy`` the privacy-budget ledger; all need an admin sign-in (``/admin/sign-in``
+  with an admin API key; ``POST /admin/sign-out``), else a 303 to the sign-in page: see :mod:`shelfwise.web.session` for the signed cookies, CSRF tokens and write limits;
+- ``/web/static/{name}`` the stylesheets and scripts, ``/web/static/vendor/{name}`` Chart.js, Swagger UI and
+  ReDoc, shipped in the package (nothing loads from the network); ``/docs`` and ``/redoc`` (:mod:`.api_docs`).
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from shelfwise.web.assets import static_router
 from shelfwise.web.dashboard import router as dashboard_router
+from shelfwise.web.privacy_view import router as privacy_router
+from shelfwise.web.rules_page import router as rules_router
 from shelfwise.web.session import CsrfFailed, SignInRequired, WebGuard
 from shelfwise.web.signin import router as signin_router
 from shelfwise.web.storefront import router as storefront_router
+from shelfwise.web.trends_page import router as trends_router
 
 __all__ = ["install", "router"]
 
@@ -37,6 +43,9 @@ router.include_router(static_router)
 router.include_router(storefront_router)
 router.include_router(signin_router)
 router.include_router(dashboard_router)
+router.include_router(trends_router)
+router.include_router(rules_router)
+router.include_router(privacy_router)
 
 
 async def _sign_in_first(request: Request, exc: Exception) -> Response:

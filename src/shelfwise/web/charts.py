@@ -1,41 +1,50 @@
-"""Inline SVG charts for the dashboard: no JavaScript library, no network, readable by screen readers.
+"""Dashboard charts as data: a :class:`Chart` is what to draw, serialised as JSON into the page and drawn by
+Chart.js (vendored in ``static/vendor/``, served by the app) through ``static/charts.js``. No inline script:
+the JSON sits in a ``<script type="application/json">`` block, which the page CSP does not execute.
 
-Each chart is a ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that states the numbers, so the
-figure carries its data for people who cannot see it, and a test can read what was drawn.
+Axes are chosen here, from the data, so a figure never claims a range its numbers cannot reach: values that are
+all >= 0 start at 0, the top is the smallest "nice" number at or above the largest value (``nice_ceiling``),
+and a rate whose values are all in [0, 1] never goes above 1. Each chart also carries a one-line text summary (``describe``) that the page
+shows to screen readers and that tests read.
 
 Example:
-    >>> svg = interval_chart("CTR", [Interval("control", 0.10, 0.08, 0.12), Interval("mmr", 0.13, 0.11, 0.15)])
-    >>> svg.startswith("<svg") and "control" in svg and 'class="ci"' in svg
+    >>> c = interval_chart("CTR", [Interval("control", 0.10, 0.08, 0.12), Interval("mmr", 0.13, 0.11, 0.15)],
+    ...                    unit="rate")
+    >>> c.axis.low, c.axis.high
+    (0.0, 0.15)
+    >>> "control: 0.1 (95% CI 0.08 to 0.12)" in c.describe()
     True
 """
 
 from __future__ import annotations
 
-import html
+import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-__all__ = ["Bar", "Interval", "bar_chart", "interval_chart"]
+__all__ = [
+    "Axis",
+    "Bar",
+    "Chart",
+    "Interval",
+    "Series",
+    "Unit",
+    "axis_for",
+    "bar_chart",
+    "interval_chart",
+    "line_chart",
+    "nice_ceiling",
+]
 
-_WIDTH = 360
-_ROW = 28
-_LEFT = 110
-_RIGHT = 16
-_TOP = 26
-_BOTTOM = 26
+Unit = Literal["count", "rate", "money", "ms", "number"]
+_NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
 @dataclass(frozen=True)
 class Interval:
-    """One arm's estimate with its confidence interval.
-
-    Attributes:
-        label: the arm's name.
-        value: the point estimate.
-        low: lower end of the interval (``None`` when there is no interval).
-        high: upper end of the interval.
-    """
+    """One arm's estimate with its confidence interval (``low`` / ``high`` None: no interval)."""
 
     label: str
     value: float
@@ -51,7 +60,90 @@ class Bar:
     value: float
 
 
-def _fmt(value: float) -> str:
+@dataclass(frozen=True)
+class Series:
+    """One line or set of bars: a label and one value per x label (None: no data that day)."""
+
+    label: str
+    values: list[float | None]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The value axis: its range and how its numbers are written."""
+
+    low: float
+    high: float
+    unit: Unit = "number"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure: ``kind`` line (trends), bar (horizontal bars) or interval (estimate with a 95% CI)."""
+
+    kind: Literal["line", "bar", "interval"]
+    title: str
+    labels: list[str]
+    series: list[Series]
+    axis: Axis
+    intervals: list[Interval] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """The numbers in words (for screen readers, and what a test can compare with the data)."""
+        if self.kind == "interval":
+            return "; ".join(
+                f"{r.label}: {_fmt(r.value)}"
+                + (
+                    f" (95% CI {_fmt(r.low)} to {_fmt(r.high)})"
+                    if r.low is not None and r.high is not None
+                    else ""
+                )
+                for r in self.intervals
+            )
+        parts = []
+        for s in self.series:
+            shown = [
+                (lab, v) for lab, v in zip(self.labels, map(_num, s.values), strict=True) if v is not None
+            ]
+            if self.kind == "line" and len(shown) > 2:
+                vals = [v for _, v in shown]
+                parts.append(
+                    f"{s.label}: {len(shown)} points from {shown[0][0]} to {shown[-1][0]}, "
+                    f"min {_fmt(min(vals))}, max {_fmt(max(vals))}, last {_fmt(vals[-1])}"
+                )
+            else:
+                parts.append(f"{s.label}: " + ", ".join(f"{lab} {_fmt(v)}" for lab, v in shown))
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``static/charts.js`` draws."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "title": self.title,
+            "labels": self.labels,
+            "series": [{"label": s.label, "values": [_num(v) for v in s.values]} for s in self.series],
+            "axis": {"min": self.axis.low, "max": self.axis.high, "unit": self.axis.unit},
+        }
+        if self.kind == "interval":
+            out["intervals"] = [
+                {"label": r.label, "value": _num(r.value), "low": _num(r.low), "high": _num(r.high)}
+                for r in self.intervals
+            ]
+        return out
+
+    def script_json(self) -> str:
+        """:meth:`to_json` as text safe inside ``<script type="application/json">`` (no ``</script>``)."""
+        text = json.dumps(self.to_json(), separators=(",", ":"), allow_nan=False)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _num(v: float | None) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "n/a"
     if value == 0:
         return "0"
     if abs(value) >= 100:
@@ -59,85 +151,60 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}" if abs(value) >= 1 else f"{value:.3g}"
 
 
-def _scale(lo: float, hi: float) -> tuple[float, float]:
-    """A padded [lo, hi] domain that includes 0 when the values are all of one sign near it."""
-    if lo > 0 and lo < (hi - lo):
-        lo = 0.0
-    if hi < 0 and -hi < (hi - lo):
-        hi = 0.0
-    if math.isclose(lo, hi):
-        lo, hi = lo - 1.0, hi + 1.0
-    pad = (hi - lo) * 0.06
-    return lo - pad, hi + pad
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is >= ``value`` (> 0).
+
+    >>> nice_ceiling(0.137), nice_ceiling(7), nice_ceiling(1234)
+    (0.15, 8.0, 1500.0)
+    """
+    if value <= 0 or not math.isfinite(value):
+        raise ValueError(f"nice_ceiling needs a positive finite number, got {value!r}")
+    power = 10.0 ** math.floor(math.log10(value))
+    for m in _NICE:
+        top = round(m * power, 12)
+        if top >= value * (1 - 1e-12):
+            return top
+    return round(10 * power, 12)
 
 
-def _svg_open(title: str, desc: str, height: int, css_class: str) -> list[str]:
-    t = html.escape(title)
-    return [
-        f'<svg class="chart {css_class}" role="img" viewBox="0 0 {_WIDTH} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" aria-label="{t}">',
-        f"<title>{t}</title><desc>{html.escape(desc)}</desc>",
-        f'<text class="chart-title" x="4" y="16">{t}</text>',
-    ]
+def axis_for(values: Sequence[float | None], unit: Unit = "number") -> Axis:
+    """An axis that fits ``values``: from 0 (or a nice floor below the smallest negative value) to a nice
+    ceiling of the largest; ``[0, 1]`` when every value is 0 or missing; a rate with values in [0, 1] never above 1."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    lo = min(finite, default=0.0)
+    hi = max(finite, default=0.0)
+    low = 0.0 if lo >= 0 else -nice_ceiling(-lo)
+    high = nice_ceiling(hi) if hi > 0 else (0.0 if lo < 0 else 1.0)
+    if unit == "rate" and lo >= 0 and hi <= 1:
+        high = min(high, 1.0)
+    return Axis(low, high, unit)
 
 
-def interval_chart(title: str, rows: Sequence[Interval]) -> str:
-    """A forest plot: one row per arm, a dot at the estimate and a whisker over its confidence interval."""
-    height = _TOP + _BOTTOM + _ROW * max(1, len(rows))
-    ends = [v for r in rows for v in (r.value, r.low, r.high) if v is not None and math.isfinite(v)]
-    lo, hi = _scale(min(ends, default=0.0), max(ends, default=1.0))
-    plot_w = _WIDTH - _LEFT - _RIGHT
-
-    def x(v: float) -> float:
-        return _LEFT + (v - lo) / (hi - lo) * plot_w
-
-    desc = "; ".join(
-        f"{r.label}: {_fmt(r.value)}"
-        + (f" (95% CI {_fmt(r.low)} to {_fmt(r.high)})" if r.low is not None and r.high is not None else "")
-        for r in rows
+def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit: Unit = "number") -> Chart:
+    """Lines over ``labels`` (days), one per series."""
+    return Chart(
+        "line",
+        title,
+        list(labels),
+        list(series),
+        axis_for([v for s in series for v in s.values], unit),
     )
-    out = _svg_open(title, desc, height, "interval-chart")
-    base = height - _BOTTOM
-    out.append(f'<line class="axis" x1="{_LEFT}" y1="{base}" x2="{_WIDTH - _RIGHT}" y2="{base}"/>')
-    for tick in (lo, (lo + hi) / 2, hi):
-        out.append(
-            f'<text class="tick" x="{x(tick):.1f}" y="{base + 16}" text-anchor="middle">{_fmt(tick)}</text>'
-        )
-    if lo < 0 < hi:
-        out.append(f'<line class="zero" x1="{x(0):.1f}" y1="{_TOP - 4}" x2="{x(0):.1f}" y2="{base}"/>')
-    if rows:
-        ref = rows[0].value
-        out.append(f'<line class="ref" x1="{x(ref):.1f}" y1="{_TOP - 4}" x2="{x(ref):.1f}" y2="{base}"/>')
-    for i, r in enumerate(rows):
-        cy = _TOP + _ROW * i + _ROW / 2
-        out.append(
-            f'<text class="label" x="{_LEFT - 8}" y="{cy + 4:.1f}" text-anchor="end">{html.escape(r.label[:16])}</text>'
-        )
-        if r.low is not None and r.high is not None and math.isfinite(r.low) and math.isfinite(r.high):
-            out.append(
-                f'<line class="ci" x1="{x(r.low):.1f}" y1="{cy:.1f}" x2="{x(r.high):.1f}" y2="{cy:.1f}"/>'
-                f'<line class="ci" x1="{x(r.low):.1f}" y1="{cy - 5:.1f}" x2="{x(r.low):.1f}" y2="{cy + 5:.1f}"/>'
-                f'<line class="ci" x1="{x(r.high):.1f}" y1="{cy - 5:.1f}" x2="{x(r.high):.1f}" y2="{cy + 5:.1f}"/>'
-            )
-        out.append(f'<circle class="point" cx="{x(r.value):.1f}" cy="{cy:.1f}" r="4.5"/>')
-    out.append("</svg>")
-    return "".join(out)
 
 
-def bar_chart(title: str, bars: Sequence[Bar], unit: str = "") -> str:
-    """Horizontal bars with their values written at the end."""
-    height = _TOP + 8 + _ROW * max(1, len(bars))
-    top = max((b.value for b in bars), default=1.0) or 1.0
-    plot_w = _WIDTH - _LEFT - _RIGHT - 48
-    desc = "; ".join(f"{b.label}: {_fmt(b.value)}{unit}" for b in bars)
-    out = _svg_open(title, desc, height, "bar-chart")
-    for i, b in enumerate(bars):
-        y = _TOP + _ROW * i
-        w = max(1.0, b.value / top * plot_w)
-        out.append(
-            f'<text class="label" x="{_LEFT - 8}" y="{y + 17}" text-anchor="end">{html.escape(b.label[:16])}</text>'
-            f'<rect class="bar" x="{_LEFT}" y="{y + 5}" width="{w:.1f}" height="{_ROW - 10}"/>'
-            f'<text class="value" x="{_LEFT + w + 4:.1f}" y="{y + 17}">{_fmt(b.value)}{html.escape(unit)}</text>'
-        )
-    out.append("</svg>")
-    return "".join(out)
+def bar_chart(title: str, bars: Sequence[Bar], unit: Unit = "number") -> Chart:
+    """Horizontal bars, one per label, in the given order."""
+    values: list[float | None] = [b.value for b in bars]
+    return Chart("bar", title, [b.label for b in bars], [Series(title, values)], axis_for(values, unit))
+
+
+def interval_chart(title: str, rows: Sequence[Interval], unit: Unit = "number") -> Chart:
+    """A forest plot: one row per arm, the estimate and a bar over its 95% confidence interval."""
+    ends = [v for r in rows for v in (r.value, r.low, r.high)]
+    return Chart(
+        "interval",
+        title,
+        [r.label for r in rows],
+        [Series("estimate", [r.value for r in rows])],
+        axis_for(ends, unit),
+        list(rows),
+    )

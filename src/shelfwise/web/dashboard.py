@@ -76,7 +76,7 @@ def _service(request: Request) -> dict[str, Any]:
     if not rows:
         note = "No requests measured yet."
     bars = [Bar(r["route"], r["p95_ms"]) for r in rows[:8] if r["p95_ms"] is not None]
-    chart = bar_chart("p95 latency by route", bars, unit=" ms") if bars else None
+    chart = bar_chart("p95 latency by route", bars, unit="ms") if bars else None
     return {"rows": rows, "note": note, "chart": chart}
 
 
@@ -149,6 +149,7 @@ def dashboard(request: Request, user: Annotated[str | None, Query(max_length=100
         experiments=experiments_view(state),
         report=latest_report(state.store),
         store_path=getattr(state.store, "folder", "DIR"),
+        page="web_dashboard",
     )
 
 

@@ -1,6 +1,6 @@
 """Experiments for the dashboard: definitions from ``app.state.experiments`` and their scorecards from
 :func:`shelfwise.experiments.analysis.analyse` (per-arm estimates with confidence intervals, treatment vs
-control, the sample-ratio check), drawn as inline SVG interval charts.
+control, the sample-ratio check), drawn as interval charts (:mod:`shelfwise.web.charts`, Chart.js in the page).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from shelfwise.web.charts import Interval, interval_chart
+from shelfwise.web.charts import Interval, Unit, interval_chart
 
 __all__ = ["experiment_panel", "experiments_view"]
 
@@ -23,6 +23,14 @@ METRIC_LABELS = {
     "revenue_per_user": "revenue / user",
     "diversity": "list diversity",
     "brand_fairness": "brand fairness",
+}
+#: How each metric's axis is written (CTR counts clicks per list, so it may pass 1).
+METRIC_UNITS: dict[str, Unit] = {
+    "ctr": "number",
+    "conversion": "rate",
+    "revenue_per_user": "money",
+    "diversity": "rate",
+    "brand_fairness": "rate",
 }
 
 
@@ -82,7 +90,9 @@ def experiment_panel(name: str, status: str, result: Mapping[str, Any] | None) -
                 per_metric[m].append(iv)
         rows.append({"name": arm_name, "cells": cells})
     charts = [
-        interval_chart(f"{METRIC_LABELS[m]} by arm (95% CI)", per_metric[m]) for m in metrics if per_metric[m]
+        interval_chart(f"{METRIC_LABELS[m]} by arm (95% CI)", per_metric[m], unit=METRIC_UNITS[m])
+        for m in metrics
+        if per_metric[m]
     ]
     return {
         "name": name,
