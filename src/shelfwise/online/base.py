@@ -78,6 +78,13 @@ class OnlineState(abc.ABC):
         """One atomic token-bucket step: 0 when a request of ``bucket`` is allowed (a token is spent), else the
         seconds until one will be. ``rate <= 0`` means unlimited."""
 
+    def window_storage(self) -> Any:
+        """A ``limits`` storage for moving-window limits (failed sign-ins, storefront writes) kept where this
+        online state keeps its buckets (in-process here; the shared store in a shared implementation)."""
+        from limits.storage import MemoryStorage
+
+        return MemoryStorage()
+
     # -- pub / sub ---------------------------------------------------------------------------------
     @abc.abstractmethod
     def publish(self, channel: str, message: bytes) -> int:
@@ -144,6 +151,10 @@ class OnlineState(abc.ABC):
             self.set(f"cursor:{name}", str(int(value)).encode())
             return int(value)
         return current
+
+    def health(self) -> str:
+        """``ok``, or ``failed: <what is wrong>`` (reported by ``/health/ready``)."""
+        return "ok"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (nothing for the in-process implementation)."""
