@@ -173,11 +173,12 @@ class Gatekeeper:
     Args:
         keys: the key ring.
         failed_per_minute: failures allowed per address and minute (0: unlimited).
+        storage: where failures are counted (a ``limits`` storage; default in-process).
     """
 
-    def __init__(self, keys: KeyRing, failed_per_minute: int) -> None:
+    def __init__(self, keys: KeyRing, failed_per_minute: int, storage: Any = None) -> None:
         self.keys = keys
-        self.failures = WindowLimiter(failed_per_minute, namespace="failed-auth")
+        self.failures = WindowLimiter(failed_per_minute, namespace="failed-auth", storage=storage)
 
     def authenticate(self, token: str | None, client: str) -> ApiKey:
         """The key record of ``token`` sent from address ``client``.

@@ -116,12 +116,27 @@ def _installed(module: str) -> bool:
         return False
 
 
-def build_services(settings: Settings, store: Any, online: OnlineState | None = None) -> Services:
-    """The cheap parts of the service (store, keys, online state, caches, experiments, ...); the pipelines
-    and profiles are loaded later by :func:`load`."""
-    online = online or open_online_state(
-        cache_ttl=settings.api.cache.ttl_seconds, cache_max_entries=settings.api.cache.max_entries
+def open_state(settings: Settings, store: Any, url: str | None = None) -> OnlineState:
+    """The service's online state at ``url`` (default in-process); a shared one's keys are prefixed by a
+    digest of the store's location unless the URL names a ``?prefix=``, so every replica of a shop meets
+    there and other shops do not. Raises ``ConnectionError`` (one line) when it cannot be reached."""
+    from shelfwise.online.redis import prefix_for
+
+    return open_online_state(
+        url or "memory://",
+        cache_ttl=settings.api.cache.ttl_seconds,
+        cache_max_entries=settings.api.cache.max_entries,
+        prefix=prefix_for(str(getattr(store, "url", None) or store)),
     )
+
+
+def build_services(
+    settings: Settings, store: Any, online: OnlineState | None = None, *, state: str | None = None
+) -> Services:
+    """The cheap parts of the service (store, keys, online state, caches, experiments, ...); the pipelines
+    and profiles are loaded later by :func:`load`. ``online`` is an open online state, else one is opened
+    at the ``state`` URL (:func:`open_state`)."""
+    online = online or open_state(settings, store, state)
     caches = ResponseCaches(settings.api.cache.ttl_seconds, settings.api.cache.max_entries, online=online)
     write_lock = threading.RLock()
     impressions = ImpressionLog(store, write_lock=write_lock)
@@ -175,7 +190,13 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
         serving=serving,
         arm_pipelines=arm_pipelines,
         item_facts=item_facts(store),
-        components={"store": "ok", "profiles": "loading", "recommender": "loading", "search": "loading"},
+        components={
+            "store": "ok",
+            "online_state": online.health(),
+            "profiles": "loading",
+            "recommender": "loading",
+            "search": "loading",
+        },
     )
     feedback.online = online
     holder.append(services)
@@ -242,6 +263,7 @@ def stop(services: Services) -> None:
         services.follower.stop()
     services.feedback.stop()
     services.feedback.close()
+    services.online.close()
 
 
 def warm_up(state: Services) -> None:

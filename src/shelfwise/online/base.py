@@ -73,10 +73,16 @@ class OnlineState(abc.ABC):
         self.set(key, json.dumps(value, separators=(",", ":")).encode(), ttl)
 
     # -- rate limits -------------------------------------------------------------------------------
-    @abc.abstractmethod
     def take_token(self, bucket: str, rate: float, burst_seconds: float) -> float:
         """One atomic token-bucket step: 0 when a request of ``bucket`` is allowed (a token is spent), else the
-        seconds until one will be. ``rate <= 0`` means unlimited."""
+        seconds until one will be. ``rate <= 0`` means unlimited; bursts up to ``rate * burst_seconds``."""
+        if rate <= 0:
+            return 0.0
+        return self._spend_token(bucket, float(rate), max(1.0, rate * burst_seconds))
+
+    @abc.abstractmethod
+    def _spend_token(self, bucket: str, rate: float, capacity: float) -> float:
+        """The atomic step of :meth:`take_token` for a limited ``rate`` and a bucket of ``capacity``."""
 
     def window_storage(self) -> Any:
         """A ``limits`` storage for moving-window limits (failed sign-ins, storefront writes) kept where this

@@ -322,11 +322,8 @@ class RedisOnlineState(OnlineState):
         return out
 
     # -- rate limits -------------------------------------------------------------------------------
-    def take_token(self, bucket: str, rate: float, burst_seconds: float) -> float:
-        if rate <= 0:
-            return 0.0
-        capacity = max(1.0, rate * burst_seconds)
-        wait = self._take(keys=[f"{self.p}tb:{bucket}"], args=[repr(float(rate)), repr(capacity)])
+    def _spend_token(self, bucket: str, rate: float, capacity: float) -> float:
+        wait = self._take(keys=[f"{self.p}tb:{bucket}"], args=[repr(rate), repr(capacity)])
         return max(0.0, float(wait))
 
     def window_storage(self) -> Any:
