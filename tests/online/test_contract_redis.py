@@ -56,8 +56,8 @@ class TestRedisOnlineState(OnlineStateContract):
 
 
 def test_two_replicas_share_counters_caches_buckets_and_invalidations(prefix: str) -> None:
-    a = open_online_state(f"{REDIS_URL}?prefix={prefix}")
-    b = open_online_state(f"{REDIS_URL}?prefix={prefix}")
+    a = open_online_state(f"{REDIS_URL}?prefix={prefix}", hold_seconds=0.5)
+    b = open_online_state(f"{REDIS_URL}?prefix={prefix}", hold_seconds=0.5)
     try:
         a.incr("exposures:recommend", 2)
         b.incr_many({"exposures:recommend": 3})
@@ -70,6 +70,13 @@ def test_two_replicas_share_counters_caches_buckets_and_invalidations(prefix: st
         assert a.invalidate_owner("u1") == 1  # ... while a applies an event of u1
         assert b.cache_get("recommend", "u1|home") is None and not b.holds_owner("u1")
         assert not b.cache_put("recommend", "u1|home", {"items": [0]}, owner="u1", generation=gen)
+        # b may not have followed u1's event yet: only a caches for u1 until the hold ends
+        assert not b.cache_put("recommend", "u1|home", [0], owner="u1", generation=b.generation("u1"))
+        assert b.cache_put("search", "q", [1], owner=None, generation=b.generation(None))  # others go on
+        assert a.cache_put("recommend", "u1|home", [1], owner="u1", generation=a.generation("u1"))
+        assert eventually(
+            lambda: b.cache_put("recommend", "u1|home", [2], owner="u1", generation=b.generation("u1"))
+        )
         assert eventually(lambda: heard == [b"u1"]), heard
         waits = [s.take_token("key1:read", 2.0, 1.0) for s in (a, b, a)]  # one bucket of 2, both spend
         assert waits[:2] == [0.0, 0.0] and waits[2] > 0

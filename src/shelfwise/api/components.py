@@ -127,6 +127,7 @@ def open_state(settings: Settings, store: Any, url: str | None = None) -> Online
         cache_ttl=settings.api.cache.ttl_seconds,
         cache_max_entries=settings.api.cache.max_entries,
         prefix=prefix_for(str(getattr(store, "url", None) or store)),
+        hold_seconds=max(2.0, 3 * settings.api.follow_seconds),  # until the other replicas followed a change
     )
 
 

@@ -19,6 +19,7 @@ def open_online_state(
     cache_ttl: float = 30.0,
     cache_max_entries: int = 50_000,
     prefix: str | None = None,
+    hold_seconds: float = 2.0,
 ) -> OnlineState:
     """The online state at ``url``.
 
@@ -27,6 +28,7 @@ def open_online_state(
         cache_ttl: seconds a cached response lives.
         cache_max_entries: entries per cache name.
         prefix: the Redis key prefix when the URL names none (callers pass one derived from the store).
+        hold_seconds: see :class:`~shelfwise.online.redis.RedisOnlineState` (more than the follow interval).
 
     Raises:
         ValueError: an unknown scheme, or the ``redis`` package is not installed.
@@ -42,7 +44,13 @@ def open_online_state(
             raise ValueError(f"{url}: the redis package is not installed (pip install 'shelfwise[redis]')")
         from shelfwise.online.redis import RedisOnlineState
 
-        return RedisOnlineState(url, prefix=prefix, cache_ttl=cache_ttl, cache_max_entries=cache_max_entries)
+        return RedisOnlineState(
+            url,
+            prefix=prefix,
+            cache_ttl=cache_ttl,
+            cache_max_entries=cache_max_entries,
+            hold_seconds=hold_seconds,
+        )
     raise ValueError(f"unknown online state {url!r}; known: {KNOWN}")
 
 

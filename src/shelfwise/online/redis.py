@@ -13,6 +13,8 @@ key                        what                                                 
 ``P:lru:<cache>``          entries by last use (zset), trimmed to ``cache_max_entries``      -
 ``P:exp:<cache>``          entries by expiry (zset), to prune the LRU index                  -
 ``P:own:<owner>``          the entry keys of an owner (set)                                  ``cache_ttl``
+``P:hold:<owner>``         the replica that last invalidated an owner; only it may cache     ``hold_seconds``
+``P:holdcat``              the same for the catalogue                                        ``hold_seconds``
 ``P:caches``               the cache names (set)                                             none
 ``P:tb:<bucket>``          a token bucket (hash: tokens, time), one Lua step per request     refill time + 1 s
 ``P:replica:<id>``         a replica's follower cursors (hash), for operators to see lag     1 day, renewed
@@ -21,7 +23,12 @@ key                        what                                                 
 
 Atomic steps run in Redis as Lua scripts (``register_script``): the token bucket, a cache write that checks the
 generations it was computed under, an owner's invalidation, the LRU trim. Times inside scripts come from
-Redis's ``TIME``, so replicas' clocks do not matter. Scripts touch keys derived inside them: a single Redis
+Redis's ``TIME``, so replicas' clocks do not matter.
+
+Replicas follow the store on their own (``api.follow_seconds``), so right after an event through replica A,
+replica B may still compute that shopper's responses without it. So that B does not put such a response in the
+cache every replica reads (A would serve it too), an invalidation leaves a *hold*: for ``hold_seconds`` only the
+replica that invalidated may cache for that owner (B's follower then applies the event and invalidates again). Scripts touch keys derived inside them: a single Redis
 (or a primary with replicas), not Redis Cluster.
 
 Follower cursors say how far *this process* applied the store's logs; they are kept in the process (a Redis
@@ -70,12 +77,16 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(cap / rate * 1000) + 1000)
 return tostring(wait)
 """
 
-# KEYS: owner generation, catalogue generation, entry, lru, exp, cache names, owner set
-# ARGV: owner gen, catalogue gen, value, owner ('' = none), cache, ttl ms, max entries, key prefix
+# KEYS: owner generation, catalogue generation, entry, lru, exp, cache names, owner set, owner hold, catalogue hold
+# ARGV: owner gen, catalogue gen, value, owner ('' = none), cache, ttl ms, max entries, key prefix, replica
 _CACHE_PUT = """
 local go = tonumber(redis.call('GET', KEYS[1]) or '0')
 local gc = tonumber(redis.call('GET', KEYS[2]) or '0')
 if go ~= tonumber(ARGV[1]) or gc ~= tonumber(ARGV[2]) then return 0 end
+for _, hold in ipairs({KEYS[8], KEYS[9]}) do
+  local by = redis.call('GET', hold)
+  if by and by ~= ARGV[9] then return 0 end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[6])
@@ -115,10 +126,11 @@ redis.call('ZADD', KEYS[2], 'XX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[
 return v
 """
 
-# KEYS: owner generation, owner set; ARGV: owner, key prefix, generation ttl s
+# KEYS: owner generation, owner set, owner hold; ARGV: owner, key prefix, generation ttl s, replica, hold ms
 _INVALIDATE_OWNER = """
 redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+if tonumber(ARGV[5]) > 0 then redis.call('SET', KEYS[3], ARGV[4], 'PX', tonumber(ARGV[5])) end
 local n = 0
 for _, k in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local e = redis.call('HMGET', k, 'o', 'c')
@@ -132,9 +144,10 @@ redis.call('DEL', KEYS[2])
 return n
 """
 
-# KEYS: catalogue generation, cache names; ARGV: key prefix
+# KEYS: catalogue generation, cache names, catalogue hold; ARGV: key prefix, replica, hold ms
 _INVALIDATE_ALL = """
 redis.call('INCR', KEYS[1])
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3])) end
 for _, c in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local lru = ARGV[1] .. 'lru:' .. c
   for _, k in ipairs(redis.call('ZRANGE', lru, 0, -1)) do redis.call('DEL', k) end
@@ -207,6 +220,9 @@ class RedisOnlineState(OnlineState):
         cache_ttl: seconds a cached response lives (0 turns response caching off).
         cache_max_entries: entries per cache name before the least recently used go.
         replica: this process's name in the mirrored cursors (default host, pid and a random part).
+        hold_seconds: after this replica invalidates an owner (or the catalogue), how long the *other* replicas
+            may not cache responses for it: they may not have followed the change yet, and a response they
+            computed without it would be served by every replica. Give it more than ``api.follow_seconds``.
         connect_timeout: seconds to wait for Redis before :class:`OnlineStateUnavailable`.
 
     Raises:
@@ -221,6 +237,7 @@ class RedisOnlineState(OnlineState):
         cache_ttl: float = 30.0,
         cache_max_entries: int = 50_000,
         replica: str | None = None,
+        hold_seconds: float = 2.0,
         connect_timeout: float = 3.0,
     ) -> None:
         import redis
@@ -233,6 +250,7 @@ class RedisOnlineState(OnlineState):
         self.cache_ttl = cache_ttl
         self.cache_max_entries = cache_max_entries
         self.caching = cache_ttl > 0 and cache_max_entries > 0
+        self._hold_ms = max(0, int(hold_seconds * 1000))
         self.replica = replica or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.client = redis.Redis.from_url(
             bare, socket_connect_timeout=connect_timeout, socket_timeout=30, health_check_interval=30
@@ -424,6 +442,8 @@ class RedisOnlineState(OnlineState):
             f"{p}exp:{cache}",
             f"{p}caches",
             f"{p}own:{owner or ''}",
+            f"{p}hold:{owner or ''}",
+            f"{p}holdcat",
         ]
         args: list[bytes | str | int] = [
             int(generation[0]),
@@ -434,20 +454,25 @@ class RedisOnlineState(OnlineState):
             max(1, int(self.cache_ttl * 1000)),
             int(self.cache_max_entries),
             p,
+            self.replica,
         ]
         return bool(self._put(keys=keys, args=args))
 
     def invalidate_owner(self, owner: str) -> int:
         dropped = int(
             self._inv_owner(
-                keys=[self._gen_key(owner), f"{self.p}own:{owner}"], args=[owner, self.p, GENERATION_TTL]
+                keys=[self._gen_key(owner), f"{self.p}own:{owner}", f"{self.p}hold:{owner}"],
+                args=[owner, self.p, GENERATION_TTL, self.replica, self._hold_ms],
             )
         )
         self.publish(INVALIDATE_CHANNEL, owner.encode())
         return dropped
 
     def invalidate_all(self) -> None:
-        self._inv_all(keys=[f"{self.p}gencat", f"{self.p}caches"], args=[self.p])
+        self._inv_all(
+            keys=[f"{self.p}gencat", f"{self.p}caches", f"{self.p}holdcat"],
+            args=[self.p, self.replica, self._hold_ms],
+        )
         self.publish(INVALIDATE_CHANNEL, b"*")
 
     def holds_owner(self, owner: str) -> bool:
