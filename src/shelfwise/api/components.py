@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,35 @@ from shelfwise.experiments.registry import Arm, ExperimentRegistry
 from shelfwise.online import OnlineState, open_online_state
 
 log = logging.getLogger(__name__)
+
+#: Online-state channels on which a replica says it changed what every replica keeps a copy of.
+EXPERIMENTS_CHANNEL, KEYS_CHANNEL = "experiments.changed", "keys.changed"
+
+
+class Broadcast:
+    """Tells the other replicas sharing the online state that something each keeps a copy of changed in the
+    store (experiment definitions, API keys), and reads it again when another one says so.
+
+    Args:
+        online: the online state (in-process: no one else hears; on Redis: every replica of the shop).
+    """
+
+    def __init__(self, online: OnlineState) -> None:
+        self.online = online
+        self.me = uuid.uuid4().hex.encode()
+
+    def changed(self, channel: str) -> None:
+        """Say this replica changed what ``channel`` is about."""
+        self.online.publish(channel, self.me)
+
+    def follow(self, channel: str, reload: Callable[[], None]) -> None:
+        """Run ``reload`` (in a thread of its own) whenever another replica says it changed ``channel``."""
+
+        def heard(message: bytes) -> None:
+            if message != self.me:
+                threading.Thread(target=reload, name=f"shelfwise-{channel}", daemon=True).start()
+
+        self.online.subscribe(channel, heard)
 
 
 def arm_settings(settings: Settings, overrides: list[str]) -> Settings:
@@ -149,13 +179,26 @@ def build_services(
 
     arm_pipelines = ArmPipelines(store, settings, default_pipeline)
 
-    def on_experiments_change() -> None:
-        caches.invalidate_all()
+    def reload_arms() -> None:
         arm_pipelines.clear()
         if holder and holder[0].ready:  # load arms with settings overrides now, not on their first request
             threading.Thread(target=arm_pipelines.preload, args=(holder[0].experiments,), daemon=True).start()
 
+    def on_experiments_change() -> None:
+        caches.invalidate_all()
+        reload_arms()
+        broadcast.changed(EXPERIMENTS_CHANNEL)  # the other replicas read the definitions again
+
+    def reload_experiments() -> None:
+        experiments.reload()
+        reload_arms()
+
+    broadcast = Broadcast(online)
     experiments = ExperimentRegistry(store, on_change=on_experiments_change)
+    broadcast.follow(EXPERIMENTS_CHANNEL, reload_experiments)
+    keys = KeyRing.from_settings(store, settings.api)
+    keys.on_change = lambda: broadcast.changed(KEYS_CHANNEL)  # a key revoked through one is refused by all
+    broadcast.follow(KEYS_CHANNEL, keys.reload)
     feedback = FeedbackLoop(
         store,
         settings,
@@ -181,7 +224,7 @@ def build_services(
         store=store,
         online=online,
         metrics=metrics,
-        keys=KeyRing.from_settings(store, settings.api),
+        keys=keys,
         limiter=OnlineLimiter(online, settings.api.rate_limit.burst_seconds),
         caches=caches,
         write_lock=write_lock,
