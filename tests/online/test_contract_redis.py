@@ -7,35 +7,23 @@ Each test uses its own key prefix and deletes its keys afterwards.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from shelfwise.online import INVALIDATE_CHANNEL, OnlineState, open_online_state
 from tests.online.contract import OnlineStateContract, eventually
+from tests.online.redis_server import REDIS_URL, delete_prefix, needs_redis, new_prefix
 
-REDIS_URL = os.environ.get("SHELFWISE_TEST_REDIS")
-pytestmark = pytest.mark.skipif(
-    not REDIS_URL,
-    reason='Redis not available: run `eval "$(bash scripts/dev_services.sh start)"` '
-    "(exports SHELFWISE_TEST_REDIS=redis://127.0.0.1:6380/0)",
-)
+pytestmark = needs_redis
 
 
 @pytest.fixture()
 def prefix() -> Iterator[str]:
     """A key prefix of this test; its keys are deleted afterwards."""
-    import redis
-
-    name = f"sw-test-{uuid.uuid4().hex[:10]}"
+    name = new_prefix()
     yield name
-    client = redis.Redis.from_url(REDIS_URL or "")
-    keys = list(client.scan_iter(match=f"{name}*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    delete_prefix(name)
 
 
 class TestRedisOnlineState(OnlineStateContract):

@@ -3,9 +3,7 @@ changes it: :class:`~shelfwise.api.components.Broadcast` over a shared online st
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,30 +16,18 @@ from shelfwise.experiments.registry import ExperimentRegistry
 from shelfwise.online import OnlineState, open_online_state
 from shelfwise.storage import Store, open_store
 from tests.online.contract import eventually
-
-REDIS_URL = os.environ.get("SHELFWISE_TEST_REDIS")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL,
-    reason='Redis not available: run `eval "$(bash scripts/dev_services.sh start)"` '
-    "(exports SHELFWISE_TEST_REDIS=redis://127.0.0.1:6380/0)",
-)
+from tests.online.redis_server import REDIS_URL, delete_prefix, needs_redis, new_prefix
 
 
 @pytest.fixture()
 def two_states() -> Iterator[tuple[OnlineState, OnlineState]]:
-    import redis
-
-    prefix = f"sw-test-{uuid.uuid4().hex[:10]}"
+    prefix = new_prefix()
     a = open_online_state(f"{REDIS_URL}?prefix={prefix}")
     b = open_online_state(f"{REDIS_URL}?prefix={prefix}")
     yield a, b
     a.close()
     b.close()
-    client = redis.Redis.from_url(REDIS_URL or "")
-    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    delete_prefix(prefix)
 
 
 @needs_redis

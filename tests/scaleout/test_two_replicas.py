@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,13 +24,9 @@ import httpx
 import pytest
 
 from tests.api.test_restart import AUTH, Server, _recommend, _reflects, _store_facts
+from tests.online.redis_server import REDIS_URL, delete_prefix, needs_redis, new_prefix
 
-REDIS_URL = os.environ.get("SHELFWISE_TEST_REDIS")
-pytestmark = pytest.mark.skipif(
-    not REDIS_URL,
-    reason='Redis not available: run `eval "$(bash scripts/dev_services.sh start)"` '
-    "(exports SHELFWISE_TEST_REDIS=redis://127.0.0.1:6380/0)",
-)
+pytestmark = needs_redis
 FAILED_AUTH_PER_MINUTE = 4
 
 
@@ -49,14 +44,12 @@ class Shop:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     pytest.importorskip("fastapi")
-    import redis
-
     from tests.web.conftest import build_demo_store
 
     root = tmp_path_factory.mktemp("scaleout")
     store = build_demo_store(root / "shop")
     _, item, title = _store_facts(store)
-    prefix = f"sw-scaleout-{uuid.uuid4().hex[:8]}"
+    prefix = new_prefix("scaleout")
     state = f"{REDIS_URL}?prefix={prefix}"
     extra = ["--state", state, "--set", f"api.rate_limit.failed_auth_per_minute={FAILED_AUTH_PER_MINUTE}"]
     a = Server(store, root / "a.log", extra)
@@ -68,11 +61,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     finally:
         a.stop()
         b.stop()
-        client = redis.Redis.from_url(REDIS_URL or "")
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
+        delete_prefix(prefix)
 
 
 def _post_event(url: str, shopper: str, item: str) -> None:
