@@ -55,7 +55,7 @@ class OnlineState(abc.ABC):
         is set when the key is created."""
 
     def incr_many(self, amounts: Mapping[str, int]) -> None:
-        """Add to several counters (one round trip in a shared implementation)."""
+        """Add to several counters (a shared implementation may batch them: see its docs)."""
         for key, amount in amounts.items():
             self.incr(key, amount)
 

@@ -48,6 +48,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -223,6 +224,7 @@ class RedisOnlineState(OnlineState):
         hold_seconds: after this replica invalidates an owner (or the catalogue), how long the *other* replicas
             may not cache responses for it: they may not have followed the change yet, and a response they
             computed without it would be served by every replica. Give it more than ``api.follow_seconds``.
+        flush_seconds: how often the counts of :meth:`incr_many` are sent.
         connect_timeout: seconds to wait for Redis before :class:`OnlineStateUnavailable`.
 
     Raises:
@@ -238,6 +240,7 @@ class RedisOnlineState(OnlineState):
         cache_max_entries: int = 50_000,
         replica: str | None = None,
         hold_seconds: float = 2.0,
+        flush_seconds: float = 0.2,
         connect_timeout: float = 3.0,
     ) -> None:
         import redis
@@ -266,6 +269,10 @@ class RedisOnlineState(OnlineState):
         self._holds = self.client.register_script(_HOLDS_OWNER)
         self._sizes = self.client.register_script(_CACHE_SIZES)
         self._cursors: dict[str, int] = {}
+        self.flush_seconds = flush_seconds
+        self._pending: Counter[str] = Counter()
+        self._pending_lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
         self._handlers: dict[str, list[Handler]] = {}
         self._lock = threading.Lock()
         self._requests: queue.Queue[tuple[str, str, threading.Event]] = queue.Queue()
@@ -297,6 +304,8 @@ class RedisOnlineState(OnlineState):
         return f"{self.p}kv:{key}"
 
     def get(self, key: str) -> bytes | None:
+        if key in self._pending:
+            self.flush_counters()
         value: Any = self.client.get(self._kv(key))
         return None if value is None else bytes(value)
 
@@ -309,6 +318,8 @@ class RedisOnlineState(OnlineState):
         return int(self.client.delete(*[self._kv(k) for k in keys])) if keys else 0
 
     def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        with self._pending_lock:
+            amount += self._pending.pop(key, 0)  # this call carries what incr_many still holds for the key
         try:
             if ttl is None:
                 return int(self.client.incrby(self._kv(key), amount))
@@ -320,12 +331,40 @@ class RedisOnlineState(OnlineState):
             raise ValueError(f"the value at {key!r} is not an integer ({exc})") from None
 
     def incr_many(self, amounts: Mapping[str, int]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key, amount in amounts.items():
-            pipe.incrby(self._kv(key), amount)
-        pipe.execute()
+        """Add to counters without waiting for Redis: summed here and sent in one pipeline every
+        ``flush_seconds`` by a background thread (a request does not pay a round trip for its exposure
+        counters; other replicas see them that much later; a crash loses at most that interval's counts).
+        Reads through this object (:meth:`counters`, :meth:`get`, :meth:`incr`) include them at once."""
+        with self._pending_lock:
+            self._pending.update(amounts)
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="shelfwise-counters", daemon=True
+                )
+                self._flusher.start()
+
+    def flush_counters(self) -> None:
+        """Send the counts :meth:`incr_many` holds (one pipeline); kept for the next try when Redis fails."""
+        with self._pending_lock:
+            taken, self._pending = self._pending, Counter()
+        if not taken:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for key, amount in taken.items():
+                pipe.incrby(self._kv(key), amount)
+            pipe.execute()
+        except self._errors as exc:
+            with self._pending_lock:
+                self._pending.update(taken)
+            log.warning("could not send counters to %s (kept for the next try): %s", self.url, exc)
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            self.flush_counters()
 
     def counters(self, prefix: str) -> dict[str, int]:
+        self.flush_counters()
         start = len(self._kv(""))
         pattern = _glob_escape(self._kv(prefix)) + "*"
         keys = list(self.client.scan_iter(match=pattern, count=1000))
@@ -507,8 +546,10 @@ class RedisOnlineState(OnlineState):
 
     def close(self) -> None:
         self._stop.set()
-        if self._listener is not None:
-            self._listener.join(timeout=5)
+        for thread in (self._listener, self._flusher):
+            if thread is not None:
+                thread.join(timeout=5)
+        self.flush_counters()
         self.client.close()
 
 
