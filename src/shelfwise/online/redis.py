@@ -39,6 +39,7 @@ Cached responses are pickled: the Redis is trusted like the store is (do not exp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -50,7 +51,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shelfwise.online.base import CURSORS, INVALIDATE_CHANNEL, Handler, OnlineState
@@ -187,6 +188,23 @@ class OnlineStateUnavailable(ConnectionError):
     """The shared online state cannot be reached (the message names the URL and what to do)."""
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reported(method: F) -> F:
+    """Raise :class:`OnlineStateUnavailable` (a ``ConnectionError``, one line) for redis-py's connection errors,
+    which are not ``ConnectionError`` s, so callers need not know the client library."""
+
+    @functools.wraps(method)
+    def wrapper(self: RedisOnlineState, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except self._errors as exc:
+            raise OnlineStateUnavailable(f"the online state at {self.url} is unreachable ({exc})") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 def redact(url: str) -> str:
     """``url`` without a password."""
     parts = urlsplit(url)
@@ -303,20 +321,24 @@ class RedisOnlineState(OnlineState):
     def _kv(self, key: str) -> str:
         return f"{self.p}kv:{key}"
 
+    @_reported
     def get(self, key: str) -> bytes | None:
         if key in self._pending:
             self.flush_counters()
         value: Any = self.client.get(self._kv(key))
         return None if value is None else bytes(value)
 
+    @_reported
     def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
         if not isinstance(value, (bytes, bytearray)):
             raise TypeError(f"online state values are bytes, not {type(value).__name__} (use set_json)")
         self.client.set(self._kv(key), bytes(value), px=None if ttl is None else max(1, int(ttl * 1000)))
 
+    @_reported
     def delete(self, *keys: str) -> int:
         return int(self.client.delete(*[self._kv(k) for k in keys])) if keys else 0
 
+    @_reported
     def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         with self._pending_lock:
             amount += self._pending.pop(key, 0)  # this call carries what incr_many still holds for the key
@@ -363,6 +385,7 @@ class RedisOnlineState(OnlineState):
         while not self._stop.wait(self.flush_seconds):
             self.flush_counters()
 
+    @_reported
     def counters(self, prefix: str) -> dict[str, int]:
         self.flush_counters()
         start = len(self._kv(""))
@@ -379,6 +402,7 @@ class RedisOnlineState(OnlineState):
         return out
 
     # -- rate limits -------------------------------------------------------------------------------
+    @_reported
     def _spend_token(self, bucket: str, rate: float, capacity: float) -> float:
         wait = self._take(keys=[f"{self.p}tb:{bucket}"], args=[repr(rate), repr(capacity)])
         return max(0.0, float(wait))
@@ -390,6 +414,7 @@ class RedisOnlineState(OnlineState):
         return RedisStorage(self._bare, key_prefix=f"{self.p}limits")
 
     # -- pub / sub ---------------------------------------------------------------------------------
+    @_reported
     def publish(self, channel: str, message: bytes) -> int:
         return int(self.client.publish(f"{self.p}ch:{channel}", message))
 
@@ -457,16 +482,19 @@ class RedisOnlineState(OnlineState):
     def _gen_key(self, owner: str | None) -> str:
         return f"{self.p}gen:{owner}" if owner else f"{self.p}gen:"
 
+    @_reported
     def generation(self, owner: str | None) -> tuple[int, int]:
         mine, cat = self.client.mget([self._gen_key(owner), f"{self.p}gencat"])
         return (int(mine or 0), int(cat or 0))
 
+    @_reported
     def cache_get(self, cache: str, key: str) -> Any:
         if not self.caching:
             return None
         raw = self._get(keys=[f"{self.p}c:{cache}:{key}", f"{self.p}lru:{cache}"])
         return None if raw is None else pickle.loads(raw)  # written by this shop's replicas only
 
+    @_reported
     def cache_put(
         self, cache: str, key: str, value: Any, *, owner: str | None, generation: tuple[int, int]
     ) -> bool:
@@ -497,6 +525,7 @@ class RedisOnlineState(OnlineState):
         ]
         return bool(self._put(keys=keys, args=args))
 
+    @_reported
     def invalidate_owner(self, owner: str) -> int:
         dropped = int(
             self._inv_owner(
@@ -507,6 +536,7 @@ class RedisOnlineState(OnlineState):
         self.publish(INVALIDATE_CHANNEL, owner.encode())
         return dropped
 
+    @_reported
     def invalidate_all(self) -> None:
         self._inv_all(
             keys=[f"{self.p}gencat", f"{self.p}caches", f"{self.p}holdcat"],
@@ -514,9 +544,11 @@ class RedisOnlineState(OnlineState):
         )
         self.publish(INVALIDATE_CHANNEL, b"*")
 
+    @_reported
     def holds_owner(self, owner: str) -> bool:
         return bool(self._holds(keys=[f"{self.p}own:{owner}"], args=[owner]))
 
+    @_reported
     def cache_sizes(self) -> dict[str, int]:
         flat = self._sizes(keys=[f"{self.p}caches"], args=[self.p])
         return {flat[i].decode("utf-8"): int(flat[i + 1]) for i in range(0, len(flat), 2)}
