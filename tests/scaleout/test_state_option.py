@@ -49,7 +49,7 @@ def test_workers_open_the_state_the_environment_names(
     online = app.state.services.online
     try:
         assert isinstance(online, RedisOnlineState)
-        assert online.prefix == prefix_for(str(app.state.services.store.url))  # the same for every replica
+        assert online.prefix == prefix_for(str(empty_store.resolve()))  # the same for every replica
         assert online.health() == "ok"
     finally:
         online.close()

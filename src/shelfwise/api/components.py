@@ -150,13 +150,17 @@ def open_state(settings: Settings, store: Any, url: str | None = None) -> Online
     """The service's online state at ``url`` (default in-process); a shared one's keys are prefixed by a
     digest of the store's location unless the URL names a ``?prefix=``, so every replica of a shop meets
     there and other shops do not. Raises ``ConnectionError`` (one line) when it cannot be reached."""
+    from pathlib import Path
+
     from shelfwise.online.redis import prefix_for
 
+    folder = getattr(store, "folder", None)  # an embedded store: the same folder however it was named
+    where = str(Path(folder).resolve()) if folder is not None else str(getattr(store, "url", None) or store)
     return open_online_state(
         url or "memory://",
         cache_ttl=settings.api.cache.ttl_seconds,
         cache_max_entries=settings.api.cache.max_entries,
-        prefix=prefix_for(str(getattr(store, "url", None) or store)),
+        prefix=prefix_for(where),
         hold_seconds=max(2.0, 3 * settings.api.follow_seconds),  # until the other replicas followed a change
     )
 
