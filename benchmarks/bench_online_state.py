@@ -83,12 +83,12 @@ def main() -> None:
     finally:
         import redis
 
+        for online in states.values():
+            online.close()  # sends the counters still held, so close before deleting the keys
         client = redis.Redis.from_url(args.redis)
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
-        for online in states.values():
-            online.close()
     table = []
     for path in ("miss", "hit"):
         base = statistics.median(times[("memory", path)])
