@@ -48,6 +48,13 @@ def register(app: typer.Typer) -> None:
             typer.Option("--ray", help="Serve as Ray Serve replicas on the Ray cluster at this address."),
         ] = None,
         replicas: Annotated[int, typer.Option("--replicas", help="Ray Serve replicas (with --ray).")] = 2,
+        state: Annotated[
+            str | None,
+            typer.Option(
+                "--state",
+                help="Online state shared by replicas: redis://HOST:PORT/DB[?prefix=NAME] (default: in-process).",
+            ),
+        ] = None,
     ) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, readiness at /health/ready).
 
@@ -63,9 +70,14 @@ def register(app: typer.Typer) -> None:
             from shelfwise.api.demo import admin_key
 
             h, p = host or settings.api.host, port if port is not None else settings.api.port
+            if state and (ray or workers > 1):  # one clear line now, not a traceback in every worker
+                from shelfwise.online import open_online_state
+
+                open_online_state(state).close()
             if ray:
                 if not 1 <= replicas <= 64:
                     raise cli.CliError(f"--replicas {replicas}: give a number of replicas from 1 to 64")
+                from shelfwise.api.server import ENV_STATE
                 from shelfwise.distributed.serve import run_on_ray
 
                 cli.err_console.print(f"serving {store} on http://{h}:{p} with {replicas} Ray Serve replicas")
@@ -78,6 +90,7 @@ def register(app: typer.Typer) -> None:
                     config=str(config) if config else None,
                     overrides=list(set_ or []),
                     web=not no_web,
+                    extra_env={ENV_STATE: state} if state else None,
                 )
                 return
             if workers > 1:
@@ -90,12 +103,12 @@ def register(app: typer.Typer) -> None:
                 if no_keys:
                     _announce_key(cli, settings, admin_key(settings)[0])  # sets the env the workers inherit
                 env = worker_environment(
-                    str(store), str(config) if config else None, list(set_ or []), web=not no_web
+                    str(store), str(config) if config else None, list(set_ or []), web=not no_web, state=state
                 )
             else:
                 from shelfwise.api import create_app
 
-                app = create_app(settings, store_path=store, web=not no_web)
+                app = create_app(settings, store_path=store, web=not no_web, state=state)
                 if app.state.keys.empty:
                     key, _ = admin_key(settings)
                     app.state.keys.accept_admin_key(key)

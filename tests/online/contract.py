@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from shelfwise.online import CURSORS, INVALIDATE_CHANNEL, OnlineState
+
+
+def eventually(check: Callable[[], bool], seconds: float = 3.0) -> bool:
+    """True once ``check()`` is (a shared implementation delivers published messages from another thread)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 class OnlineStateContract:
@@ -93,8 +104,11 @@ class OnlineStateContract:
         off = s.subscribe("ch", got.append)
         assert s.publish("ch", b"m1") == 1
         assert s.publish("elsewhere", b"x") == 0
+        assert eventually(lambda: got == [b"m1"]), got
         off()
         s.publish("ch", b"m2")
+        s.publish("ch", b"m3")
+        time.sleep(0.2)  # long enough for a delivery that should not happen
         assert got == [b"m1"]
 
     # -- response caches ---------------------------------------------------------------------------
@@ -111,7 +125,7 @@ class OnlineStateContract:
         assert s.cache_get("recommend", "u1|home") is None
         assert not s.holds_owner("u1")
         assert s.cache_get("search", "q") == ["x"]  # other owners keep theirs
-        assert heard == [b"u1"]
+        assert eventually(lambda: heard == [b"u1"]), heard
 
     def test_result_computed_across_an_invalidation_is_refused(self) -> None:
         s = self.make()

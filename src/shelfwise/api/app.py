@@ -69,6 +69,7 @@ def create_app(
     store_path: Path | str | None = None,
     background_load: bool = True,
     web: bool = True,
+    state: str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving one store.
 
@@ -79,6 +80,8 @@ def create_app(
         background_load: load pipelines in a thread after start-up, so ``/health/live`` answers while they
             load and ``/health/ready`` turns 200 when done (False: load before serving).
         web: mount :mod:`shelfwise.web` pages when that package is installed.
+        state: the online state's URL (``redis://host:port/db``: shared with the shop's other replicas);
+            default in-process.
     """
     settings = settings or load_settings()
     owns_store = store is None
@@ -89,7 +92,12 @@ def create_app(
 
         store = open_store(store_path, create=False)
 
-    services = build_services(settings, store)
+    try:
+        services = build_services(settings, store, state=state)
+    except Exception:
+        if owns_store:
+            store.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -119,7 +127,7 @@ def create_app(
     app.state = ServicesState(services)  # app.state.services, plus the old names forwarded to it
     install_error_handlers(app)
     # the front door (body cap, key check before the body is read, headers, CORS): inside the request-id layer
-    app.state.gatekeeper = install_front_door(app, settings.api, services.keys)
+    app.state.gatekeeper = install_front_door(app, settings.api, services.keys, services.online)
     limit_openapi(app, settings.api.max_k)
     app.add_middleware(ServiceMiddleware, metrics=services.metrics, access_log=settings.api.access_log)
     include_all(app)

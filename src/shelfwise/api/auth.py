@@ -15,6 +15,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -74,13 +75,21 @@ class KeyRing:
     env_admin_key: str | None = None
     _keys: dict[str, ApiKey] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: called after a key is created or revoked (the service tells its other replicas to :meth:`reload`)
+    on_change: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
-        if self.store is not None:
-            for row in self.store.get_meta(META_KEY, []) or []:
-                key = ApiKey(**{**row, "scopes": tuple(row["scopes"])})
-                self._keys[key.key_id] = key
+        self.reload()
         self._env_hash = _digest(self.env_admin_key) if self.env_admin_key else None
+
+    def reload(self) -> None:
+        """Read the stored keys again (another replica created or revoked one)."""
+        if self.store is None:
+            return
+        rows = self.store.get_meta(META_KEY, []) or []
+        keys = {k.key_id: k for k in (ApiKey(**{**r, "scopes": tuple(r["scopes"])}) for r in rows)}
+        with self._lock:
+            self._keys = keys
 
     @classmethod
     def from_settings(cls, store: Any, settings: ApiSettings) -> KeyRing:
@@ -95,6 +104,8 @@ class KeyRing:
     def _persist(self) -> None:
         if self.store is not None:
             self.store.set_meta(META_KEY, [asdict(k) for k in self._keys.values()])
+        if self.on_change is not None:
+            self.on_change()
 
     def create(
         self, name: str, scopes: list[str], rate_per_second: float | None = None
@@ -173,11 +184,12 @@ class Gatekeeper:
     Args:
         keys: the key ring.
         failed_per_minute: failures allowed per address and minute (0: unlimited).
+        storage: where failures are counted (a ``limits`` storage; default in-process).
     """
 
-    def __init__(self, keys: KeyRing, failed_per_minute: int) -> None:
+    def __init__(self, keys: KeyRing, failed_per_minute: int, storage: Any = None) -> None:
         self.keys = keys
-        self.failures = WindowLimiter(failed_per_minute, namespace="failed-auth")
+        self.failures = WindowLimiter(failed_per_minute, namespace="failed-auth", storage=storage)
 
     def authenticate(self, token: str | None, client: str) -> ApiKey:
         """The key record of ``token`` sent from address ``client``.

@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,35 @@ from shelfwise.experiments.registry import Arm, ExperimentRegistry
 from shelfwise.online import OnlineState, open_online_state
 
 log = logging.getLogger(__name__)
+
+#: Online-state channels on which a replica says it changed what every replica keeps a copy of.
+EXPERIMENTS_CHANNEL, KEYS_CHANNEL = "experiments.changed", "keys.changed"
+
+
+class Broadcast:
+    """Tells the other replicas sharing the online state that something each keeps a copy of changed in the
+    store (experiment definitions, API keys), and reads it again when another one says so.
+
+    Args:
+        online: the online state (in-process: no one else hears; on Redis: every replica of the shop).
+    """
+
+    def __init__(self, online: OnlineState) -> None:
+        self.online = online
+        self.me = uuid.uuid4().hex.encode()
+
+    def changed(self, channel: str) -> None:
+        """Say this replica changed what ``channel`` is about."""
+        self.online.publish(channel, self.me)
+
+    def follow(self, channel: str, reload: Callable[[], None]) -> None:
+        """Run ``reload`` (in a thread of its own) whenever another replica says it changed ``channel``."""
+
+        def heard(message: bytes) -> None:
+            if message != self.me:
+                threading.Thread(target=reload, name=f"shelfwise-{channel}", daemon=True).start()
+
+        self.online.subscribe(channel, heard)
 
 
 def arm_settings(settings: Settings, overrides: list[str]) -> Settings:
@@ -116,12 +146,32 @@ def _installed(module: str) -> bool:
         return False
 
 
-def build_services(settings: Settings, store: Any, online: OnlineState | None = None) -> Services:
-    """The cheap parts of the service (store, keys, online state, caches, experiments, ...); the pipelines
-    and profiles are loaded later by :func:`load`."""
-    online = online or open_online_state(
-        cache_ttl=settings.api.cache.ttl_seconds, cache_max_entries=settings.api.cache.max_entries
+def open_state(settings: Settings, store: Any, url: str | None = None) -> OnlineState:
+    """The service's online state at ``url`` (default in-process); a shared one's keys are prefixed by a
+    digest of the store's location unless the URL names a ``?prefix=``, so every replica of a shop meets
+    there and other shops do not. Raises ``ConnectionError`` (one line) when it cannot be reached."""
+    from pathlib import Path
+
+    from shelfwise.online.redis import prefix_for
+
+    folder = getattr(store, "folder", None)  # an embedded store: the same folder however it was named
+    where = str(Path(folder).resolve()) if folder is not None else str(getattr(store, "url", None) or store)
+    return open_online_state(
+        url or "memory://",
+        cache_ttl=settings.api.cache.ttl_seconds,
+        cache_max_entries=settings.api.cache.max_entries,
+        prefix=prefix_for(where),
+        hold_seconds=max(2.0, 3 * settings.api.follow_seconds),  # until the other replicas followed a change
     )
+
+
+def build_services(
+    settings: Settings, store: Any, online: OnlineState | None = None, *, state: str | None = None
+) -> Services:
+    """The cheap parts of the service (store, keys, online state, caches, experiments, ...); the pipelines
+    and profiles are loaded later by :func:`load`. ``online`` is an open online state, else one is opened
+    at the ``state`` URL (:func:`open_state`)."""
+    online = online or open_state(settings, store, state)
     caches = ResponseCaches(settings.api.cache.ttl_seconds, settings.api.cache.max_entries, online=online)
     write_lock = threading.RLock()
     impressions = ImpressionLog(store, write_lock=write_lock)
@@ -133,13 +183,26 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
 
     arm_pipelines = ArmPipelines(store, settings, default_pipeline)
 
-    def on_experiments_change() -> None:
-        caches.invalidate_all()
+    def reload_arms() -> None:
         arm_pipelines.clear()
         if holder and holder[0].ready:  # load arms with settings overrides now, not on their first request
             threading.Thread(target=arm_pipelines.preload, args=(holder[0].experiments,), daemon=True).start()
 
+    def on_experiments_change() -> None:
+        caches.invalidate_all()
+        reload_arms()
+        broadcast.changed(EXPERIMENTS_CHANNEL)  # the other replicas read the definitions again
+
+    def reload_experiments() -> None:
+        experiments.reload()
+        reload_arms()
+
+    broadcast = Broadcast(online)
     experiments = ExperimentRegistry(store, on_change=on_experiments_change)
+    broadcast.follow(EXPERIMENTS_CHANNEL, reload_experiments)
+    keys = KeyRing.from_settings(store, settings.api)
+    keys.on_change = lambda: broadcast.changed(KEYS_CHANNEL)  # a key revoked through one is refused by all
+    broadcast.follow(KEYS_CHANNEL, keys.reload)
     feedback = FeedbackLoop(
         store,
         settings,
@@ -165,7 +228,7 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
         store=store,
         online=online,
         metrics=metrics,
-        keys=KeyRing.from_settings(store, settings.api),
+        keys=keys,
         limiter=OnlineLimiter(online, settings.api.rate_limit.burst_seconds),
         caches=caches,
         write_lock=write_lock,
@@ -175,7 +238,13 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
         serving=serving,
         arm_pipelines=arm_pipelines,
         item_facts=item_facts(store),
-        components={"store": "ok", "profiles": "loading", "recommender": "loading", "search": "loading"},
+        components={
+            "store": "ok",
+            "online_state": online.health(),
+            "profiles": "loading",
+            "recommender": "loading",
+            "search": "loading",
+        },
     )
     feedback.online = online
     holder.append(services)
@@ -242,6 +311,7 @@ def stop(services: Services) -> None:
         services.follower.stop()
     services.feedback.stop()
     services.feedback.close()
+    services.online.close()
 
 
 def warm_up(state: Services) -> None:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shelfwise.api.auth import VERIFIED, Gatekeeper, KeyRing, token_of
 from shelfwise.api.config import ApiSettings
 from shelfwise.api.errors import ApiError, error_body
+from shelfwise.online import OnlineState
 
 __all__ = ["PAGE_CSP", "BodyLimit", "KeyGate", "SecurityHeaders", "install_front_door"]
 
@@ -181,15 +182,19 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def install_front_door(app: Any, settings: ApiSettings, keys: KeyRing) -> Gatekeeper:
+def install_front_door(
+    app: Any, settings: ApiSettings, keys: KeyRing, online: OnlineState | None = None
+) -> Gatekeeper:
     """Add the front door's middlewares to a FastAPI / Starlette app; returns its :class:`Gatekeeper` (the pages'
     sign-in uses the same one, so failures count together). Call before the app starts, and before adding the
     request-id middleware, so that one stays outermost and every refusal carries a request id.
 
     ``add_middleware`` wraps what was added before, so the last one added runs first: the key gate runs
     innermost (after the size check), the headers outermost (every answer, a 413 or 401 too, carries them).
+    Failed authentications are counted in ``online`` (the service's online state) when given.
     """
-    gatekeeper = Gatekeeper(keys, settings.rate_limit.failed_auth_per_minute)
+    storage = online.window_storage() if online is not None else None  # failures count across replicas
+    gatekeeper = Gatekeeper(keys, settings.rate_limit.failed_auth_per_minute, storage)
     app.add_middleware(KeyGate, gatekeeper=gatekeeper)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, bulk_bytes=settings.max_bulk_body_bytes)
     if settings.cors_origins:

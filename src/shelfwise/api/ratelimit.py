@@ -1,15 +1,19 @@
 """Rate limits: token buckets per (API key, scope), and moving windows per client address or shopper
-(:class:`WindowLimiter`, on the maintained ``limits`` package). Both thread-safe, in-process (online state)."""
+(:class:`WindowLimiter`, on the maintained ``limits`` package). Both thread-safe; both count in the service's
+online state, so replicas sharing one (``serve --state redis://...``) count together."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+from shelfwise.online import MemoryOnlineState, OnlineState
 
 
 class RateLimiter:
-    """Allows ``rate`` requests per second per bucket with bursts up to ``rate * burst_seconds``.
+    """Allows ``rate`` requests per second per bucket with bursts up to ``rate * burst_seconds``: token buckets
+    kept in an :class:`~shelfwise.online.OnlineState` (in-process by default; shared by every replica on Redis).
 
     Example:
         >>> t = [0.0]
@@ -18,26 +22,19 @@ class RateLimiter:
         [0.0, 0.0, 0.5]
     """
 
-    def __init__(self, burst_seconds: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        burst_seconds: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        online: OnlineState | None = None,
+    ) -> None:
         self.burst_seconds = burst_seconds
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # bucket -> (tokens, last time)
-        self._lock = threading.Lock()
+        self.online = online or MemoryOnlineState(clock=clock)
 
     def take(self, bucket: str, rate: float) -> float:
         """Spend one token; returns 0 when allowed, else the seconds to wait. ``rate <= 0``: unlimited."""
-        if rate <= 0:
-            return 0.0
-        capacity = max(1.0, rate * self.burst_seconds)
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(bucket, (capacity, now))
-            tokens = min(capacity, tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[bucket] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[bucket] = (tokens, now)
-            return (1.0 - tokens) / rate
+        return self.online.take_token(f"ratelimit:{bucket}", rate, self.burst_seconds)
 
 
 class WindowLimiter:
@@ -45,6 +42,8 @@ class WindowLimiter:
 
     Args:
         per_minute: events allowed per bucket in any 60 s; 0 turns the limit off.
+        namespace: what is counted (buckets of different namespaces are separate).
+        storage: a ``limits`` storage (:meth:`OnlineState.window_storage`: shared on Redis); default in-process.
 
     Example:
         >>> wl = WindowLimiter(per_minute=2)
@@ -52,7 +51,7 @@ class WindowLimiter:
         (0.0, 0.0, 0.0, True)
     """
 
-    def __init__(self, per_minute: int, namespace: str = "shelfwise") -> None:
+    def __init__(self, per_minute: int, namespace: str = "shelfwise", storage: Any = None) -> None:
         from limits import RateLimitItemPerMinute
         from limits.storage import MemoryStorage
         from limits.strategies import MovingWindowRateLimiter
@@ -60,7 +59,7 @@ class WindowLimiter:
         self.per_minute = per_minute
         self.namespace = namespace
         self._item = RateLimitItemPerMinute(max(1, per_minute))
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowRateLimiter(storage if storage is not None else MemoryStorage())
 
     def _retry_after(self, bucket: str) -> float:
         stats = self._limiter.get_window_stats(self._item, self.namespace, bucket)

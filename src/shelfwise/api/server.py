@@ -31,6 +31,8 @@ ENV_STORE, ENV_CONFIG, ENV_OVERRIDES, ENV_WEB = (
     "SHELFWISE_SERVE_SET",
     "SHELFWISE_SERVE_WEB",
 )
+#: The online state the workers share (``--state``; empty = each its own, in-process).
+ENV_STATE = "SHELFWISE_SERVE_STATE"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -126,7 +128,7 @@ def serve(app: Any, host: str, port: int) -> None:
 
 
 def worker_environment(
-    store: str, config: str | None, overrides: list[str], *, web: bool = True
+    store: str, config: str | None, overrides: list[str], *, web: bool = True, state: str | None = None
 ) -> dict[str, str]:
     """The environment variables :func:`app_from_environment` reads."""
     return {
@@ -134,12 +136,13 @@ def worker_environment(
         ENV_CONFIG: config or "",
         ENV_OVERRIDES: json.dumps(list(overrides)),
         ENV_WEB: "1" if web else "0",
+        ENV_STATE: state or "",
     }
 
 
 def app_from_environment(background_load: bool = True) -> Any:
     """The app factory of a worker process (uvicorn workers, Ray Serve replicas): the store (folder or URL),
-    settings and pages named by the environment."""
+    settings, pages and online state named by the environment."""
     from shelfwise.api.app import create_app
     from shelfwise.config import load_settings
 
@@ -151,7 +154,8 @@ def app_from_environment(background_load: bool = True) -> Any:
         path if path is not None and (path.exists() or config) else None, overrides=overrides
     )
     web = os.environ.get(ENV_WEB, "1") != "0"
-    return create_app(settings, store_path=store, background_load=background_load, web=web)
+    state = os.environ.get(ENV_STATE) or None
+    return create_app(settings, store_path=store, background_load=background_load, web=web, state=state)
 
 
 def serve_workers(workers: int, host: str, port: int, environment: dict[str, str]) -> None:

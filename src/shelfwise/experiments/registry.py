@@ -58,6 +58,13 @@ class ExperimentRegistry:
             r["name"]: Experiment.model_validate(r) for r in rows or []
         }
 
+    def reload(self) -> None:
+        """Read the definitions again from the store (another replica changed them)."""
+        rows = self.store.get_meta(META_KEY, []) if self.store is not None else []
+        fresh = {r["name"]: Experiment.model_validate(r) for r in rows or []}
+        with self._lock:
+            self._experiments = fresh
+
     def _persist(self) -> None:
         if self.store is not None:
             self.store.set_meta(META_KEY, [e.model_dump() for e in self._experiments.values()])

@@ -55,7 +55,7 @@ class OnlineState(abc.ABC):
         is set when the key is created."""
 
     def incr_many(self, amounts: Mapping[str, int]) -> None:
-        """Add to several counters (one round trip in a shared implementation)."""
+        """Add to several counters (a shared implementation may batch them: see its docs)."""
         for key, amount in amounts.items():
             self.incr(key, amount)
 
@@ -73,10 +73,23 @@ class OnlineState(abc.ABC):
         self.set(key, json.dumps(value, separators=(",", ":")).encode(), ttl)
 
     # -- rate limits -------------------------------------------------------------------------------
-    @abc.abstractmethod
     def take_token(self, bucket: str, rate: float, burst_seconds: float) -> float:
         """One atomic token-bucket step: 0 when a request of ``bucket`` is allowed (a token is spent), else the
-        seconds until one will be. ``rate <= 0`` means unlimited."""
+        seconds until one will be. ``rate <= 0`` means unlimited; bursts up to ``rate * burst_seconds``."""
+        if rate <= 0:
+            return 0.0
+        return self._spend_token(bucket, float(rate), max(1.0, rate * burst_seconds))
+
+    @abc.abstractmethod
+    def _spend_token(self, bucket: str, rate: float, capacity: float) -> float:
+        """The atomic step of :meth:`take_token` for a limited ``rate`` and a bucket of ``capacity``."""
+
+    def window_storage(self) -> Any:
+        """A ``limits`` storage for moving-window limits (failed sign-ins, storefront writes) kept where this
+        online state keeps its buckets (in-process here; the shared store in a shared implementation)."""
+        from limits.storage import MemoryStorage
+
+        return MemoryStorage()
 
     # -- pub / sub ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -144,6 +157,10 @@ class OnlineState(abc.ABC):
             self.set(f"cursor:{name}", str(int(value)).encode())
             return int(value)
         return current
+
+    def health(self) -> str:
+        """``ok``, or ``failed: <what is wrong>`` (reported by ``/health/ready``)."""
+        return "ok"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (nothing for the in-process implementation)."""

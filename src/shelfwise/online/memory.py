@@ -121,10 +121,7 @@ class MemoryOnlineState(OnlineState):
             return out
 
     # -- rate limits -------------------------------------------------------------------------------
-    def take_token(self, bucket: str, rate: float, burst_seconds: float) -> float:
-        if rate <= 0:
-            return 0.0
-        capacity = max(1.0, rate * burst_seconds)
+    def _spend_token(self, bucket: str, rate: float, capacity: float) -> float:
         with self._lock:
             now = self.clock()
             tokens, last = self._buckets.get(bucket, (capacity, now))

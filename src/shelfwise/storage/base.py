@@ -265,12 +265,15 @@ class Store(abc.ABC):
 
     def user_digest(self, user_id: str) -> str:
         """A keyed SHA-256 of a stored user id: how the deletion log names a shopper without keeping the id."""
-        salt = self.get_meta("deletion_salt")
+        # the salt never changes once written: read it once per process, not once per shopper (a follower
+        # digests every shopper it knows, and on a leased DuckDB file each read may wait for the lease)
+        salt = getattr(self, "_deletion_salt", None) or self.get_meta("deletion_salt")
         if salt is None:
             import secrets
 
             salt = secrets.token_hex(16)
             self.set_meta("deletion_salt", salt)
+        self._deletion_salt = salt
         return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
 
     @abc.abstractmethod

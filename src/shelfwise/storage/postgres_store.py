@@ -180,7 +180,7 @@ class PostgresStore(PostgresReads, Store):
     def user_digest(self, user_id: str) -> str:
         # Several processes share this database: the first to need the deletion salt fixes it (insert-if-absent),
         # where get-then-set could let two processes log digests under two different salts.
-        if self.get_meta("deletion_salt") is None:
+        if getattr(self, "_deletion_salt", None) is None and self.get_meta("deletion_salt") is None:
             import secrets
 
             with self._lock:

@@ -64,7 +64,7 @@ async def _csrf_failed(_: Request, exc: Exception) -> Response:
 
 def install(app: Any) -> None:
     """Add the storefront and dashboard pages to a FastAPI app (with the signing key of its settings)."""
-    app.state.web_guard = WebGuard.from_settings(app.state.settings)
+    app.state.web_guard = WebGuard.from_settings(app.state.settings, getattr(app.state, "online", None))
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.include_router(router)

@@ -92,6 +92,8 @@ class WebGuard:
         session_hours: how long an admin sign-in lasts.
         shopper_writes_per_minute: storefront events per shopper and minute (0: unlimited).
         client_writes_per_minute: storefront events per client address and minute (0: unlimited).
+        storage: where those writes are counted (a ``limits`` storage, from the service's online state so
+            replicas count together; default in-process).
     """
 
     def __init__(
@@ -100,20 +102,25 @@ class WebGuard:
         session_hours: float = 8.0,
         shopper_writes_per_minute: int = 30,
         client_writes_per_minute: int = 120,
+        storage: Any = None,
     ) -> None:
         self._sessions = URLSafeTimedSerializer(secret, salt="shelfwise.web.session")
         self._ids = Signer(secret, salt="shelfwise.web.shopper-id")
         self.max_age = int(session_hours * 3600)
-        self.shopper_writes = WindowLimiter(shopper_writes_per_minute, namespace="web-shopper")
-        self.client_writes = WindowLimiter(client_writes_per_minute, namespace="web-client")
+        self.shopper_writes = WindowLimiter(shopper_writes_per_minute, "web-shopper", storage)
+        self.client_writes = WindowLimiter(client_writes_per_minute, "web-client", storage)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> WebGuard:
-        """The guard of an app with these settings (the secret from ``api.secret_key_env`` or the key file)."""
+    def from_settings(cls, settings: Any, online: Any = None) -> WebGuard:
+        """The guard of an app with these settings (the secret from ``api.secret_key_env`` or the key file);
+        its write limits count in ``online`` (the service's online state) when given."""
         api = settings.api
         secret = load_or_create_key(config_dir() / SECRET_FILE, api.secret_key_env)
         rl = api.rate_limit
-        return cls(secret, api.session_hours, rl.shopper_writes_per_minute, rl.client_writes_per_minute)
+        storage = online.window_storage() if online is not None else None
+        return cls(
+            secret, api.session_hours, rl.shopper_writes_per_minute, rl.client_writes_per_minute, storage
+        )
 
     # -- sessions ----------------------------------------------------------------------------------
     def load_session(self, cookie: str | None) -> Session | None:
@@ -161,7 +168,7 @@ def guard(request: Request) -> WebGuard:
     state = request.app.state
     g = getattr(state, "web_guard", None)
     if g is None:
-        g = state.web_guard = WebGuard.from_settings(state.settings)
+        g = state.web_guard = WebGuard.from_settings(state.settings, getattr(state, "online", None))
     return g
 
 

@@ -26,11 +26,14 @@ def live() -> HealthOut:
     responses={503: {"model": HealthOut, "description": "still loading, or a component failed"}},
 )
 def ready(request: Request) -> JSONResponse:
-    """200 once every installed component loaded; 503 with each component's status otherwise."""
+    """200 once every installed component loaded (and the online state answers); 503 with each component's
+    status otherwise."""
     svc = services(request)
-    body = HealthOut(status="ready" if svc.ready else "not ready", components=dict(svc.components))
+    online = svc.components["online_state"] = svc.online.health()  # a shared one may go down at any time
+    ready = svc.ready and online == "ok"
+    body = HealthOut(status="ready" if ready else "not ready", components=dict(svc.components))
     return JSONResponse(
-        body.model_dump(), status_code=200 if svc.ready else 503, headers={WORKER_HEADER: WORKER_ID}
+        body.model_dump(), status_code=200 if ready else 503, headers={WORKER_HEADER: WORKER_ID}
     )
 
 
