@@ -30,6 +30,8 @@ from shelfwise.api.serving import Serving
 from shelfwise.config import Settings, SettingsError, parse_overrides
 from shelfwise.experiments.registry import Arm, ExperimentRegistry
 from shelfwise.online import OnlineState, open_online_state
+from shelfwise.privacy.consent import ConsentBook
+from shelfwise.privacy.retention import PurgeSchedule
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,7 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
             threading.Thread(target=arm_pipelines.preload, args=(holder[0].experiments,), daemon=True).start()
 
     experiments = ExperimentRegistry(store, on_change=on_experiments_change)
+    consent = ConsentBook.from_store(store, settings.privacy.default_consent)  # followed by the follower
     feedback = FeedbackLoop(
         store,
         settings,
@@ -159,6 +162,7 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
         impressions=impressions,
         metrics=metrics,
         online=online,
+        consent=consent,
     )
     services = Services(
         settings=settings,
@@ -176,6 +180,7 @@ def build_services(settings: Settings, store: Any, online: OnlineState | None = 
         arm_pipelines=arm_pipelines,
         item_facts=item_facts(store),
         components={"store": "ok", "profiles": "loading", "recommender": "loading", "search": "loading"},
+        consent=consent,
     )
     feedback.online = online
     holder.append(services)
@@ -198,7 +203,7 @@ def load(services: Services, *, follow: bool = True) -> None:
     try:
         from shelfwise.profiles.pipeline import open_profiles
 
-        services.profiles = open_profiles(store, settings)
+        services.profiles = open_profiles(store, settings, services.consent)
         services.feedback.profiles = services.profiles
         services.components["profiles"] = "ok"
     except Exception as exc:
@@ -231,6 +236,8 @@ def load(services: Services, *, follow: bool = True) -> None:
     services.feedback.follower = follower  # so it skips what this process wrote and applied itself
     if follow:
         follower.start()
+    services.purge = PurgeSchedule(store, settings.privacy.retention_days, settings.privacy.purge_every_hours)
+    services.purge.start()  # retention (privacy/retention.py): the first purge one interval after start
     services.ready = all(v in ("ok", "missing") for v in services.components.values())
     services.metrics.ready.set(1 if services.ready else 0)
     log.info("service loaded in %.1fs: %s", time.perf_counter() - started, services.components)
@@ -240,6 +247,8 @@ def stop(services: Services) -> None:
     """Stop the follower and the background writer, flush what is left, release the ingestor."""
     if services.follower is not None:
         services.follower.stop()
+    if services.purge is not None:
+        services.purge.stop()
     services.feedback.stop()
     services.feedback.close()
 

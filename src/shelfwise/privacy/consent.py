@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -48,7 +48,10 @@ __all__ = [
     "ConsentDefaults",
     "Flag",
     "consented_events",
+    "drop_withheld",
     "parse_flags",
+    "record_consent",
+    "stored_consent",
     "withheld_users",
 ]
 
@@ -127,6 +130,32 @@ def parse_flags(values: Mapping[str, Any]) -> dict[str, bool]:
     return out
 
 
+def stored_consent(store: Any, user_id: str, default: ConsentDefaults | None = None) -> Consent:
+    """A shopper's effective consent read from the store's users table (the defaults when unrecorded)."""
+    users = store.read_users()
+    rows = users.filter(pc.equal(users.column("user_id"), user_id)).column("consent").to_pylist()
+    return Consent.of(rows[0] if rows else None, default)
+
+
+def record_consent(
+    store: Any, user_id: str, flags: Mapping[str, Any], current: Consent
+) -> tuple[dict[str, bool], int]:
+    """Store a change of consent: the given flags over ``current`` (the effective consent before), all three
+    recorded explicitly so a later change of the defaults does not change a choice the shopper made.
+
+    Returns:
+        ``(record, consent_seq)``.
+
+    Raises:
+        ValueError: an unknown flag or a non-boolean value (see :func:`parse_flags`), or no flag at all.
+    """
+    given = parse_flags(flags)
+    if not given:
+        raise ValueError(f"no consent flag given; set one of {', '.join(FLAGS)}")
+    record = {**current.to_dict(), **given}
+    return record, int(store.set_consent(user_id, json.dumps(record, sort_keys=True)))
+
+
 def withheld_users(store: Any, flag: Flag, default: ConsentDefaults | None = None) -> tuple[set[str], bool]:
     """Who may not be used for ``flag``, read from the store's users table.
 
@@ -152,6 +181,17 @@ def withheld_users(store: Any, flag: Flag, default: ConsentDefaults | None = Non
     return picked, not allowed_by_default
 
 
+def drop_withheld(
+    events: pa.Table, store: Any, flag: Flag = "training", default: ConsentDefaults | None = None
+) -> pa.Table:
+    """``events`` (with a ``user_id`` column) without the rows of shoppers whose consent withholds ``flag``."""
+    users, invert = withheld_users(store, flag, default)
+    if not users and not invert:
+        return events
+    member = pc.is_in(events.column("user_id"), value_set=pa.array(sorted(users), pa.string()))
+    return events.filter(member if invert else pc.invert(member))
+
+
 def consented_events(
     store: Any,
     flag: Flag = "training",
@@ -164,14 +204,8 @@ def consented_events(
     withholds ``flag``. Every trained model and aggregate reads its events here (``flag="training"``);
     their events stay stored."""
     cols = list(columns) if columns is not None else None
-    if cols is not None and "user_id" not in cols:
-        events = store.read_events([*cols, "user_id"], types=types)
-    else:
-        events = store.read_events(cols, types=types)
-    users, invert = withheld_users(store, flag, default)
-    if users or invert:
-        member = pc.is_in(events.column("user_id"), value_set=pa.array(sorted(users), pa.string()))
-        events = events.filter(member if invert else pc.invert(member))
+    read = [*cols, "user_id"] if cols is not None and "user_id" not in cols else cols
+    events = drop_withheld(store.read_events(read, types=types), store, flag, default)
     return events.select(cols) if cols is not None else events
 
 
@@ -217,6 +251,22 @@ class ConsentBook:
         """Drop a deleted shopper's record."""
         with self._lock:
             self._records.pop(user_id, None)
+
+    @classmethod
+    def from_store(cls, store: Any, default: ConsentDefaults | None = None) -> ConsentBook:
+        """Every recorded choice in the store's users table, current to its consent log."""
+        book = cls(default)
+        seq = int(store.consent_seq())  # read first: a change racing with the read is re-read by refresh
+        users = store.read_users()
+        for user, consent in zip(*(users.column(c).to_pylist() for c in ("user_id", "consent")), strict=True):
+            if consent is not None:
+                book.record(str(user), consent)
+        book._seq = seq
+        return book
+
+    def gate(self, flag: Flag) -> Callable[[str], bool]:
+        """A predicate ``user_id -> allowed`` for ``flag`` that follows this book's changes."""
+        return lambda user_id: self.allows(user_id, flag)
 
     def refresh(self, store: Any) -> list[str]:
         """Apply the store's consent changes after :attr:`seq`; returns the shoppers whose consent changed."""

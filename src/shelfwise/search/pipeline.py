@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shelfwise.data.schema import EVENT_WEIGHTS
+from shelfwise.privacy.consent import drop_withheld
 from shelfwise.recommend.applied import AppliedEvents
 from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
@@ -125,8 +126,10 @@ class SearchPipeline:
         catalogue_seq = art.catalogue_seq if art.catalogue_seq is not None else 0
         rows = store.read_items(_ITEM_COLUMNS).to_pylist()
         catalog = SearchCatalog.from_items(rows)
-        events = store.read_events(["item_id", "type", "seq"])
+        events = store.read_events(["user_id", "item_id", "type", "seq"])
         event_seq = int(max(events.column("seq").to_pylist())) if events.num_rows else 0
+        # popularity is an aggregate: without the shoppers who withhold training consent
+        events = drop_withheld(events, store, "training", settings.privacy.default_consent)
         if events.num_rows:
             counts: defaultdict[str, float] = defaultdict(float)
             for item, kind in zip(*(events.column(c).to_pylist() for c in ("item_id", "type")), strict=True):
