@@ -760,6 +760,10 @@ from shelfwise.cli_forget import register as _register_forget  # noqa: E402
 
 _register_forget(app)
 
+from shelfwise.cli_consent import register as _register_consent  # noqa: E402
+
+_register_consent(app)
+
 
 def main() -> None:
     """Console entry point: a store error escaping a command (busy, full, ...) is one line and exit 2."""

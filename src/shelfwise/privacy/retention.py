@@ -122,6 +122,8 @@ class PurgeSchedule:
         self.every_seconds = float(every_hours) * 3600.0
         self.runs = 0
         self.last: dict[str, Any] | None = None
+        #: rows removed per kind over every run of this schedule
+        self.removed: dict[str, int] = dict.fromkeys(PURGE_KINDS, 0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -142,6 +144,8 @@ class PurgeSchedule:
                 log.exception("scheduled purge failed; retrying at the next interval")
                 continue
             self.runs += 1
+            for kind, n in self.last["removed"].items():
+                self.removed[kind] += n
             log.info(
                 "scheduled purge in %.2fs removed %s", time.perf_counter() - started, self.last["removed"]
             )

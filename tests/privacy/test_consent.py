@@ -1,0 +1,104 @@
+"""Consent: the flags and their defaults, and the one consented read every trained model and aggregate uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from shelfwise.config import load_settings
+from shelfwise.data.ingest import Ingestor
+from shelfwise.privacy.consent import (
+    Consent,
+    ConsentBook,
+    ConsentDefaults,
+    consented_events,
+    parse_flags,
+    record_consent,
+    stored_consent,
+)
+from shelfwise.privacy.releases import release_counts
+from shelfwise.storage import Store, open_store
+
+
+def test_a_record_overrides_the_defaults_flag_by_flag() -> None:
+    assert Consent.of(None) == Consent(True, True, True)  # the documented default: opt-out
+    assert Consent.of('{"training": false}') == Consent(True, True, False)
+    opt_in = ConsentDefaults(personalisation=False, analytics=False, training=False)
+    assert Consent.of(None, opt_in) == Consent(False, False, False)
+    assert Consent.of({"personalisation": True}, opt_in) == Consent(True, False, False)
+    assert Consent.of("not json", opt_in) == Consent(False, False, False)
+    assert Consent.of('{"training": "no"}') == Consent(True, True, True)  # not a boolean: not a record
+
+
+def test_flags_from_callers_are_checked() -> None:
+    assert parse_flags({"training": "no", "analytics": True, "personalisation": "YES"}) == {
+        "training": False,
+        "analytics": True,
+        "personalisation": True,
+    }
+    with pytest.raises(ValueError, match="unknown consent flag 'marketing'"):
+        parse_flags({"marketing": True})
+    with pytest.raises(ValueError, match="true/false"):
+        parse_flags({"training": "maybe"})
+
+
+def _shop(store: Store) -> None:
+    with Ingestor(store, load_settings(environ={})) as ing:
+        ing.ingest_table([{"item_id": f"i{n}", "title": f"item {n}"} for n in range(3)], "items")
+        ing.ingest_table(
+            [
+                {"user_id": "yes", "consent": None},
+                {"user_id": "no-training", "consent": '{"training": false}'},
+                {"user_id": "opted-in", "consent": '{"training": true}'},
+            ],
+            "users",
+        )
+        ing.ingest_table(
+            [
+                {"user_id": u, "item_id": f"i{n % 3}", "type": "view", "timestamp": 1_700_000_000 + n}
+                for n, u in enumerate(["yes", "no-training", "opted-in", "anon-1"] * 3)
+            ],
+            "events",
+        )
+
+
+def test_training_reads_leave_out_shoppers_who_withhold_it_and_their_events_stay(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s") as st:
+        _shop(st)
+        users = set(consented_events(st, "training", ["user_id"]).column("user_id").to_pylist())
+        assert users == {"yes", "opted-in", "anon-1"}
+        opt_in = ConsentDefaults(training=False)
+        only = consented_events(st, "training", ["item_id"], default=opt_in)
+        assert only.column_names == ["item_id"] and only.num_rows == 3  # only the recorded yes
+        assert st.read_events(["user_id"], user_ids=["no-training"]).num_rows == 3  # still stored
+        # aggregates too: a DP release counts no event of theirs (epsilon large: the noise is small)
+        dp = load_settings(environ={}, overrides=["privacy.dp.epsilon_budget=1000"]).privacy.dp
+        released = release_counts(st, "item", dp, epsilon=500.0)
+        assert sum(released["counts"].values()) == pytest.approx(9, abs=1)  # 12 with theirs
+
+
+def test_record_consent_keeps_the_other_flags_and_the_book_follows_the_log(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s") as st:
+        _shop(st)
+        book = ConsentBook.from_store(st)
+        assert not book.allows("no-training", "training") and book.allows("anon-1", "training")
+        current = stored_consent(st, "yes")
+        record, seq = record_consent(st, "yes", {"personalisation": "no"}, current)
+        assert record == {"personalisation": False, "analytics": True, "training": True}
+        assert json.loads(st.read_users().to_pylist()[-1]["consent"]) == record  # ordered: "yes" last
+        assert book.refresh(st) == ["yes"] and book.seq == seq
+        assert not book.allows("yes", "personalisation")
+        assert book.refresh(st) == []  # nothing new
+        with pytest.raises(ValueError, match="no consent flag"):
+            record_consent(st, "yes", {}, current)
+
+
+def test_consented_events_keep_the_store_schema(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s") as st:
+        _shop(st)
+        everything = consented_events(st)
+        assert everything.schema == st.read_events().schema
+        assert isinstance(everything, pa.Table) and everything.num_rows == 9
