@@ -102,3 +102,48 @@ def test_consented_events_keep_the_store_schema(tmp_path: Path) -> None:
         everything = consented_events(st)
         assert everything.schema == st.read_events().schema
         assert isinstance(everything, pa.Table) and everything.num_rows == 9
+
+
+def test_experiment_analytics_leave_out_shoppers_who_withhold_analytics(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from shelfwise.experiments.analysis import analyse
+    from shelfwise.experiments.config import Experiment, ExperimentSettings, Variant
+
+    exp = Experiment(name="exp", variants=[Variant(name="control", share=0.5), Variant(name="b", share=0.5)])
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    users = ["u1", "u2", "u3", "u4"]
+    with open_store(tmp_path / "s") as st:
+        st.write_impressions(
+            pa.table(
+                {
+                    "request_id": [f"r-{u}" for u in users],
+                    "user_id": users,
+                    "timestamp": [when] * 4,
+                    "context": ["{}"] * 4,
+                    "item_ids": [["i0"]] * 4,
+                    "scores": [[1.0]] * 4,
+                    "arm": ["exp:control", "exp:b", "exp:control", "exp:b"],
+                }
+            )
+        )
+        with Ingestor(st, load_settings(environ={})) as ing:
+            ing.ingest_table(
+                [
+                    {
+                        "user_id": u,
+                        "item_id": "i0",
+                        "type": "click",
+                        "request_id": f"r-{u}",
+                        "timestamp": 1_704_067_300,
+                    }
+                    for u in users
+                ],
+                "events",
+            )
+        counted = analyse(st, exp, ExperimentSettings())
+        st.set_consent("u2", '{"analytics": false}')
+        without = analyse(st, exp, ExperimentSettings())
+        opt_in = analyse(st, exp, ExperimentSettings(), default_consent=ConsentDefaults(analytics=False))
+    assert counted.attributed_events == 4 and without.attributed_events == 3
+    assert opt_in.attributed_events == 0  # nobody recorded a yes

@@ -189,7 +189,8 @@ def drop_withheld(
     if not users and not invert:
         return events
     member = pc.is_in(events.column("user_id"), value_set=pa.array(sorted(users), pa.string()))
-    return events.filter(member if invert else pc.invert(member))
+    keep = member if invert else pc.invert(member)
+    return events.filter(pc.fill_null(keep, not invert))  # a row without a shopper: as the default says
 
 
 def consented_events(
