@@ -162,3 +162,32 @@ def test_consent_over_http_takes_effect_at_the_next_request_and_the_purge_runs(
         ids = app.state.services.store.read_impressions().column("request_id").to_pylist()
         assert "old-request" not in ids and ids, "new impressions are kept"
     assert not _holding(path, PLANTED)
+
+
+def test_live_events_without_training_consent_feed_no_shared_statistics(shop: tuple[Path, str, str]) -> None:
+    from shelfwise.config import load_settings
+    from shelfwise.recommend import Recommender
+
+    path = shop[0]
+    with open_store(path, create=False) as st:
+        rec = Recommender.load(st, load_settings(path / "shelfwise.toml", environ={}))
+    rec.trainable = lambda user: user != "withholds"
+    counts = rec.pipeline.ranker.state.items.counts
+    item = next(i for i, k in rec.live.catalog.index.items() if k < rec.live.catalog.n_trained)
+    now = time.time()
+
+    def event(user: str, n: int) -> dict:
+        return {
+            "event_id": f"live-{n}",
+            "user_id": user,
+            "item_id": item,
+            "type": "purchase",
+            "timestamp": now,
+        }
+
+    before = float(counts.sum())
+    assert rec.observe([event("withholds", 1)]) == 1  # their history grows: personalisation
+    assert float(counts.sum()) == before  # the shared item statistics do not
+    assert len(rec.live.histories[rec.live.users["withholds"]]) == 1
+    assert rec.observe([event("counts", 2)]) == 1
+    assert float(counts.sum()) == before + 1

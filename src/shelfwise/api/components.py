@@ -222,6 +222,10 @@ def load(services: Services, *, follow: bool = True) -> None:
         except Exception as exc:
             log.error("%s failed to load: %s", attr, exc)
             services.components[attr] = f"failed: {exc}"
+    if services.consent is not None:  # live events feed shared statistics only with training consent
+        for pipeline in (services.recommender, services.search):
+            if pipeline is not None and hasattr(pipeline, "trainable"):
+                pipeline.trainable = services.consent.gate("training")
     try:
         with services.write_lock:
             catch_up_on_start(services)

@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -73,6 +73,10 @@ class SearchPipeline:
         ranker: a trained :class:`~shelfwise.search.ranker.SearchRanker`, or ``None``.
         item_template: renders item rows to the text the encoder embeds (for :meth:`upsert_items`).
     """
+
+    #: consent (privacy/consent.py): whether a shopper's live events may feed suggestions and popularity
+    #: (training consent); None = everyone
+    trainable: Callable[[str], bool] | None = None
 
     def __init__(
         self,
@@ -421,12 +425,14 @@ class SearchPipeline:
                 self._applied.mark(e)
                 kind = str(e.get("type", ""))
                 query = e.get("query")
-                if query and kind in ("search", "click", "add_to_cart", "purchase"):
+                user = e.get("user_id")
+                # suggestions and popularity are shared aggregates: training consent (privacy/consent.py)
+                counted = self.trainable is None or user is None or self.trainable(str(user))
+                if query and counted and kind in ("search", "click", "add_to_cart", "purchase"):
                     self.suggester.observe([str(query)])
                 item = e.get("item_id")
-                if item is not None and kind in EVENT_WEIGHTS:
+                if item is not None and counted and kind in EVENT_WEIGHTS:
                     pop[str(item)] += EVENT_WEIGHTS[kind]
-                user = e.get("user_id")
                 if self.profiles is not None and user is not None and (item is not None or kind == "search"):
                     try:
                         self.profiles.apply_event(
