@@ -156,6 +156,11 @@ def record_consent(
     return record, int(store.set_consent(user_id, json.dumps(record, sort_keys=True)))
 
 
+def _recorded(users: pa.Table) -> pa.Table:
+    """The users rows that carry a consent record (most shoppers of a large shop have none)."""
+    return users.filter(pc.is_valid(users.column("consent")))
+
+
 def withheld_users(store: Any, flag: Flag, default: ConsentDefaults | None = None) -> tuple[set[str], bool]:
     """Who may not be used for ``flag``, read from the store's users table.
 
@@ -166,7 +171,7 @@ def withheld_users(store: Any, flag: Flag, default: ConsentDefaults | None = Non
     """
     default = default or ConsentDefaults()
     allowed_by_default = bool(getattr(default, flag))
-    users = store.read_users()
+    users = _recorded(store.read_users())
     ids = users.column("user_id").to_pylist()
     records = users.column("consent").to_pylist()
     picked = set()
@@ -258,7 +263,7 @@ class ConsentBook:
         """Every recorded choice in the store's users table, current to its consent log."""
         book = cls(default)
         seq = int(store.consent_seq())  # read first: a change racing with the read is re-read by refresh
-        users = store.read_users()
+        users = _recorded(store.read_users())
         for user, consent in zip(*(users.column(c).to_pylist() for c in ("user_id", "consent")), strict=True):
             if consent is not None:
                 book.record(str(user), consent)
