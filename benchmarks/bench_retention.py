@@ -7,7 +7,8 @@ On a copy of a built Amazon Beauty store (198,502 events, 22,363 shoppers, 26,34
   ``--withhold`` shoppers recording ``{"training": false}`` (the filter the recommender fit, search popularity
   and DP releases read through), median of ``--repeat`` runs each, interleaved;
 * purge: ``shelfwise purge``'s work (``privacy.retention.purge``) with retention set so that every impression and
-  every event is older than the cutoff (Beauty's timestamps are synthetic, all on 2000-01-01), dry run first, and
+  every event is older than the cutoff (Beauty's timestamps are synthetic, all on 2000-01-01; the purge runs "two
+  days later" so the impressions logged today are past a 1-day retention), dry run first, and
   ``delete_user`` + ``erase_deleted`` of one shopper as the side-by-side baseline of a rewrite.
 
     python benchmarks/bench_retention.py --store /tmp/h2b-beauty [--repeat 5] [--withhold 1000]
@@ -24,12 +25,14 @@ import shutil
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from shelfwise.privacy.consent import consented_events
 from shelfwise.privacy.retention import RetentionDays, purge
 from shelfwise.storage import open_store
+from shelfwise.storage.duckdb_writes import DB_FILE, database_bytes
 
 RESULTS = Path(__file__).parent / "results"
 COLUMNS = ["event_id", "user_id", "item_id", "type", "timestamp", "seq"]
@@ -60,10 +63,13 @@ def run(store_path: Path, repeat: int, withhold: int) -> dict[str, Any]:
                 consented.append(s)
                 rows["consented"] = t.num_rows
             counts = st.counts()
-            dry_s, dry = _timed(lambda: purge(st, RetentionDays(events=365, impressions=1), dry_run=True))
+            later = datetime.now(UTC) + timedelta(days=2)  # as if run two days on: today's impressions are old
+            retention = RetentionDays(events=365, impressions=1)
+            dry_s, dry = _timed(lambda: purge(st, retention, now=later, dry_run=True))
             shopper = users[-1]
-            delete_s, _ = _timed(lambda: (st.delete_user(shopper), st.erase_deleted()))
-            purge_s, done = _timed(lambda: purge(st, RetentionDays(events=365, impressions=1)))
+            delete_s, erased = _timed(lambda: (st.delete_user(shopper), st.erase_deleted())[1])
+            purge_s, done = _timed(lambda: purge(st, retention, now=later))
+            size_after = database_bytes(copy / DB_FILE)
             after = st.counts()
     return {
         "store": str(store_path),
@@ -80,6 +86,7 @@ def run(store_path: Path, repeat: int, withhold: int) -> dict[str, Any]:
         "purge_s": round(purge_s, 3),
         "purge_removed": done["removed"],
         "after": {"events": after["events"], "impressions": after["impressions"]},
+        "db_bytes": {"before": erased.bytes_before, "after_delete": erased.bytes_after, "after_purge": size_after},
         "repeat": repeat,
         "machine": "2 cores shared with 7 other engineers' jobs (loaded)",
     }
@@ -104,7 +111,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"{r['purge_s']} s | - |",
             f"| purge --dry-run (counts only) | - | {r['purge_dry_run_s']} s | - |",
             "",
-            f"Removed: {r['purge_removed']}; left: {r['after']}.",
+            f"Removed: {r['purge_removed']}; left: {r['after']}. Database file bytes: {r['db_bytes']}.",
             "",
         ]
     )

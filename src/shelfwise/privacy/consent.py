@@ -50,6 +50,7 @@ __all__ = [
     "consented_events",
     "drop_withheld",
     "parse_flags",
+    "personal_key",
     "record_consent",
     "stored_consent",
     "withheld_users",
@@ -135,6 +136,14 @@ def stored_consent(store: Any, user_id: str, default: ConsentDefaults | None = N
     users = store.read_users()
     rows = users.filter(pc.equal(users.column("user_id"), user_id)).column("consent").to_pylist()
     return Consent.of(rows[0] if rows else None, default)
+
+
+def personal_key(store: Any, user_id: str | None, default: ConsentDefaults | None = None) -> str | None:
+    """``user_id`` when the shopper allows personalisation, else None (answer as for an anonymous shopper):
+    for one-off callers such as the CLI; a service uses its :class:`ConsentBook`."""
+    if user_id is None or stored_consent(store, user_id, default).personalisation:
+        return user_id
+    return None
 
 
 def record_consent(
