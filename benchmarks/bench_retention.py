@@ -63,7 +63,9 @@ def run(store_path: Path, repeat: int, withhold: int) -> dict[str, Any]:
                 consented.append(s)
                 rows["consented"] = t.num_rows
             counts = st.counts()
-            later = datetime.now(UTC) + timedelta(days=2)  # as if run two days on: today's impressions are old
+            later = datetime.now(UTC) + timedelta(
+                days=2
+            )  # as if run two days on: today's impressions are old
             retention = RetentionDays(events=365, impressions=1)
             dry_s, dry = _timed(lambda: purge(st, retention, now=later, dry_run=True))
             shopper = users[-1]
@@ -86,7 +88,11 @@ def run(store_path: Path, repeat: int, withhold: int) -> dict[str, Any]:
         "purge_s": round(purge_s, 3),
         "purge_removed": done["removed"],
         "after": {"events": after["events"], "impressions": after["impressions"]},
-        "db_bytes": {"before": erased.bytes_before, "after_delete": erased.bytes_after, "after_purge": size_after},
+        "db_bytes": {
+            "before": erased.bytes_before,
+            "after_delete": erased.bytes_after,
+            "after_purge": size_after,
+        },
         "repeat": repeat,
         "machine": "2 cores shared with 7 other engineers' jobs (loaded)",
     }
