@@ -130,6 +130,21 @@ def test_consent_over_http_takes_effect_at_the_next_request_and_the_purge_runs(
         with open_store(path, create=False, read_only=True) as st:
             assert st.read_profiles([app.state.services.feedback.user_key(shopper)]).num_rows == 0
 
+        item = after["items"][0]["item_id"]
+        posted = c.post(
+            "/v1/events", json={"events": [{"user_id": shopper, "item_id": item, "type": "view"}]}
+        )
+        assert posted.status_code == 200 and posted.json()["accepted"] == 1  # training, analytics still allow
+        assert c.get(f"/v1/users/{shopper}/profile").status_code == 404  # and no profile is built from it
+        nobody = "consents-to-nothing-5521"
+        none = {"personalisation": False, "analytics": False, "training": False}
+        assert c.put(f"/v1/users/{nobody}/consent", json=none).status_code == 200
+        posted = c.post("/v1/events", json={"events": [{"user_id": nobody, "item_id": item, "type": "view"}]})
+        assert posted.status_code == 200, posted.text
+        assert (posted.json()["accepted"], posted.json()["not_recorded"]) == (0, 1)
+        with open_store(path, create=False, read_only=True) as st:
+            assert st.read_events(["event_id"], user_ids=[nobody]).num_rows == 0
+
         bad = c.put(f"/v1/users/{shopper}/consent", json={"marketing": True})
         assert bad.status_code == 422, bad.text
         empty = c.put(f"/v1/users/{shopper}/consent", json={})

@@ -9,7 +9,9 @@ withdrawn personalisation drops the live profile (the stored one was deleted wit
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from shelfwise.privacy.consent import FLAGS
 
 if TYPE_CHECKING:
     from shelfwise.api.services import Services
@@ -26,6 +28,19 @@ def apply_consent_changes(services: Services, user_keys: Iterable[str]) -> int:
             services.profiles.forget(key)
         n += 1
     return n
+
+
+def recordable(services: Services, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The event rows to store: a shopper whose consent allows none of personalisation, analytics and
+    training has no purpose their events could serve, so theirs are not recorded. Returns
+    ``(rows to store, rows not recorded)``."""
+    book = services.consent
+    if book is None:
+        return rows, 0
+    kept = [
+        r for r in rows if any(book.allows(services.feedback.user_key(str(r["user_id"])), f) for f in FLAGS)
+    ]
+    return kept, len(rows) - len(kept)
 
 
 def follow_consent(services: Services) -> int:

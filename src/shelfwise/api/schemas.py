@@ -161,6 +161,7 @@ class IngestOut(_Out):
     problems: list[dict[str, Any]] = Field(default_factory=list)
     users: int = 0
     cache_entries_dropped: int = 0
+    not_recorded: int = Field(0, description="events of shoppers whose consent allows no use of them")
 
 
 class ItemIn(_In):
@@ -211,7 +212,9 @@ class ConsentOut(_Out):
     user_id: str
     recorded: dict[str, bool]
     effective: dict[str, bool]
-    consent_seq: int = Field(description="the store's consent log entry: other workers apply it at their next tick")
+    consent_seq: int = Field(
+        description="the store's consent log entry: other workers apply it at their next tick"
+    )
 
 
 class UserDeletedOut(_Out):
