@@ -47,6 +47,7 @@ __all__ = [
     "ConsentBook",
     "ConsentDefaults",
     "Flag",
+    "consented_counts",
     "consented_events",
     "drop_withheld",
     "parse_flags",
@@ -222,6 +223,25 @@ def consented_events(
     read = [*cols, "user_id"] if cols is not None and "user_id" not in cols else cols
     events = drop_withheld(store.read_events(read, types=types), store, flag, default)
     return events.select(cols) if cols is not None else events
+
+
+def consented_counts(
+    store: Any, flag: Flag = "analytics", default: ConsentDefaults | None = None
+) -> dict[str, int]:
+    """``store.counts()`` with the events (total, per type, shoppers with events) and impressions of shoppers
+    who withhold ``flag`` left out: what a dashboard shows. Equal to ``store.counts()`` when nobody withholds."""
+    counts = dict(store.counts())
+    users, invert = withheld_users(store, flag, default)
+    if not users and not invert:
+        return counts
+    events = drop_withheld(store.read_events(["user_id", "type"]), store, flag, default)
+    counts = {k: v for k, v in counts.items() if not k.startswith("events_")}
+    counts["events"] = events.num_rows
+    counts["users_with_events"] = len(pc.unique(events.column("user_id")))
+    for row in pc.value_counts(events.column("type")).to_pylist():
+        counts[f"events_{row['values']}"] = int(row["counts"])
+    counts["impressions"] = drop_withheld(store.read_impressions(), store, flag, default).num_rows
+    return counts
 
 
 class ConsentBook:
