@@ -149,15 +149,17 @@ def test_experiment_analytics_leave_out_shoppers_who_withhold_analytics(tmp_path
     assert opt_in.attributed_events == 0  # nobody recorded a yes
 
 
-def test_dashboard_counts_leave_out_shoppers_who_withhold_analytics(tmp_path: Path) -> None:
+def test_dashboard_counts_leave_out_shoppers_who_withhold_analytics_or_training(tmp_path: Path) -> None:
     from shelfwise.privacy.consent import consented_counts
 
     with open_store(tmp_path / "s") as st:
         _shop(st)
-        assert consented_counts(st) == st.counts()  # nobody withholds analytics yet
+        assert consented_counts(st, ["analytics"]) == st.counts()  # nobody withholds analytics yet
+        counts = consented_counts(st)  # "no-training" withholds training: not in the statistics
+        assert (counts["events"], counts["events_view"], counts["users_with_events"]) == (9, 9, 3)
         st.set_consent("anon-1", '{"analytics": false}')
         counts = consented_counts(st)
-        assert (counts["events"], counts["events_view"], counts["users_with_events"]) == (9, 9, 3)
+        assert (counts["events"], counts["users_with_events"]) == (6, 2)
         assert st.counts()["events"] == 12  # stored all the same
         opt_in = consented_counts(st, default=ConsentDefaults(analytics=False))
         assert opt_in["events"] == 0 and "events_view" not in opt_in

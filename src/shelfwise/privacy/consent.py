@@ -226,21 +226,25 @@ def consented_events(
 
 
 def consented_counts(
-    store: Any, flag: Flag = "analytics", default: ConsentDefaults | None = None
+    store: Any, flags: Sequence[Flag] = ("analytics", "training"), default: ConsentDefaults | None = None
 ) -> dict[str, int]:
     """``store.counts()`` with the events (total, per type, shoppers with events) and impressions of shoppers
-    who withhold ``flag`` left out: what a dashboard shows. Equal to ``store.counts()`` when nobody withholds."""
+    who withhold any of ``flags`` left out: what a dashboard shows (statistics are analytics, and an aggregate
+    of their events). Equal to ``store.counts()`` when nobody withholds."""
     counts = dict(store.counts())
-    users, invert = withheld_users(store, flag, default)
-    if not users and not invert:
+    if not any(any(withheld_users(store, f, default)) for f in flags):
         return counts
-    events = drop_withheld(store.read_events(["user_id", "type"]), store, flag, default)
+    events = store.read_events(["user_id", "type"])
+    impressions = store.read_impressions()
+    for flag in flags:
+        events = drop_withheld(events, store, flag, default)
+        impressions = drop_withheld(impressions, store, flag, default)
     counts = {k: v for k, v in counts.items() if not k.startswith("events_")}
     counts["events"] = events.num_rows
     counts["users_with_events"] = len(pc.unique(events.column("user_id")))
     for row in pc.value_counts(events.column("type")).to_pylist():
         counts[f"events_{row['values']}"] = int(row["counts"])
-    counts["impressions"] = drop_withheld(store.read_impressions(), store, flag, default).num_rows
+    counts["impressions"] = impressions.num_rows
     return counts
 
 

@@ -40,8 +40,8 @@ RECENT_EVENTS = 8
 
 
 def _stats(request: Request) -> list[dict[str, str]]:
-    settings = request.app.state.settings  # shoppers without analytics consent are not counted
-    counts = consented_counts(request.app.state.store, "analytics", settings.privacy.default_consent)
+    settings = request.app.state.settings  # shoppers without analytics or training consent are not counted
+    counts = consented_counts(request.app.state.store, default=settings.privacy.default_consent)
     items = list(catalog(request).items().values())
     prices = [i.price for i in items if i.price is not None]
     out = [
