@@ -163,3 +163,29 @@ def test_dashboard_counts_leave_out_shoppers_who_withhold_analytics_or_training(
         assert st.counts()["events"] == 12  # stored all the same
         opt_in = consented_counts(st, default=ConsentDefaults(analytics=False))
         assert opt_in["events"] == 0 and "events_view" not in opt_in
+
+
+def test_the_consent_command_sets_shows_and_refuses_nonsense(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "shelfwise", "consent", *args, "--store", str(tmp_path / "s")]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+    with open_store(tmp_path / "s") as st:
+        _shop(st)
+    done = run("yes", "--training", "no", "--analytics", "no", "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["changed"] and out["effective"] == {
+        "personalisation": True,
+        "analytics": False,
+        "training": False,
+    }
+    shown = run("yes")
+    assert shown.returncode == 0 and "training no" in shown.stdout and "personalisation yes" in shown.stdout
+    bad = run("yes", "--training", "maybe")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "true/false" in bad.stderr
+    with open_store(tmp_path / "s") as st:
+        assert not stored_consent(st, "yes").training and st.consent_seq() == 3  # two records ingested, then this
