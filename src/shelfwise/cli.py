@@ -27,6 +27,7 @@ from shelfwise import __version__
 from shelfwise.config import Settings, SettingsError, describe_settings, load_settings
 from shelfwise.data.ingest import KINDS, Ingestor, IngestReport, merge_reports
 from shelfwise.data.sources import SourceError
+from shelfwise.privacy.consent import personal_key
 from shelfwise.storage import Store, StoreError, open_store
 
 log = logging.getLogger("shelfwise")
@@ -467,6 +468,8 @@ def profile(
             if rebuild:
                 build_profiles(st, settings)
             key = Ingestor(st, settings).user_key(user_id)
+            if personal_key(st, key, settings.privacy.default_consent) is None:
+                raise CliError(f"no profile for {user_id!r}: no consent to personalisation")
             svc = open_profiles(st, settings)
             if key not in svc.states:
                 raise CliError(f"no shopper {user_id!r} in {store}; `shelfwise stats` shows the counts")
@@ -541,6 +544,7 @@ def search(
             except LookupError as exc:
                 raise CliError(str(exc)) from None
             key = Ingestor(st, settings).user_key(user) if user else None
+            key = personal_key(st, key, settings.privacy.default_consent)  # none without consent
         resp = pipe.search(SearchRequest(query=query, user_id=key, k=k, offset=offset))
     result = {"query": query, **resp.to_dict()}
     table = Table(title=f"{resp.total} matching; {', '.join(resp.relaxed) or 'no constraint relaxed'}")
@@ -708,6 +712,7 @@ def recommend(
             except NotTrainedError as exc:
                 raise CliError(str(exc)) from None
             key = Ingestor(st, settings).user_key(user_id) if user_id else None
+            key = personal_key(st, key, settings.privacy.default_consent)  # none without consent
         request = RecommendRequest(user_id=key, slot=slot, k=k, item_id=item, cart=list(cart or []))
         resp = rec.recommend(request)
     result = resp.to_dict()
@@ -759,6 +764,10 @@ _register_privacy(app)
 from shelfwise.cli_forget import register as _register_forget  # noqa: E402
 
 _register_forget(app)
+
+from shelfwise.cli_consent import register as _register_consent  # noqa: E402
+
+_register_consent(app)
 
 
 def main() -> None:

@@ -72,7 +72,13 @@ def release_cmd(
         with open_store(store, create=False) as st:
             try:
                 result = release_counts(
-                    st, cast(By, by), settings.privacy.dp, epsilon=epsilon, event_types=types, days=days
+                    st,
+                    cast(By, by),
+                    settings.privacy.dp,
+                    epsilon=epsilon,
+                    event_types=types,
+                    days=days,
+                    default_consent=settings.privacy.default_consent,
                 )
             except BudgetExhaustedError as exc:
                 raise cli.CliError(f"refused: {exc}") from None

@@ -190,7 +190,9 @@ def report_cmd(
                 raise cli.CliError(
                     f"no experiment {name!r} in {store}; `shelfwise experiment list` shows them"
                 )
-            result = analyse(st, exp, settings.experiments, seed=settings.seed).to_dict()
+            result = analyse(
+                st, exp, settings.experiments, settings.seed, settings.privacy.default_consent
+            ).to_dict()
         md = render_markdown(result)
         if output is not None:
             output.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,9 @@ from shelfwise.encoders.item_text import ItemTextConfig
 from shelfwise.experiments.config import ExperimentSettings
 from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
+from shelfwise.privacy.consent import ConsentDefaults
 from shelfwise.privacy.dp_config import DPSettings
+from shelfwise.privacy.retention import RetentionDays
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.recommend.config import RecommendSettings
 from shelfwise.rerank.config import RerankConfig
@@ -74,7 +76,7 @@ class IngestSettings(Section):
 
 
 class PrivacySettings(Section):
-    """Pseudonymisation of shopper ids."""
+    """Pseudonymisation of shopper ids, PII scrubbing, DP releases, consent defaults and retention."""
 
     pseudonymise: bool = Field(
         False,
@@ -90,6 +92,18 @@ class PrivacySettings(Section):
         "text (search queries, user attributes, quarantined raw rows) by typed placeholders on ingestion",
     )
     dp: DPSettings = Field(default_factory=DPSettings)
+    default_consent: ConsentDefaults = Field(
+        default_factory=ConsentDefaults,
+        description="consent flags of a shopper with no recorded choice (privacy/consent.py says why)",
+    )
+    retention_days: RetentionDays = Field(
+        default_factory=RetentionDays, description="days each kind of shopper data is kept"
+    )
+    purge_every_hours: float = Field(
+        24.0,
+        ge=0,
+        description="the service applies retention this often (0: never; `shelfwise purge` by hand)",
+    )
 
 
 class EvaluationSettings(Section):

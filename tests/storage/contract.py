@@ -485,6 +485,93 @@ class StoreContract:
         assert st.read_profiles([]).num_rows == 0
         assert st.counts()["profiles"] == 2 and st.counts()["impressions"] == 2
 
+    def test_consent_is_stored_logged_and_followed(self, st: Store) -> None:
+        ingestor = Ingestor(st, load_settings(environ={}))
+        ingestor.ingest_table(
+            [{"user_id": "u1", "consent": '{"training": false}'}, {"user_id": "u2"}], "users"
+        )
+        assert st.consent_seq() == 1  # the row with a record; u2 has none (the default applies)
+        assert st.read_consent_changes().select(["seq", "user_id"]).to_pylist() == [
+            {"seq": 1, "user_id": "u1"}
+        ]
+        when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+        st.upsert_profiles(
+            pa.table(
+                {
+                    "user_id": ["u2", "u3"],
+                    "updated_at": [when, when],
+                    "profile": ["{}", "{}"],
+                    "vector": pa.array([[0.0], [0.0]], pa.list_(pa.float32())),
+                }
+            )
+        )
+        seq = st.set_consent("u2", '{"personalisation": false}')
+        assert seq == 2 and st.consent_seq() == 2
+        assert st.set_consent("u3", '{"analytics": false}') == 3  # a new shopper gets a user row
+        changes = st.read_consent_changes(after_seq=1).to_pylist()
+        assert [(r["seq"], r["user_id"], r["consent"]) for r in changes] == [
+            (2, "u2", '{"personalisation": false}'),
+            (3, "u3", '{"analytics": false}'),
+        ]
+        assert st.read_profiles().column("user_id").to_pylist() == ["u3"]  # withdrawn: profile gone
+        users = {u["user_id"]: u["consent"] for u in st.read_users().to_pylist()}
+        assert users == {
+            "u1": '{"training": false}',
+            "u2": '{"personalisation": false}',
+            "u3": '{"analytics": false}',
+        }
+        st.delete_user("u2")
+        assert [r["user_id"] for r in st.read_consent_changes().to_pylist()] == ["u1", "u3"]
+
+    def test_purge_before_removes_old_rows_of_each_kind(self, st: Store) -> None:
+        ingestor = Ingestor(st, load_settings(environ={}))
+        old, new = 1_600_000_000, 1_700_000_000
+        report = ingestor.ingest_table(
+            [
+                {"event_id": e, "user_id": "u", "item_id": i, "type": t, "query": q, "timestamp": ts}
+                for e, i, t, q, ts in (
+                    ("o1", "i", "view", None, old),
+                    ("o2", None, "search", "old query", old + 1),
+                    ("n1", "i", "view", None, new),
+                    ("n2", None, "search", "new query", new),
+                    ("q", "i", "teleport", None, new),
+                )
+            ],
+            "events",
+        )
+        assert report.quarantined == 1
+        st.write_split("given", pa.table({"event_id": ["o1", "n1"], "part": ["train", "test"]}))
+        when = dt.datetime.fromtimestamp(old, dt.UTC)
+        imp = pa.table(
+            {
+                "request_id": ["r-old", "r-new"],
+                "user_id": ["u", "u"],
+                "timestamp": [when, dt.datetime.fromtimestamp(new, dt.UTC)],
+                "context": ["{}", "{}"],
+                "item_ids": [["i"], ["i"]],
+                "scores": [[1.0], [1.0]],
+                "arm": [None, None],
+            }
+        )
+        st.write_impressions(imp)
+        cutoff = dt.datetime.fromtimestamp((old + new) // 2, dt.UTC)
+        assert st.purge_before("search_logs", cutoff, dry_run=True) == 1
+        assert st.read_events(["event_id"]).num_rows == 4  # a dry run changes nothing
+        assert st.purge_before("search_logs", cutoff) == 1
+        assert st.read_events(["event_id"]).column(0).to_pylist() == ["o1", "n1", "n2"]
+        assert st.purge_before("events", cutoff) == 1
+        assert st.read_events(["event_id"]).column(0).to_pylist() == ["n1", "n2"]
+        assert st.read_split("given").column("event_id").to_pylist() == ["n1"]
+        assert st.purge_before("impressions", cutoff) == 1
+        assert st.read_impressions().column("request_id").to_pylist() == ["r-new"]
+        assert st.purge_before("quarantine", cutoff) == 0  # quarantined now: newer than the cutoff
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        assert st.purge_before("quarantine", later, dry_run=True) == 1
+        assert st.purge_before("quarantine", later) == 1
+        assert st.read_quarantine().num_rows == 0
+        with pytest.raises(ValueError, match="retention kind"):
+            st.purge_before("nonsense", cutoff)  # type: ignore[arg-type]
+
     def test_meta_overwrites_and_artifacts_have_a_home(self, st: Store) -> None:
         st.set_meta("k", 1)
         st.set_meta("k", [1, "two"])

@@ -31,6 +31,8 @@ from shelfwise.api.serving import Serving
 from shelfwise.config import Settings, SettingsError, parse_overrides
 from shelfwise.experiments.registry import Arm, ExperimentRegistry
 from shelfwise.online import OnlineState, open_online_state
+from shelfwise.privacy.consent import ConsentBook
+from shelfwise.privacy.retention import PurgeSchedule
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +205,7 @@ def build_services(
     keys = KeyRing.from_settings(store, settings.api)
     keys.on_change = lambda: broadcast.changed(KEYS_CHANNEL)  # a key revoked through one is refused by all
     broadcast.follow(KEYS_CHANNEL, keys.reload)
+    consent = ConsentBook.from_store(store, settings.privacy.default_consent)  # followed by the follower
     feedback = FeedbackLoop(
         store,
         settings,
@@ -222,6 +225,7 @@ def build_services(
         impressions=impressions,
         metrics=metrics,
         online=online,
+        consent=consent,
     )
     services = Services(
         settings=settings,
@@ -245,6 +249,7 @@ def build_services(
             "recommender": "loading",
             "search": "loading",
         },
+        consent=consent,
     )
     feedback.online = online
     holder.append(services)
@@ -267,7 +272,7 @@ def load(services: Services, *, follow: bool = True) -> None:
     try:
         from shelfwise.profiles.pipeline import open_profiles
 
-        services.profiles = open_profiles(store, settings)
+        services.profiles = open_profiles(store, settings, services.consent)
         services.feedback.profiles = services.profiles
         services.components["profiles"] = "ok"
     except Exception as exc:
@@ -286,6 +291,10 @@ def load(services: Services, *, follow: bool = True) -> None:
         except Exception as exc:
             log.error("%s failed to load: %s", attr, exc)
             services.components[attr] = f"failed: {exc}"
+    if services.consent is not None:  # live events feed shared statistics only with training consent
+        for pipeline in (services.recommender, services.search):
+            if pipeline is not None and hasattr(pipeline, "trainable"):
+                pipeline.trainable = services.consent.gate("training")
     try:
         with services.write_lock:
             catch_up_on_start(services)
@@ -300,6 +309,8 @@ def load(services: Services, *, follow: bool = True) -> None:
     services.feedback.follower = follower  # so it skips what this process wrote and applied itself
     if follow:
         follower.start()
+    services.purge = PurgeSchedule(store, settings.privacy.retention_days, settings.privacy.purge_every_hours)
+    services.purge.start()  # retention (privacy/retention.py): the first purge one interval after start
     services.ready = all(v in ("ok", "missing") for v in services.components.values())
     services.metrics.ready.set(1 if services.ready else 0)
     log.info("service loaded in %.1fs: %s", time.perf_counter() - started, services.components)
@@ -309,6 +320,8 @@ def stop(services: Services) -> None:
     """Stop the follower and the background writer, flush what is left, release the ingestor."""
     if services.follower is not None:
         services.follower.stop()
+    if services.purge is not None:
+        services.purge.stop()
     services.feedback.stop()
     services.feedback.close()
     services.online.close()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from shelfwise.api.consent import follow_consent
 from shelfwise.data.schema import EVENT_COLUMNS
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class Follower:
         self._digests: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.applied = {"events": 0, "items": 0, "deletions": 0, "polls": 0, "errors": 0}
+        self.applied = {"events": 0, "items": 0, "deletions": 0, "consents": 0, "polls": 0, "errors": 0}
 
     # -- records of this process's own writes (call under the write lock) --------------------------
     def wrote_events(self, event_ids: Iterable[str]) -> None:
@@ -194,11 +195,13 @@ class Follower:
             events = self._events()
             items = self._catalogue()
             deletions = self._deletions()
+            consents = follow_consent(s)  # a change of consent made by another process
         self.applied["polls"] += 1
+        self.applied["consents"] += consents
         self.applied["events"] += events
         self.applied["items"] += items
         self.applied["deletions"] += deletions
-        return {"events": events, "items": items, "deletions": deletions}
+        return {"events": events, "items": items, "deletions": deletions, "consents": consents}
 
     def _events(self) -> int:
         s = self.services

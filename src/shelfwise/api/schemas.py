@@ -75,6 +75,8 @@ class RecommendOut(_Out):
     fallback: str | None = Field(None, description="set when a fallback answered (e.g. popular)")
     arm: str | None = Field(None, description="experiment:arm when an experiment applied")
     cached: bool = False
+    personalised: bool = Field(False, description="whether the shopper's history and profile were used")
+    personalisation_note: str | None = Field(None, description="why not, when the shopper's consent says no")
     items: list[ItemOut]
 
 
@@ -114,6 +116,8 @@ class SearchOut(_Out):
     relaxed: Any = None
     arm: str | None = None
     cached: bool = False
+    personalised: bool = Field(False, description="whether the shopper's history and profile were used")
+    personalisation_note: str | None = Field(None, description="why not, when the shopper's consent says no")
     results: list[HitOut]
 
 
@@ -157,6 +161,7 @@ class IngestOut(_Out):
     problems: list[dict[str, Any]] = Field(default_factory=list)
     users: int = 0
     cache_entries_dropped: int = 0
+    not_recorded: int = Field(0, description="events of shoppers whose consent allows no use of them")
 
 
 class ItemIn(_In):
@@ -191,6 +196,25 @@ class DeleteItemsOut(_Out):
 
     deleted: list[str]
     unknown: list[str]
+
+
+class ConsentIn(_In):
+    """A shopper's consent flags; a flag left out keeps its recorded value (or the default)."""
+
+    personalisation: bool | None = Field(None, description="personalised recommendations and search")
+    analytics: bool | None = Field(None, description="counted in dashboard and experiment analytics")
+    training: bool | None = Field(None, description="learned from by models and aggregates")
+
+
+class ConsentOut(_Out):
+    """A shopper's consent as recorded, and as it applies (the record over ``privacy.default_consent``)."""
+
+    user_id: str
+    recorded: dict[str, bool]
+    effective: dict[str, bool]
+    consent_seq: int = Field(
+        description="the store's consent log entry: other workers apply it at their next tick"
+    )
 
 
 class UserDeletedOut(_Out):

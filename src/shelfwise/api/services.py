@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from shelfwise.data.ingest import Ingestor
     from shelfwise.experiments.registry import ExperimentRegistry
     from shelfwise.online import OnlineState
+    from shelfwise.privacy.consent import ConsentBook
+    from shelfwise.privacy.retention import PurgeSchedule
     from shelfwise.profiles.service import ProfileService
     from shelfwise.storage import Store
 
@@ -110,6 +112,8 @@ class Services:
         recommender: the recommender once loaded (None while not available).
         search: the search pipeline once loaded (None while not available).
         follower: the thread applying other processes' writes, once started.
+        consent: shoppers' consent as this process knows it (kept current by the follower).
+        purge: the scheduled retention purge, once started.
         ready: true once everything loaded and caught up with the store.
         components: each component's load status (``ok``, ``missing``, ``loading``, ``failed: ...``).
     """
@@ -132,6 +136,8 @@ class Services:
     recommender: RecommenderLike | None = None
     search: SearchLike | None = None
     follower: Follower | None = None
+    consent: ConsentBook | None = None
+    purge: PurgeSchedule | None = None
     ready: bool = False
     components: dict[str, str] = field(default_factory=dict)
 

@@ -29,12 +29,18 @@ class NotAvailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Served:
-    """A pipeline response with the request id its impression was logged under."""
+    """A pipeline response with the request id its impression was logged under; ``personalised`` says
+    whether the shopper's history was used, ``note`` why not when it was not."""
 
     response: Any
     request_id: str
     arm: str | None
     cached: bool
+    personalised: bool = False
+    note: str | None = None
+
+
+NO_CONSENT = "the shopper has not consented to personalisation: answered as for an anonymous shopper"
 
 
 def _with(req: Any, **changes: Any) -> Any:
@@ -71,6 +77,9 @@ class Serving:
         metrics: Prometheus collectors (optional).
         online: the online state, for exposure counters (optional): ``exposures:<surface>``,
             ``exposures:item:<item_id>`` and ``exposures:arm:<experiment>:<variant>``.
+        consent: the shoppers' consent (:class:`~shelfwise.privacy.consent.ConsentBook`, optional): without
+            personalisation consent a request is answered as an anonymous one; without analytics consent no
+            experiment arm is assigned and the impression is logged without the shopper's key.
     """
 
     def __init__(
@@ -83,6 +92,7 @@ class Serving:
         impressions: ImpressionLog,
         metrics: Any = None,
         online: OnlineState | None = None,
+        consent: Any = None,
     ) -> None:
         self.user_key = user_key
         self._recommender = recommender
@@ -92,6 +102,7 @@ class Serving:
         self.impressions = impressions
         self.metrics = metrics
         self.online = online
+        self.consent = consent
 
     # -- recommendations ---------------------------------------------------------------------------
     def recommend(self, request: Any) -> Served:
@@ -102,7 +113,8 @@ class Serving:
             raise NotAvailable("the recommender is not loaded (train it: `shelfwise train --store DIR`)")
         label = arm.label if arm else None
         cache_key = ("recommend", label, _freeze(_fields(request)))
-        response, cached = self._cached("recommend", cache_key, key, lambda: pipeline.recommend(request))
+        owner = request.user_id
+        response, cached = self._cached("recommend", cache_key, owner, lambda: pipeline.recommend(request))
         items = list(getattr(response, "items", []))
         context = {
             "surface": "recommend",
@@ -111,7 +123,8 @@ class Serving:
         }
         if getattr(request, "item_id", None):
             context["item_id"] = request.item_id
-        return self._log(response, key, label, context, items, cached, "recommend", arm)
+        served = self._log(response, key, label, context, items, cached, "recommend", arm)
+        return self._personal(served, key, owner is not None)
 
     # -- search ------------------------------------------------------------------------------------
     def search(self, request: Any) -> Served:
@@ -122,7 +135,7 @@ class Serving:
             raise NotAvailable("search is not loaded (build the indexes: `shelfwise build --store DIR`)")
         label = arm.label if arm else None
         fields = _fields(request)
-        personal = bool(fields.get("personalise", True)) and key is not None
+        personal = bool(fields.get("personalise", True)) and request.user_id is not None
         if not personal:
             fields["user_id"] = None
         cache_key = ("search", label, _freeze(fields))
@@ -135,15 +148,25 @@ class Serving:
             "query": getattr(request, "query", None),
             "offset": getattr(request, "offset", 0),
         }
-        return self._log(response, key, label, context, hits, cached, "search", arm)
+        served = self._log(response, key, label, context, hits, cached, "search", arm)
+        return self._personal(served, key, personal)
 
     # -- shared ------------------------------------------------------------------------------------
+    def _allows(self, key: str | None, flag: str) -> bool:
+        return key is not None and (self.consent is None or bool(self.consent.allows(key, flag)))
+
+    def _personal(self, served: Served, key: str | None, personal: bool) -> Served:
+        note = None if personal or key is None or self._allows(key, "personalisation") else NO_CONSENT
+        return dataclasses.replace(served, personalised=personal, note=note)
+
     def _prepare(self, request: Any, surface: str, slot: str | None) -> tuple[Any, str | None, Arm | None]:
-        """The request with the store's user key and the arm's parameters; the key; the arm."""
+        """The request with the store's user key (None without personalisation consent) and the arm's
+        parameters; the key; the arm (none without analytics consent)."""
         raw_user = getattr(request, "user_id", None)
         key = self.user_key(raw_user) if raw_user else None
-        arm = self.experiments.arm_for(key, surface, slot)
-        changes: dict[str, Any] = {"user_id": key}
+        counted = key is None or self._allows(key, "analytics")
+        arm = self.experiments.arm_for(key, surface, slot) if counted else None
+        changes: dict[str, Any] = {"user_id": key if self._allows(key, "personalisation") else None}
         if arm is not None:
             changes.update(arm.variant.params)
         return _with(request, **changes), key, arm
@@ -175,6 +198,8 @@ class Serving:
         arm: Arm | None,
     ) -> Served:
         request_id = impression_id()
+        if key is not None and not self._allows(key, "analytics"):
+            key = None  # not counted in analytics: the impression is logged without the shopper
         self.impressions.log(
             request_id, key, context, [str(i.item_id) for i in items], [float(i.score) for i in items], label
         )

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from shelfwise.encoded.interactions import RankingData
 from shelfwise.encoded.splits import GivenSplit, LeaveOneOut, Split, TemporalSplit
+from shelfwise.privacy.consent import ConsentDefaults, consented_events
 from shelfwise.storage import Store
 
 __all__ = [
@@ -96,10 +97,18 @@ class RecommendData:
         return [t or "" for t in titles]
 
 
-def ordered_events(store: Store, event_types: list[str] | None) -> pa.Table:
-    """The store's events with an item, in time order (only ``event_types`` when given)."""
-    events = store.read_events(
-        ["event_id", "user_id", "item_id", "type", "timestamp", "seq"], types=event_types
+def ordered_events(
+    store: Store, event_types: list[str] | None, *, default_consent: ConsentDefaults | None = None
+) -> pa.Table:
+    """The store's events with an item, in time order (only ``event_types`` when given), without the events
+    of shoppers who withhold training consent (:func:`~shelfwise.privacy.consent.consented_events`; their
+    events stay stored): what every trained model learns from."""
+    events = consented_events(
+        store,
+        "training",
+        ["event_id", "user_id", "item_id", "type", "timestamp", "seq"],
+        types=event_types,
+        default=default_consent,
     )
     return events.filter(pc.is_valid(events.column("item_id")))
 
@@ -130,9 +139,10 @@ def load_recommend_data(
     *,
     event_types: list[str] | None = None,
     cut: str | None = None,
+    default_consent: ConsentDefaults | None = None,
 ) -> RecommendData:
-    """Read the store's events and catalogue and build :class:`RecommendData`."""
-    events = ordered_events(store, event_types)
+    """Read the store's events (those training consent allows) and catalogue and build :class:`RecommendData`."""
+    events = ordered_events(store, event_types, default_consent=default_consent)
     if events.num_rows == 0:
         raise ValueError("the store has no events with items; ingest some first (`shelfwise ingest`)")
     sp = build_split(store, split, events, cut=cut)

@@ -325,7 +325,9 @@ def run_recommend(
     t_all = time.perf_counter()
     ev = settings.evaluation
     if data is None:
-        data = load_recommend_data(store, ev.split, event_types=ev.event_types)
+        data = load_recommend_data(
+            store, ev.split, event_types=ev.event_types, default_consent=settings.privacy.default_consent
+        )
     runs: list[ModelRun] = []
     # with a re-ranking method set, models are built without re-ranking (a pipeline that re-ranks
     # internally would otherwise be re-ranked twice): their row is the pipeline without re-ranking, and

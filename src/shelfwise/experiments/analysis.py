@@ -41,6 +41,7 @@ from shelfwise.experiments.stats import (
     ratio_estimate,
     sample_ratio_check,
 )
+from shelfwise.privacy.consent import ConsentDefaults, drop_withheld
 
 CLICK_TYPES = ("click", "view")
 PURCHASE_TYPES = ("purchase",)
@@ -280,15 +281,22 @@ def analyse_tables(
 
 
 def analyse(
-    store: Any, experiment: Experiment, settings: ExperimentSettings, seed: int = 0
+    store: Any,
+    experiment: Experiment,
+    settings: ExperimentSettings,
+    seed: int = 0,
+    default_consent: ConsentDefaults | None = None,
 ) -> ExperimentResult:
-    """The scorecard of ``experiment`` from what ``store`` holds."""
+    """The scorecard of ``experiment`` from what ``store`` holds, without the events and impressions of
+    shoppers who withhold analytics consent (``default_consent``: ``privacy.default_consent``)."""
     events = store.read_events(
         ["event_id", "user_id", "item_id", "type", "value", "timestamp", "request_id"],
         types=[*CLICK_TYPES, *PURCHASE_TYPES],
     )
+    events = drop_withheld(events, store, "analytics", default_consent)
+    impressions = drop_withheld(store.read_impressions(), store, "analytics", default_consent)
     items = store.read_items(["item_id", "brand", "category", "price"])
-    return analyse_tables(experiment, store.read_impressions(), events, items, settings, seed)
+    return analyse_tables(experiment, impressions, events, items, settings, seed)
 
 
 def render_markdown(result: dict[str, Any]) -> str:

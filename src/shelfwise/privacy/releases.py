@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from shelfwise.privacy.consent import ConsentDefaults, consented_events
 from shelfwise.privacy.dp import dp_counts
 from shelfwise.privacy.dp_config import DPSettings
 from shelfwise.privacy.ledger import PrivacyLedger
@@ -55,6 +56,7 @@ def release_counts(
     event_types: list[str] | None = None,
     days: int = 30,
     until: date | None = None,
+    default_consent: ConsentDefaults | None = None,
 ) -> dict[str, Any]:
     """An epsilon-DP count of events per ``by`` key, charged to the ledger.
 
@@ -70,7 +72,9 @@ def release_counts(
     release = ledger_of(store, settings).spend(eps, 0.0, what, "laplace (OpenDP)", params)
     domain = _domain(store, by, days, until)
     index = {k: n for n, k in enumerate(domain)}
-    events = store.read_events(["user_id", "item_id", "timestamp"], types=event_types)
+    events = consented_events(  # shoppers who withhold training consent are in no aggregate
+        store, "training", ["user_id", "item_id", "timestamp"], types=event_types, default=default_consent
+    )
     keys = _keys(events, by, store)
     users = events.column("user_id").to_pylist()
     rows = [(u, index[k]) for u, k in zip(users, keys, strict=True) if k in index]

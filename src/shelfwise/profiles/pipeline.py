@@ -37,10 +37,22 @@ def profile_catalog(store: Store) -> ItemCatalog:
         return ItemCatalog.from_items(items, extra_item_ids=extra)
 
 
+def consent_gates(svc: ProfileService, store: Store, settings: Settings, book: Any = None) -> ProfileService:
+    """Honour consent (:mod:`shelfwise.privacy.consent`): profiles only for shoppers who allow
+    personalisation, segments learned only from those who allow training. ``book``: a live
+    :class:`~shelfwise.privacy.consent.ConsentBook` (default: one read from the store now)."""
+    from shelfwise.privacy.consent import ConsentBook
+
+    book = book or ConsentBook.from_store(store, settings.privacy.default_consent)
+    svc.personalise = book.gate("personalisation")
+    svc.trainable = book.gate("training")
+    return svc
+
+
 def build_profiles(store: Store, settings: Settings) -> dict[str, Any]:
     """Rebuild every profile from the store's events, fit segments, persist both; returns a report."""
     t0 = time.perf_counter()
-    svc = ProfileService(profile_catalog(store), settings.profiles)
+    svc = consent_gates(ProfileService(profile_catalog(store), settings.profiles), store, settings)
     n = svc.rebuild_from_store(store)
     build_s = time.perf_counter() - t0
     segments: dict[str, Any] = {"k": 0}
@@ -59,10 +71,10 @@ def build_profiles(store: Store, settings: Settings) -> dict[str, Any]:
     }
 
 
-def open_profiles(store: Store, settings: Settings) -> ProfileService:
+def open_profiles(store: Store, settings: Settings, consent: Any = None) -> ProfileService:
     """The profile service of a store: persisted states and models, built first when there are none,
-    caught up with the events stored after the last flush."""
-    svc = ProfileService(profile_catalog(store), settings.profiles)
+    caught up with the events stored after the last flush (``consent``: see :func:`consent_gates`)."""
+    svc = consent_gates(ProfileService(profile_catalog(store), settings.profiles), store, settings, consent)
     if svc.load(store) == 0:
         build_profiles(store, settings)
         svc.load(store)
@@ -74,7 +86,7 @@ def open_profiles(store: Store, settings: Settings) -> ProfileService:
 def load_profiles(store: Store, settings: Settings, *, until_seq: int | None = None) -> ProfileService:
     """Persisted profiles and models (nothing is built), caught up with the events stored after the last
     flush (up to ``until_seq`` when given): what search personalisation opens."""
-    svc = ProfileService(profile_catalog(store), settings.profiles)
+    svc = consent_gates(ProfileService(profile_catalog(store), settings.profiles), store, settings)
     svc.load(store)
     svc.load_models(store)
     svc.catch_up(store, until_seq)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,11 @@ class ProfileService:
         self._lock = threading.Lock()  # API handlers run in a thread pool: one update at a time
         #: the newest stored event ``seq`` folded into the states (recorded by :meth:`flush`)
         self.event_seq = 0
+        # -- consent (privacy/consent.py): None lets everyone through --------------------------------
+        #: whether a shopper may have a profile (personalisation consent): refused ones get none
+        self.personalise: Callable[[str], bool] | None = None
+        #: whether a shopper may be learned from (training consent): refused ones are left out of segments
+        self.trainable: Callable[[str], bool] | None = None
 
     @property
     def catalog(self) -> ItemCatalog:
@@ -96,7 +101,7 @@ class ProfileService:
     # -- building ----------------------------------------------------------------------------------
     def rebuild(self, events: pa.Table, review_signals: Mapping[str, ReviewSignal] | None = None) -> int:
         """Replace all states by a batch build from an events table; returns the number of users."""
-        self.states = build_states(events, self.updater, review_signals, show_progress=True)
+        self.states = self._consented(build_states(events, self.updater, review_signals, show_progress=True))
         self._dirty = set(self.states)
         return len(self.states)
 
@@ -110,7 +115,7 @@ class ProfileService:
 
     def load(self, store: Any) -> int:
         """Load persisted states (a restart without a rebuild)."""
-        self.states = load_states(store, self.updater)
+        self.states = self._consented(load_states(store, self.updater))
         self._dirty.clear()
         return len(self.states)
 
@@ -184,7 +189,10 @@ class ProfileService:
         seq: int | None = None,
     ) -> None:
         """Fold one event into the user's profile (O(1); the review text is analysed, then dropped).
-        ``seq``: the stored event's sequence number, when known (moves :attr:`event_seq`)."""
+        ``seq``: the stored event's sequence number, when known (moves :attr:`event_seq`). A shopper
+        :attr:`personalise` refuses gets no profile (the event is ignored here; it is still stored)."""
+        if self.personalise is not None and not self.personalise(user_id):
+            return
         event = ProfileEvent(
             item=self.catalog.index_of(item_id),
             type=event_type,
@@ -202,6 +210,11 @@ class ProfileService:
             self._dirty.add(user_id)
             if seq is not None:
                 self.event_seq = max(self.event_seq, int(seq))
+
+    def _consented(self, states: dict[str, UserState]) -> dict[str, UserState]:
+        if self.personalise is None:
+            return states
+        return {u: st for u, st in states.items() if self.personalise(u)}
 
     def forget(self, user_id: str) -> bool:
         """Drop a user's live state (user deletion); True when there was one. Persisted rows are the store's."""
@@ -308,7 +321,7 @@ class ProfileService:
             now: time the segment statistics are read at (default: the latest event).
             config: segment settings (default: ``config.segments``).
         """
-        ids = sorted(self.states)
+        ids = sorted(u for u in self.states if self.trainable is None or self.trainable(u))
         states = [self.states[u] for u in ids]
         feats = segment_features(states, self.catalog, self.config)
         model, assign = fit_segments(feats, config or self.config.segments)

@@ -31,6 +31,7 @@ from shelfwise.config import Settings
 from shelfwise.encoded.data import RecommendData, aligned_vectors, ordered_events
 from shelfwise.encoded.interactions import IdIndex, RankingData, interaction_matrix, targets_by_user
 from shelfwise.encoded.splits import LeaveOneOut, Split
+from shelfwise.privacy.consent import ConsentDefaults
 from shelfwise.ranking.config import RankerConfig
 from shelfwise.ranking.dataset import RequestSet, fit_state, validation_view
 from shelfwise.ranking.ranker import Ranker
@@ -178,13 +179,14 @@ def _validation_view(data: RecommendData) -> RecommendData:
     return RecommendData(view.split, ranking, data.items, dict(data.meta), data.item_vectors)
 
 
-def serving_data(store: Store) -> RecommendData:
+def serving_data(store: Store, default_consent: ConsentDefaults | None = None) -> RecommendData:
     """All events of the store as a split for serving: valid = each shopper's last event, no test part.
 
     The item index covers the whole catalogue (items nobody interacted with yet included), so every
-    catalogue item at training time is servable.
+    catalogue item at training time is servable. Shoppers who withhold training consent are left out
+    (``default_consent``: the flags of shoppers with no recorded choice, ``privacy.default_consent``).
     """
-    events = ordered_events(store, None)
+    events = ordered_events(store, None, default_consent=default_consent)
     if events.num_rows == 0:
         raise ValueError("the store has no events with items; ingest some first (`shelfwise ingest`)")
     loo = LeaveOneOut().split(events)

@@ -30,7 +30,7 @@ def train_recommender(store: Store, settings: Settings, *, show_progress: bool =
     """
     t0 = time.perf_counter()
     before = store_cursors(store)  # read first: a change racing with training is replayed, never lost
-    data = serving_data(store)
+    data = serving_data(store, settings.privacy.default_consent)  # without shoppers withholding training
     cursors = {**before, "event_seq": _event_seq(data.split.table, before["event_seq"])}
     load_seconds = time.perf_counter() - t0
     pipeline, report = fit_pipeline(data, settings, show_progress=show_progress)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import numbers
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +71,9 @@ class LiveWriter:
     _write_lock: threading.RLock
     _catch_up_lock: threading.Lock
     _fallback: CandidateSource
+    #: consent (privacy/consent.py): whether a shopper's live events may feed the shared item statistics
+    #: (training consent); None = everyone. Their history is kept either way (that is personalisation).
+    trainable: Callable[[str], bool] | None = None
 
     def observe(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Add events to the shoppers' histories and the ranker's state; the next request sees them.
@@ -113,7 +116,8 @@ class LiveWriter:
             added.setdefault(user, []).append(int(item))
             t = _seconds(e.get("timestamp"))
             value = e.get("value")
-            if state is not None and item < live.catalog.n_trained:
+            counted = self.trainable is None or self.trainable(uid)
+            if state is not None and item < live.catalog.n_trained and counted:
                 state.update(StateEvent(user, item, kind, t, None if value is None else float(value)))
             elif kind == "purchase":
                 purchases[user] = purchases.get(user, frozenset()) | {int(item)}

@@ -29,12 +29,13 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from shelfwise.data.schema import EVENT_WEIGHTS
+from shelfwise.privacy.consent import drop_withheld
 from shelfwise.recommend.applied import AppliedEvents
 from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
@@ -72,6 +73,10 @@ class SearchPipeline:
         ranker: a trained :class:`~shelfwise.search.ranker.SearchRanker`, or ``None``.
         item_template: renders item rows to the text the encoder embeds (for :meth:`upsert_items`).
     """
+
+    #: consent (privacy/consent.py): whether a shopper's live events may feed suggestions and popularity
+    #: (training consent); None = everyone
+    trainable: Callable[[str], bool] | None = None
 
     def __init__(
         self,
@@ -125,8 +130,10 @@ class SearchPipeline:
         catalogue_seq = art.catalogue_seq if art.catalogue_seq is not None else 0
         rows = store.read_items(_ITEM_COLUMNS).to_pylist()
         catalog = SearchCatalog.from_items(rows)
-        events = store.read_events(["item_id", "type", "seq"])
+        events = store.read_events(["user_id", "item_id", "type", "seq"])
         event_seq = int(max(events.column("seq").to_pylist())) if events.num_rows else 0
+        # popularity is an aggregate: without the shoppers who withhold training consent
+        events = drop_withheld(events, store, "training", settings.privacy.default_consent)
         if events.num_rows:
             counts: defaultdict[str, float] = defaultdict(float)
             for item, kind in zip(*(events.column(c).to_pylist() for c in ("item_id", "type")), strict=True):
@@ -418,12 +425,14 @@ class SearchPipeline:
                 self._applied.mark(e)
                 kind = str(e.get("type", ""))
                 query = e.get("query")
-                if query and kind in ("search", "click", "add_to_cart", "purchase"):
+                user = e.get("user_id")
+                # suggestions and popularity are shared aggregates: training consent (privacy/consent.py)
+                counted = self.trainable is None or user is None or self.trainable(str(user))
+                if query and counted and kind in ("search", "click", "add_to_cart", "purchase"):
                     self.suggester.observe([str(query)])
                 item = e.get("item_id")
-                if item is not None and kind in EVENT_WEIGHTS:
+                if item is not None and counted and kind in EVENT_WEIGHTS:
                     pop[str(item)] += EVENT_WEIGHTS[kind]
-                user = e.get("user_id")
                 if self.profiles is not None and user is not None and (item is not None or kind == "search"):
                     try:
                         self.profiles.apply_event(

@@ -14,6 +14,7 @@ import abc
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
 
@@ -22,6 +23,10 @@ import pyarrow as pa
 from shelfwise.storage.artifacts import ArtifactStore
 
 RecordKind = Literal["events", "items", "users", "judgements"]
+#: What retention purges (``privacy.retention_days``): every event; search events (``type = 'search'``: the
+#: query text); impressions; quarantined rows (by their ingestion run's time).
+PurgeKind = Literal["events", "impressions", "quarantine", "search_logs"]
+PURGE_KINDS: tuple[str, ...] = ("events", "impressions", "quarantine", "search_logs")
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -216,6 +221,30 @@ class Store(abc.ABC):
         rewrites whatever holds them when a deletion is pending (no-op otherwise) and clears the pending
         marker in the same step, so a crash in between repeats the work instead of skipping it.
         """
+
+    # -- consent and retention -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def set_consent(self, user_id: str, consent: str | None) -> int:
+        """Record a shopper's consent (a JSON object of flags, or None for "no record") on their user row,
+        creating the row when missing, and log the change for other processes; a withdrawn
+        ``personalisation`` also deletes the stored profile. One transaction; returns the log's ``seq``."""
+
+    @abc.abstractmethod
+    def consent_seq(self) -> int:
+        """The newest entry of the consent log (0 when none)."""
+
+    @abc.abstractmethod
+    def read_consent_changes(self, after_seq: int = 0) -> pa.Table:
+        """Consent log entries after ``after_seq`` (``seq``, ``user_id``, ``consent`` as stored now), oldest
+        first: the shoppers whose consent a serving process must re-read. Ingesting a users file logs the
+        rows it inserted or changed."""
+
+    @abc.abstractmethod
+    def purge_before(self, kind: PurgeKind, cutoff: datetime, *, dry_run: bool = False) -> int:
+        """Delete the rows of a retention kind older than ``cutoff`` (events and search events by their
+        timestamp, with their split rows; impressions by theirs; quarantined rows by their ingestion run's
+        time); returns how many (``dry_run``: only counts). The deleted bytes leave the store's files as a
+        deletion's do (a backend documents when)."""
 
     # -- reads -------------------------------------------------------------------------------------
     @abc.abstractmethod

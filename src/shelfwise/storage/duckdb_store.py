@@ -43,6 +43,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ from shelfwise.storage.artifacts import ArtifactStore
 from shelfwise.storage.base import (
     DeletionReport,
     ErasureReport,
+    PurgeKind,
     Store,
     ValidatedBatch,
     WriteResult,
@@ -75,8 +77,10 @@ from shelfwise.storage.duckdb_writes import (
     column_list,
     database_bytes,
     delete_user_rows,
+    purge_rows,
     registered,
     scalar,
+    set_consent_row,
     upsert_keyed,
     write_events,
     write_rows,
@@ -293,10 +297,7 @@ class DuckDBStore(Store):
             removed = delete_user_rows(con, user_id, raw_ids)
             base = scalar(con, "SELECT coalesce(max(seq), 0) FROM deletion_log")
             con.execute("INSERT INTO deletion_log VALUES (?, ?, now())", [base + 1, digest])
-            pending = self._pending(con) or {"since": time.time(), "deletions": 0}
-            pending["deletions"] = int(pending.get("deletions", 0)) + 1
-            con.execute("DELETE FROM meta WHERE key = ?", [PENDING_KEY])
-            con.execute("INSERT INTO meta VALUES (?, ?)", [PENDING_KEY, json.dumps(pending)])
+            self._mark_pending(con, deletions=1)
         self._pending_here = True
         if self.erase_delay <= 0:
             self.erase_deleted()
@@ -305,8 +306,45 @@ class DuckDBStore(Store):
         core = ("events", "users", "profiles", "impressions")
         return DeletionReport(user_id, {k: n for k, n in removed.items() if k in core or n})
 
+    # -- consent and retention -----------------------------------------------------------------------
+    def set_consent(self, user_id: str, consent: str | None) -> int:
+        with self._transaction() as con:
+            return set_consent_row(con, user_id, consent)
+
+    def consent_seq(self) -> int:
+        return self._value("SELECT coalesce(max(seq), 0) FROM consent_log")
+
+    def read_consent_changes(self, after_seq: int = 0) -> pa.Table:
+        return self._fetch(
+            "SELECT c.seq, c.user_id, u.consent FROM consent_log c LEFT JOIN users u USING (user_id) "
+            "WHERE c.seq > ? ORDER BY c.seq",
+            [int(after_seq)],
+        )
+
+    def purge_before(self, kind: PurgeKind, cutoff: datetime, *, dry_run: bool = False) -> int:
+        """See :meth:`Store.purge_before`; purged bytes leave the file with the next erasure rewrite (at the
+        latest ``erase_delay`` seconds later, or call :meth:`erase_deleted`)."""
+        if dry_run:
+            with self._session() as con:
+                return purge_rows(con, kind, cutoff, dry_run=True)
+        with self._transaction() as con:
+            removed = purge_rows(con, kind, cutoff, dry_run=False)
+            if removed:
+                self._mark_pending(con, deletions=0)
+        if removed:
+            self._pending_here = True
+            self._db.schedule(self.erase_delay, self._erase_job)
+        return removed
+
     # -- erasure -----------------------------------------------------------------------------------
     _pending_here = False
+
+    def _mark_pending(self, con: duckdb.DuckDBPyConnection, *, deletions: int) -> None:
+        """Set (or extend) the erasure pending marker inside the caller's transaction."""
+        pending = self._pending(con) or {"since": time.time(), "deletions": 0}
+        pending["deletions"] = int(pending.get("deletions", 0)) + deletions
+        con.execute("DELETE FROM meta WHERE key = ?", [PENDING_KEY])
+        con.execute("INSERT INTO meta VALUES (?, ?)", [PENDING_KEY, json.dumps(pending)])
 
     @staticmethod
     def _pending(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:

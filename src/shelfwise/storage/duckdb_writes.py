@@ -8,7 +8,8 @@ the transaction; temporary tables it creates live and die within that one connec
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason VARCHAR NOT NULL, raw VARCHAR);
 CREATE TABLE IF NOT EXISTS catalogue_log (seq BIGINT NOT NULL, item_id VARCHAR NOT NULL, changed_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS deletion_log (seq BIGINT NOT NULL, user_digest VARCHAR NOT NULL, deleted_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS consent_log (seq BIGINT NOT NULL, user_id VARCHAR NOT NULL, changed_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id VARCHAR NOT NULL, kind VARCHAR, source VARCHAR, finished_at TIMESTAMPTZ,
     read BIGINT, accepted BIGINT, inserted BIGINT, updated BIGINT, quarantined BIGINT, duplicates BIGINT);
@@ -62,9 +64,11 @@ USER_VALUE_COLUMNS = [f.name for f in USER_SCHEMA if f.name != "user_id"]
 _FIELD_SEPARATORS = r"""[\s,;|:"'{}\[\]=]+"""
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> int:
+def scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> int:
     """The first column of the first row as an int (0 when NULL or no row)."""
-    rows = con.execute(sql, list(params or [])).fetchall()
+    rows = con.execute(sql, dict(params) if isinstance(params, Mapping) else list(params or [])).fetchall()
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
@@ -152,6 +156,12 @@ def upsert_keyed(
             f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, now() "
             "FROM _classified WHERE _state <> 'same'"
         )
+    if table == "users":  # the consent log: what serving processes must re-read (a change of consent)
+        base = scalar(con, "SELECT coalesce(max(seq), 0) FROM consent_log")
+        con.execute(
+            f"INSERT INTO consent_log SELECT {base} + row_number() OVER (ORDER BY _ord), user_id, now() "
+            "FROM _classified WHERE _state <> 'same' AND (consent IS NOT NULL OR _state = 'changed')"
+        )
     con.execute("DROP TABLE _classified")
     return int(counts.get("new", 0)), int(counts.get("changed", 0)), int(counts.get("same", 0))
 
@@ -171,6 +181,7 @@ def delete_user_rows(con: duckdb.DuckDBPyConnection, user_id: str, raw_ids: Sequ
     )
     for table in ("events", "users", "profiles", "impressions"):
         removed[table] = scalar(con, f"DELETE FROM {table} WHERE user_id = ?", [user_id])
+    con.execute("DELETE FROM consent_log WHERE user_id = ?", [user_id])
     ids = [user_id, *(r for r in raw_ids if r)]
     removed["quarantine"] = scalar(
         con,
@@ -180,6 +191,46 @@ def delete_user_rows(con: duckdb.DuckDBPyConnection, user_id: str, raw_ids: Sequ
         [ids, _FIELD_SEPARATORS, ids],
     )
     return removed
+
+
+def set_consent_row(con: duckdb.DuckDBPyConnection, user_id: str, consent: str | None) -> int:
+    """Record a shopper's consent (JSON text) on their user row, created when missing, and log the change;
+    withdrawn personalisation also deletes the stored profile. Returns the consent log ``seq``."""
+    if scalar(con, "SELECT count(*) FROM users WHERE user_id = ?", [user_id]):
+        con.execute("UPDATE users SET consent = ? WHERE user_id = ?", [consent, user_id])
+    else:
+        con.execute("INSERT INTO users VALUES (?, NULL, ?)", [user_id, consent])
+    if consent is not None and json.loads(consent).get("personalisation") is False:
+        con.execute("DELETE FROM profiles WHERE user_id = ?", [user_id])
+    seq = scalar(con, "SELECT coalesce(max(seq), 0) FROM consent_log") + 1
+    con.execute("INSERT INTO consent_log VALUES (?, ?, now())", [seq, user_id])
+    return seq
+
+
+#: per retention kind: the table and the condition of rows older than the cutoff (parameter ``$cutoff``)
+PURGE_WHERE: dict[str, tuple[str, str]] = {
+    "events": ("events", "timestamp < $cutoff"),
+    "search_logs": ("events", "type = 'search' AND timestamp < $cutoff"),
+    "impressions": ("impressions", "timestamp < $cutoff"),
+    "quarantine": ("quarantine", "run_id IN (SELECT run_id FROM ingest_runs WHERE finished_at < $cutoff)"),
+}
+
+
+def purge_rows(con: duckdb.DuckDBPyConnection, kind: str, cutoff: Any, *, dry_run: bool) -> int:
+    """Delete (or with ``dry_run`` only count) the rows of a retention kind older than ``cutoff``; split
+    rows of purged events go with them."""
+    try:
+        table, where = PURGE_WHERE[kind]
+    except KeyError:
+        raise ValueError(f"unknown retention kind {kind!r}; known: {', '.join(PURGE_WHERE)}") from None
+    params = {"cutoff": cutoff}
+    if dry_run:
+        return scalar(con, f"SELECT count(*) FROM {table} WHERE {where}", params)
+    if table == "events":
+        con.execute(
+            f"DELETE FROM splits WHERE event_id IN (SELECT event_id FROM events WHERE {where})", params
+        )
+    return scalar(con, f"DELETE FROM {table} WHERE {where}", params)
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 
 from shelfwise.storage.base import ErasureReport
 
-TABLES = ("events", "users", "profiles", "impressions", "splits", "quarantine")
+TABLES = ("events", "users", "profiles", "impressions", "splits", "quarantine", "consent_log")
 PENDING_KEY = "erasure.pending_seq"
 DONE_KEY = "erasure.done_seq"
 _FIELD_SEPARATORS = ",\t;|"
@@ -33,6 +33,7 @@ def delete_rows(conn: Any, user_id: str, raw_ids: Sequence[str]) -> dict[str, in
         removed["splits"] = cur.rowcount
     for table in ("events", "users", "profiles", "impressions"):
         removed[table] = conn.execute(f"DELETE FROM {table} WHERE user_id = %s", [user_id]).rowcount
+    conn.execute("DELETE FROM consent_log WHERE user_id = %s", [user_id])
     ids = [user_id, *(r for r in raw_ids if r)]
     doomed = []
     for ctid, raw in conn.execute("SELECT ctid, raw FROM quarantine").fetchall():

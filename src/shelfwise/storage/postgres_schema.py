@@ -75,7 +75,10 @@ _V1 = [
 EVENT_MICROS = frozenset({"timestamp"})
 
 #: version -> statements; append a new version to change the schema, never edit an applied one.
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+#: v2: the consent log (which shoppers' consent changed, for serving processes to re-read)
+_V2 = [f"CREATE TABLE consent_log (seq bigint PRIMARY KEY, user_id {T} NOT NULL, changed_at timestamptz)"]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

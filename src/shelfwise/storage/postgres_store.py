@@ -28,6 +28,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -42,6 +43,7 @@ from shelfwise.storage.base import (
     QUARANTINE_SCHEMA,
     DeletionReport,
     ErasureReport,
+    PurgeKind,
     Store,
     ValidatedBatch,
     WriteResult,
@@ -50,6 +52,7 @@ from shelfwise.storage.base import (
 )
 from shelfwise.storage.postgres_erasure import PENDING_KEY, delete_rows, erase_pending
 from shelfwise.storage.postgres_reads import PROFILE_SCHEMA, SPLIT_SCHEMA, PostgresReads
+from shelfwise.storage.postgres_retention import purge, set_consent, vacuum
 from shelfwise.storage.postgres_schema import SCHEMA_VERSION, WRITER_LOCK, migrate, schema_version
 from shelfwise.storage.postgres_writes import write_rows
 
@@ -246,6 +249,35 @@ class PostgresStore(PostgresReads, Store):
             conn.execute("DELETE FROM meta WHERE key = %s", [PENDING_KEY])
             conn.execute("INSERT INTO meta VALUES (%s, %s)", [PENDING_KEY, json.dumps(int(seq))])
         return DeletionReport(user_id, removed)
+
+    # -- consent and retention -----------------------------------------------------------------------
+    def set_consent(self, user_id: str, consent: str | None) -> int:
+        with self._writing() as conn:
+            return set_consent(conn, user_id, consent)
+
+    def consent_seq(self) -> int:
+        return self._scalar("SELECT coalesce(max(seq), 0) FROM consent_log")
+
+    def read_consent_changes(self, after_seq: int = 0) -> pa.Table:
+        schema = pa.schema([("seq", pa.int64()), ("user_id", pa.string()), ("consent", pa.string())])
+        return self._copy_out(
+            "SELECT c.seq, c.user_id, u.consent FROM consent_log c LEFT JOIN users u USING (user_id) "
+            f"WHERE c.seq > {int(after_seq)} ORDER BY c.seq",
+            schema,
+        )
+
+    def purge_before(self, kind: PurgeKind, cutoff: datetime, *, dry_run: bool = False) -> int:
+        """See :meth:`Store.purge_before`; the touched tables are ``VACUUM FULL``-ed right after a purge that
+        removed rows (:mod:`~shelfwise.storage.postgres_retention`)."""
+        if dry_run:
+            with self._lock:
+                return purge(self._conn, kind, cutoff, dry_run=True)
+        with self._writing() as conn:
+            removed = purge(conn, kind, cutoff, dry_run=False)
+        if removed:
+            with self._lock:
+                vacuum(self._conn, kind)
+        return removed
 
     def erase_deleted(self) -> ErasureReport:
         """``VACUUM FULL`` of the tables a pending deletion touched (see :mod:`postgres_erasure`)."""

@@ -163,5 +163,11 @@ def upsert_keyed(
             f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, "
             "clock_timestamp() FROM _classified WHERE _state <> 'same'"
         )
+    if table == "users":  # the consent log: what serving processes must re-read (a change of consent)
+        base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM consent_log")
+        conn.execute(
+            f"INSERT INTO consent_log SELECT {base} + row_number() OVER (ORDER BY _ord), user_id, "
+            "clock_timestamp() FROM _classified WHERE _state <> 'same' AND (consent IS NOT NULL OR _state = 'changed')"
+        )
     conn.execute("DROP TABLE _classified")
     return int(counts.get("new", 0)), int(counts.get("changed", 0)), int(counts.get("same", 0))

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from shelfwise.privacy.consent import consented_counts
 from shelfwise.web.backend import user_key
 from shelfwise.web.charts import Bar, bar_chart
 from shelfwise.web.experiments_view import experiments_view
@@ -39,7 +40,8 @@ RECENT_EVENTS = 8
 
 
 def _stats(request: Request) -> list[dict[str, str]]:
-    counts = request.app.state.store.counts()
+    settings = request.app.state.settings  # shoppers without analytics or training consent are not counted
+    counts = consented_counts(request.app.state.store, default=settings.privacy.default_consent)
     items = list(catalog(request).items().values())
     prices = [i.price for i in items if i.price is not None]
     out = [

@@ -109,7 +109,12 @@ def _result(state: Any, experiment: Any) -> Mapping[str, Any] | None:
     try:
         from shelfwise.experiments.analysis import analyse
 
-        return analyse(state.store, experiment, state.settings.experiments).to_dict()
+        return analyse(
+            state.store,
+            experiment,
+            state.settings.experiments,
+            default_consent=state.settings.privacy.default_consent,
+        ).to_dict()
     except Exception as exc:  # an analysis failure must not take the whole dashboard down
         log.warning("no results for experiment %s: %s", experiment.name, exc)
         return None

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from shelfwise.api.auth import EventsKey
+from shelfwise.api.consent import recordable
 from shelfwise.api.errors import ApiError
+from shelfwise.api.feedback import IngestOutcome
 from shelfwise.api.routes.deps import ready_services
 from shelfwise.api.routes.reads import ERRORS
 from shelfwise.api.schemas import EventsIn, IngestOut
@@ -30,9 +32,11 @@ def post_events(body: EventsIn, request: Request, _key: EventsKey) -> JSONRespon
     svc = ready_services(request)
     if len(body.events) > svc.settings.api.max_batch:
         raise ApiError(413, "too_large", f"{len(body.events)} events; at most {svc.settings.api.max_batch}")
-    outcome = svc.feedback.ingest_events([e.model_dump() for e in body.events])
+    rows, not_recorded = recordable(svc, [e.model_dump() for e in body.events])  # consent
+    outcome = svc.feedback.ingest_events(rows) if rows else IngestOutcome(len(body.events), 0, 0, 0)
+    outcome.received = len(body.events)
     status = 422 if outcome.quarantined and not outcome.accepted and not outcome.duplicates else 200
-    out = IngestOut(**outcome.to_dict()).model_dump()
+    out = IngestOut(**outcome.to_dict(), not_recorded=not_recorded).model_dump()
     if status == 422:
         reasons = "; ".join(f"row {p['row']}: {p['reason']}" for p in outcome.problems[:3])
         out = {

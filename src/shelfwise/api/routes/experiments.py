@@ -110,4 +110,8 @@ def results(name: Name, request: Request, _key: AdminKey) -> dict[str, Any]:
     svc.feedback.flush()
     from shelfwise.experiments.analysis import analyse
 
-    return finite_json(analyse(svc.store, exp, svc.settings.experiments).to_dict())
+    return finite_json(
+        analyse(
+            svc.store, exp, svc.settings.experiments, default_consent=svc.settings.privacy.default_consent
+        ).to_dict()
+    )

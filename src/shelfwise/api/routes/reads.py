@@ -83,6 +83,8 @@ def recommend(body: RecommendIn, request: Request, response: Response, _key: Rea
         fallback=resp.fallback,
         arm=served.arm,
         cached=served.cached,
+        personalised=served.personalised,
+        personalisation_note=served.note,
         items=items,
     )
 
@@ -121,6 +123,8 @@ def search(body: SearchIn, request: Request, response: Response, _key: ReadKey) 
         relaxed=resp.relaxed,
         arm=served.arm,
         cached=served.cached,
+        personalised=served.personalised,
+        personalisation_note=served.note,
         results=results,
     )
 
@@ -153,6 +157,13 @@ def profile(
     key = svc.feedback.user_key(user_id)
     if svc.profiles is None:
         raise ApiError(503, "not_available", "profiles are not loaded")
+    if svc.consent is not None and not svc.consent.allows(key, "personalisation"):
+        raise ApiError(
+            404,
+            "no_consent",
+            "no profile: the shopper has not consented to personalisation, so none is built or served",
+            fix="PUT /v1/users/{user_id}/consent with personalisation=true once the shopper agrees",
+        )
     if key not in svc.profiles.states:
         raise ApiError(404, "not_found", "no profile for this shopper (no events yet, or deleted)")
     data = svc.profiles.profile_json(key)
