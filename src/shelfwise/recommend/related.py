@@ -1,0 +1,397 @@
+"""The product page's two slots, each from its own evidence, each with a reason that is true of the data.
+
+``bought_together`` (items shoppers took together with the anchor) counts, for every other item:
+
+* **shoppers who bought both** (distinct shoppers with a ``purchase`` of each),
+* **shoppers who put both in the cart** without buying both (``add_to_cart`` or ``purchase`` of each),
+* **visits in which both were looked at** (one session: the events' ``session_id``, else a gap of more
+  than ``session_gap_minutes`` between a shopper's events starts a new visit).
+
+Items with none of these are never listed: an anchor without such evidence gets an empty list (the response
+says ``fallback="no_co_purchases"``), never look-alikes passed off as companions.
+
+``similar`` (items like the anchor) scores content and behaviour:
+``0.5 x`` cosine of the item vectors (``shelfwise build``; left out when there are none) ``+ 0.35 x`` the
+catalogue's attribute overlap (:meth:`~shelfwise.recommend.catalog.ServingCatalog.similarity`: category,
+brand, title words) ``+ 0.15 x`` behaviour cosine (shoppers who interacted with both over
+``sqrt(n_a n_b)``). Its reason names only facts that hold: same category / department, same brand, close in
+description (among the anchor's nearest items by description vector), or shared name words, and "N shoppers
+chose both" when at least two shoppers took both.
+
+Counts come from the store's events when the recommender loads (:meth:`RelatedItems.from_store`); a
+forgotten shopper's events are taken out of every count (:meth:`RelatedItems.without_user`).
+
+Example:
+    >>> import pyarrow as pa
+    >>> ev = pa.table({"user_id": ["u1", "u1", "u2", "u2"], "item_id": ["a", "b", "a", "b"],
+    ...                "type": ["purchase"] * 4, "timestamp": [0.0, 9e5, 0.0, 9e5]})
+    >>> rel = RelatedItems.from_events(ev, {"a": 0, "b": 1, "c": 2})
+    >>> rel.together(0, 10, np.zeros(0, np.int32))
+    [Together(item=1, bought=2, carted=0, visits=0)]
+    >>> together_reason(rel.together(0, 10, np.zeros(0, np.int32))[0])
+    'Bought together by 2 shoppers'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from shelfwise.recommend.catalog import ServingCatalog
+
+__all__ = [
+    "Likeness",
+    "RelatedItems",
+    "Together",
+    "similar_reason",
+    "together_reason",
+]
+
+log = logging.getLogger(__name__)
+
+_BOUGHT = ("purchase",)
+_CARTED = ("purchase", "add_to_cart")
+_LOOKED = ("view", "click", "add_to_cart", "purchase", "favorite")
+_W_TEXT, _W_ATTR, _W_BEHAVIOUR = 0.5, 0.35, 0.15
+_NEAR_IN_TEXT = 20  # "close in description": among the anchor's nearest items by description vector
+_POOL = 300  # candidates of the similar slot taken from each of vectors / behaviour / attributes
+
+
+@dataclass(frozen=True)
+class Together:
+    """Evidence that ``item`` goes with the anchor: distinct shoppers and visits."""
+
+    item: int
+    bought: int
+    carted: int
+    visits: int
+
+
+@dataclass(frozen=True)
+class Likeness:
+    """Why ``item`` is like the anchor (each fact true of the catalogue / events)."""
+
+    item: int
+    score: float
+    same_category: bool
+    same_department: bool
+    same_brand: bool
+    close_in_text: bool
+    shared_words: tuple[str, ...]
+    shared_shoppers: int
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def together_reason(t: Together) -> str:
+    """The bought-together reason in a shopper's words, from the counts only (visits are mentioned only when
+    nobody bought or carted both: "bought together by 5 shoppers", else "looked at together in 3 visits")."""
+    parts = []
+    if t.bought:
+        parts.append(f"bought together by {_plural(t.bought, 'shopper')}")
+    if t.carted:
+        more = " more" if t.bought else ""
+        parts.append(f"put in the cart together by {_plural(t.carted, 'shopper')}{more}")
+    if t.visits and not parts:  # the weaker evidence, said only when it is the only one
+        parts.append(f"looked at together in {_plural(t.visits, 'visit')}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def similar_reason(like: Likeness) -> str:
+    """The similar-items reason: the facts that hold, e.g. "Similar: same category and brand, close in
+    description"."""
+    facts: list[str] = []
+    if like.same_category and like.same_brand:
+        facts.append("same category and brand")
+    elif like.same_category:
+        facts.append("same category")
+    elif like.same_department and like.same_brand:
+        facts.append("same department and brand")
+    elif like.same_department:
+        facts.append("same department")
+    elif like.same_brand:
+        facts.append("same brand")
+    if like.close_in_text:
+        facts.append("close in description")
+    elif like.shared_words:
+        facts.append("name shares " + " and ".join(f'"{w}"' for w in like.shared_words[:2]))
+    if like.shared_shoppers >= 2:
+        facts.append(f"{like.shared_shoppers} shoppers chose both")
+    return "Similar: " + ", ".join(facts)
+
+
+def _incidence(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    m = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, cols)), shape=(n_rows, n_cols))
+    m.data[:] = 1.0  # duplicates summed by the constructor: one row counts once per item
+    return m
+
+
+def _co(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Item x item: rows of ``m`` holding both (diagonal kept: it is each item's own count)."""
+    return (m.T @ m).tocsr()
+
+
+class RelatedItems:
+    """Co-purchase, co-cart, co-visit and co-interaction counts over the catalogue's dense indices.
+
+    Args:
+        users: external user id of each row of the user matrices.
+        bought / carted / looked: users x items 0/1 matrices (purchase; purchase or cart; any event).
+        visit_users: the user of each row of ``visits``; ``visits``: visits x items 0/1.
+        vectors: L2-normalised item vectors aligned with the dense indices (zero rows = none), or ``None``.
+    """
+
+    def __init__(
+        self,
+        users: list[str],
+        bought: sp.csr_matrix,
+        carted: sp.csr_matrix,
+        looked: sp.csr_matrix,
+        visit_users: np.ndarray,
+        visits: sp.csr_matrix,
+        vectors: np.ndarray | None = None,
+    ) -> None:
+        self.users = users
+        self.user_index = {u: k for k, u in enumerate(users)}
+        self.bought, self.carted, self.looked = bought, carted, looked
+        self.visit_users, self.visits = visit_users, visits
+        self.vectors = vectors
+        self.n_items = bought.shape[1]
+        self.co_bought = _co(bought)
+        self.co_carted = _co(carted)
+        self.co_looked = _co(looked)
+        self.co_visits = _co(visits)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_events(
+        cls,
+        events: pa.Table,
+        index: Mapping[str, int],
+        *,
+        n_items: int | None = None,
+        vectors: np.ndarray | None = None,
+        session_gap_minutes: float = 30.0,
+    ) -> RelatedItems:
+        """Counts from an events table (``user_id``, ``item_id``, ``type``, ``timestamp``, optional
+        ``session_id``); events on items not in ``index`` are left out."""
+        n = int(n_items if n_items is not None else (max(index.values(), default=-1) + 1))
+        cols = events.column_names
+        users_col = [str(u) for u in events.column("user_id").to_pylist()]
+        items = np.asarray([index.get(str(i), -1) for i in events.column("item_id").to_pylist()], np.int64)
+        types = np.asarray([str(t) for t in events.column("type").to_pylist()], dtype=object)
+        ts = _seconds(events.column("timestamp")) if "timestamp" in cols else np.zeros(len(items))
+        sessions = events.column("session_id").to_pylist() if "session_id" in cols else [None] * len(items)
+        keep = (items >= 0) & np.asarray([u not in ("", "None") for u in users_col], dtype=bool)
+        user_ids = sorted({u for u, k in zip(users_col, keep, strict=True) if k})
+        upos = {u: k for k, u in enumerate(user_ids)}
+        urow = np.asarray([upos.get(u, -1) for u in users_col], np.int64)
+        n_users = len(user_ids)
+
+        def matrix(kinds: tuple[str, ...]) -> sp.csr_matrix:
+            sel = keep & np.isin(types, kinds)
+            return _incidence(urow[sel], items[sel], n_users, n)
+
+        # visits: a session id when the source has one, else a gap longer than session_gap_minutes
+        order = np.lexsort((ts, urow))
+        sel = order[keep[order] & np.isin(types[order], _LOOKED)]
+        visit = np.zeros(sel.size, np.int64)
+        if sel.size:
+            su, st = urow[sel], ts[sel]
+            sid = [sessions[i] for i in sel]
+            new = np.ones(sel.size, dtype=bool)
+            gap = session_gap_minutes * 60.0
+            for j in range(1, sel.size):
+                if su[j] != su[j - 1]:
+                    continue
+                if sid[j] is not None or sid[j - 1] is not None:
+                    new[j] = sid[j] != sid[j - 1]
+                else:
+                    new[j] = st[j] - st[j - 1] > gap
+            visit = np.cumsum(new) - 1
+        n_visits = int(visit.max()) + 1 if visit.size else 0
+        visit_users = np.zeros(n_visits, np.int64)
+        if visit.size:
+            visit_users[visit] = urow[sel]
+        visits = _incidence(visit, items[sel], n_visits, n)
+        rel = cls(user_ids, matrix(_BOUGHT), matrix(_CARTED), matrix(_LOOKED), visit_users, visits, vectors)
+        log.info(
+            "related items: %d shoppers, %d visits, %d item pairs bought together",
+            n_users,
+            n_visits,
+            (rel.co_bought.nnz - int((rel.co_bought.diagonal() > 0).sum())) // 2,
+        )
+        return rel
+
+    @classmethod
+    def from_store(
+        cls, store: Any, catalog: ServingCatalog, session_gap_minutes: float = 30.0
+    ) -> RelatedItems:
+        """Counts from every stored event, with the built item vectors when there are any."""
+        events = store.read_events(["user_id", "item_id", "type", "timestamp", "session_id"])
+        return cls.from_events(
+            events,
+            catalog.index,
+            n_items=len(catalog),
+            vectors=_item_vectors(store, catalog),
+            session_gap_minutes=session_gap_minutes,
+        )
+
+    def without_user(self, user_id: str) -> RelatedItems:
+        """A copy with every event of ``user_id`` taken out of the counts (itself when the user is absent)."""
+        k = self.user_index.get(user_id)
+        if k is None:
+            return self
+
+        def drop(m: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+            keep = np.ones(m.shape[0], dtype=bool)
+            keep[rows] = False
+            return sp.diags(keep.astype(np.float32)) @ m
+
+        mine = np.flatnonzero(self.visit_users == k)
+        users = list(self.users)
+        users[k] = ""
+        return RelatedItems(
+            users,
+            drop(self.bought, np.array([k])).tocsr(),
+            drop(self.carted, np.array([k])).tocsr(),
+            drop(self.looked, np.array([k])).tocsr(),
+            self.visit_users,
+            drop(self.visits, mine).tocsr(),
+            self.vectors,
+        )
+
+    # ------------------------------------------------------------------ lists
+
+    def _row(self, m: sp.csr_matrix, anchor: int) -> dict[int, int]:
+        if anchor >= m.shape[0]:
+            return {}
+        lo, hi = m.indptr[anchor], m.indptr[anchor + 1]
+        return {
+            int(i): int(v)
+            for i, v in zip(m.indices[lo:hi], m.data[lo:hi], strict=True)
+            if i != anchor and v > 0
+        }
+
+    def together(self, anchor: int, k: int, exclude: np.ndarray) -> list[Together]:
+        """Items with co-purchase / co-cart / co-visit evidence, strongest first (shoppers who bought both,
+        then those who carted both, then visits); an empty list when there is none."""
+        bought = self._row(self.co_bought, anchor)
+        carted = self._row(self.co_carted, anchor)
+        visits = self._row(self.co_visits, anchor)
+        blocked = set(np.asarray(exclude).tolist()) | {anchor}
+        found = [
+            Together(i, bought.get(i, 0), carted.get(i, 0) - bought.get(i, 0), visits.get(i, 0))
+            for i in set(bought) | set(carted) | set(visits)
+            if i not in blocked
+        ]
+        found.sort(key=lambda t: (-(t.bought + t.carted), -t.bought, -t.visits, t.item))
+        return found[:k]
+
+    def similar(self, anchor: int, catalog: ServingCatalog, k: int, exclude: np.ndarray) -> list[Likeness]:
+        """Items like ``anchor`` by content and behaviour (module doc), best first; items with no fact
+        in common with the anchor are never listed."""
+        n = len(catalog)
+        blocked = np.zeros(n, dtype=bool)
+        ex = np.asarray(exclude, dtype=np.int64)
+        blocked[ex[(ex >= 0) & (ex < n)]] = True
+        blocked[anchor] = True
+        pool: set[int] = set()
+        text = np.zeros(n, dtype=np.float32)
+        near: set[int] = set()
+        vecs = self.vectors
+        if vecs is not None and anchor < vecs.shape[0] and vecs[anchor].any():
+            text[: vecs.shape[0]] = vecs @ vecs[anchor]
+            text[blocked] = -np.inf
+            best = np.argsort(-text, kind="stable")[:_POOL]
+            best = best[np.isfinite(text[best])]
+            near = {int(i) for i in best[:_NEAR_IN_TEXT]}
+            pool |= {int(i) for i in best}
+            text[~np.isfinite(text)] = 0.0
+        looked = self._row(self.co_looked, anchor)
+        pool |= set(sorted(looked, key=lambda i: -looked[i])[:_POOL])
+        pool |= _attribute_pool(catalog, anchor, blocked)
+        cands = np.asarray(sorted(i for i in pool if i < n and not blocked[i]), dtype=np.int64)
+        if not cands.size:
+            return []
+        attr = catalog.similarity(cands, np.asarray([anchor]))
+        diag = self.co_looked.diagonal() if anchor < self.co_looked.shape[0] else np.zeros(0)
+        n_a = float(diag[anchor]) if anchor < diag.size else 0.0
+        shared = np.asarray([looked.get(int(i), 0) for i in cands], dtype=np.float32)
+        n_i = np.asarray([float(diag[i]) if i < diag.size else 0.0 for i in cands], dtype=np.float32)
+        behaviour = np.where(n_i * n_a > 0, shared / np.sqrt(np.maximum(n_i * n_a, 1e-9)), 0.0)
+        w_text = _W_TEXT if vecs is not None else 0.0
+        score = w_text * np.clip(text[cands], 0.0, 1.0) + _W_ATTR * attr + _W_BEHAVIOUR * behaviour
+        score = score / (w_text + _W_ATTR + _W_BEHAVIOUR)
+        order = np.argsort(-score, kind="stable")
+        out: list[Likeness] = []
+        ca, ba = catalog.categories[anchor], catalog.brands[anchor]
+        wa = catalog.words(anchor)
+        for j in order:
+            i = int(cands[j])
+            ci, bi = catalog.categories[i], catalog.brands[i]
+            like = Likeness(
+                item=i,
+                score=round(float(score[j]), 6),
+                same_category=bool(ci and ca and ci == ca),
+                same_department=bool(ci and ca and ci.split(" > ")[0] == ca.split(" > ")[0]),
+                same_brand=bool(bi and ba and bi == ba),
+                close_in_text=i in near,
+                shared_words=tuple(sorted(catalog.words(i) & wa)[:3]),
+                shared_shoppers=int(shared[j]),
+            )
+            if similar_reason(like) == "Similar: ":
+                continue  # nothing in common that can be said: not listed
+            out.append(like)
+            if len(out) == k:
+                break
+        return out
+
+
+def _attribute_pool(catalog: ServingCatalog, anchor: int, blocked: np.ndarray) -> set[int]:
+    """Items sharing the anchor's category path or brand (at most ``_POOL`` of each)."""
+    ca, ba = catalog.categories[anchor], catalog.brands[anchor]
+    same_cat = [i for i, c in enumerate(catalog.categories) if ca and c == ca and not blocked[i]]
+    same_brand = [i for i, b in enumerate(catalog.brands) if ba and b == ba and not blocked[i]]
+    return set(same_cat[:_POOL]) | set(same_brand[:_POOL])
+
+
+def _seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Unix seconds (float64) of a timestamp or numeric column."""
+    if pa.types.is_timestamp(col.type):
+        return np.asarray(col.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy(zero_copy_only=False)) / 1e6
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _item_vectors(store: Any, catalog: ServingCatalog) -> np.ndarray | None:
+    """The built item vectors aligned with the catalogue's dense indices (L2-normalised), or ``None``."""
+    import json
+
+    from shelfwise.storage import ArtifactNotFoundError
+
+    try:
+        art = store.artifacts.latest("item-vectors")
+    except ArtifactNotFoundError:
+        log.info(
+            "no item-vectors artifact (run `shelfwise build`): similar items from attributes and behaviour"
+        )
+        return None
+    raw = np.load(art.path / "vectors.npy").astype(np.float32)
+    ids = json.loads((art.path / "ids.json").read_text())
+    out = np.zeros((len(catalog), raw.shape[1]), dtype=np.float32)
+    for row, item in enumerate(ids):
+        k = catalog.index.get(str(item))
+        if k is not None:
+            out[k] = raw[row]
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
