@@ -34,10 +34,13 @@ from shelfwise.profiles.catalog import ItemCatalog
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.profiles.reviews import ReviewSignal, ReviewStats
 
-__all__ = ["RATING_TYPES", "ProfileEvent", "ProfileUpdater", "UserState", "interest_weight"]
+__all__ = ["FUNNEL_STAGE", "RATING_TYPES", "ProfileEvent", "ProfileUpdater", "UserState", "interest_weight"]
 
 #: Event types whose ``value`` is a star rating.
 RATING_TYPES = frozenset({"rating", "review"})
+#: Funnel step an event shows an item reached: 1 looked at, 2 put in the cart, 3 bought (a purchase implies
+#: the earlier steps, so each step's items include the later steps' and no rate exceeds 100%).
+FUNNEL_STAGE: dict[str, int] = {"view": 1, "click": 1, "add_to_cart": 2, "purchase": 3}
 _DAY = 86_400.0
 
 
@@ -83,7 +86,11 @@ class UserState:
         anchor: time the anchored sums are relative to.
         weight: anchored interest weight of all events; ``vec_weight`` of those with a vector.
         vec_sum: float32 anchored weighted sum of item (or query) vectors.
-        categories / brands: code -> anchored weight.
+        categories / brands: code -> anchored weight (time-decayed).
+        lifetime_categories / lifetime_brands: code -> event-strength weight, not decayed (so a burst of
+            recent clicks cannot hide fifteen older purchases; :class:`~shelfwise.profiles.view.ProfileReader`
+            blends both).
+        stages: item -> furthest funnel step reached (:data:`FUNNEL_STAGE`).
         price_hist: anchored weight per price-percentile bin; ``price_by_cat``: code -> [sum c*pct, sum c].
         activity: anchored event counts, one per activity half-life.
         monetary: money spent on purchases (value, else item price); ``priced_purchases`` counted.
@@ -106,6 +113,9 @@ class UserState:
     vec_sum: np.ndarray | None = None
     categories: dict[int, float] = field(default_factory=dict)
     brands: dict[int, float] = field(default_factory=dict)
+    lifetime_categories: dict[int, float] = field(default_factory=dict)
+    lifetime_brands: dict[int, float] = field(default_factory=dict)
+    stages: dict[int, int] = field(default_factory=dict)
     price_hist: list[float] = field(default_factory=list)
     price_by_cat: dict[int, list[float]] = field(default_factory=dict)
     activity: list[float] = field(default_factory=list)
@@ -239,6 +249,9 @@ class ProfileUpdater:
             st.rating_n += 1
         if ev.review is not None:
             st.reviews.add(ev.review)
+        stage = FUNNEL_STAGE.get(etype, 0)
+        if stage and item >= 0 and st.stages.get(item, 0) < stage:
+            st.stages[item] = stage
         # -- decayed interest sums -----------------------------------------------------------------
         w = interest_weight(etype, value, self.config)
         if w <= 0:
@@ -258,9 +271,11 @@ class ProfileUpdater:
         cat = self._cat[item]
         if cat >= 0:
             st.categories[cat] = st.categories.get(cat, 0.0) + c
+            st.lifetime_categories[cat] = st.lifetime_categories.get(cat, 0.0) + w
         brand = self._brand[item]
         if brand >= 0:
             st.brands[brand] = st.brands.get(brand, 0.0) + c
+            st.lifetime_brands[brand] = st.lifetime_brands.get(brand, 0.0) + w
         b = self._bin[item]
         if b is not None:
             st.price_hist[b] += c

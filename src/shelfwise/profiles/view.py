@@ -174,8 +174,11 @@ class ProfileReader:
             prior_c = self.segments.prior_category[seg]
             prior_b = self.segments.prior_brand[seg]
             prior_p = self.segments.prior_price[seg]
-        cats = self._mix(st.categories, prior_c, w)
-        brands = self._mix(st.brands, prior_b, w)
+        decay = 2.0 ** ((st.anchor - now) / cfg.long_half_life_seconds) if st.anchor is not None else 1.0
+        own_c = _blend(st.categories, st.lifetime_categories, decay, cfg.long_recency_floor)
+        own_b = _blend(st.brands, st.lifetime_brands, decay, cfg.long_recency_floor)
+        cats = self._mix(own_c, prior_c, sum(own_c.values()) if st.lifetime_categories else w)
+        brands = self._mix(own_b, prior_b, sum(own_b.values()) if st.lifetime_brands else w)
         hist = np.asarray(st.price_hist, dtype=np.float64)
         scale = (
             2.0 ** ((st.anchor - st.last_ts) / cfg.long_half_life_seconds)
@@ -195,11 +198,6 @@ class ProfileReader:
             key=lambda r: -r[2],
         )[: cfg.top_k]
         tc = st.type_counts
-        views, carts, buys = (
-            tc.get("view", 0) + tc.get("click", 0),
-            tc.get("add_to_cart", 0),
-            tc.get("purchase", 0),
-        )
         activity = {
             "events": st.n_events,
             "by_type": dict(sorted(tc.items())),
@@ -210,14 +208,7 @@ class ProfileReader:
             "monetary": round(st.monetary, 2),
             "priced_purchases": st.priced_purchases,
         }
-        funnel = {
-            "views": views,
-            "carts": carts,
-            "purchases": buys,
-            "view_to_cart": _ratio(carts, views),
-            "cart_to_purchase": _ratio(buys, carts),
-            "view_to_purchase": _ratio(buys, views),
-        }
+        funnel = funnel_of(st)
         reviews = st.reviews.summary(cfg.top_k)
         reviews["mean_rating"] = round(st.rating_sum / st.rating_n, 3) if st.rating_n else None
         risk = drivers = None
@@ -260,6 +251,38 @@ class ProfileReader:
             long_vector=st.long_vector(),
             short_vector=short_term_vector(st, cat, cfg),
         )
+
+
+def _blend(
+    decayed: dict[int, float], lifetime: dict[int, float], decay: float, floor: float
+) -> dict[int, float]:
+    """Per key ``sum w * (floor + (1 - floor) * 2**(-age / H))`` from the anchored (``decayed * decay`` is
+    the decayed sum at read time) and the undecayed sums; the decayed sums alone for a state without
+    lifetime sums (stored before they existed)."""
+    if not lifetime:
+        return {k: v * decay for k, v in decayed.items()}
+    keys = decayed.keys() | lifetime.keys()
+    return {k: floor * lifetime.get(k, 0.0) + (1.0 - floor) * decayed.get(k, 0.0) * decay for k in keys}
+
+
+def funnel_of(st: UserState) -> dict[str, Any]:
+    """The shopper's funnel over **distinct items**: items looked at (viewed, clicked, or further), put in
+    the cart (or bought), bought; each step's items include the later steps', so no rate exceeds 1."""
+    reached = [0, 0, 0, 0]
+    for stage in st.stages.values():
+        reached[stage] += 1
+    bought = reached[3]
+    carted = reached[2] + bought
+    looked = reached[1] + carted
+    return {
+        "basis": "distinct items",
+        "views": looked,
+        "carts": carted,
+        "purchases": bought,
+        "view_to_cart": _ratio(carted, looked),
+        "cart_to_purchase": _ratio(bought, carted),
+        "view_to_purchase": _ratio(bought, looked),
+    }
 
 
 def category_label(catalog: ItemCatalog, code: int) -> str:
