@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,15 @@ from shelfwise.profiles.catalog import ItemCatalog
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.profiles.reviews import ReviewSignal, ReviewStats
 
-__all__ = ["FUNNEL_STAGE", "RATING_TYPES", "ProfileEvent", "ProfileUpdater", "UserState", "interest_weight"]
+__all__ = [
+    "FUNNEL_STAGE",
+    "RATING_TYPES",
+    "ProfileEvent",
+    "ProfileUpdater",
+    "UserState",
+    "funnel_of",
+    "interest_weight",
+]
 
 #: Event types whose ``value`` is a star rating.
 RATING_TYPES = frozenset({"rating", "review"})
@@ -292,3 +301,27 @@ class ProfileUpdater:
             recent.extend(items[-self._n_recent :])
         else:
             recent.append((item, etype, t))
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b > 0 else None
+
+
+def funnel_of(st: UserState) -> dict[str, Any]:
+    """The shopper's funnel over **distinct items**: items looked at (viewed, clicked, or further), put in
+    the cart (or bought), bought; each step's items include the later steps', so no rate exceeds 1."""
+    reached = [0, 0, 0, 0]
+    for stage in st.stages.values():
+        reached[stage] += 1
+    bought = reached[3]
+    carted = reached[2] + bought
+    looked = reached[1] + carted
+    return {
+        "basis": "distinct items",
+        "views": looked,
+        "carts": carted,
+        "purchases": bought,
+        "view_to_cart": _ratio(carted, looked),
+        "cart_to_purchase": _ratio(bought, carted),
+        "view_to_purchase": _ratio(bought, looked),
+    }

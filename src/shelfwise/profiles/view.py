@@ -19,7 +19,7 @@ from shelfwise.profiles.config import ProfileConfig
 from shelfwise.profiles.price import band_label, price_tier, weighted_median
 from shelfwise.profiles.segment_labels import recent_terms, term_idf
 from shelfwise.profiles.segments import SegmentModel, segment_features
-from shelfwise.profiles.state import UserState
+from shelfwise.profiles.state import UserState, funnel_of
 from shelfwise.profiles.vectors import normalised, recent_categories, short_term_vector, top
 
 __all__ = ["ProfileReader", "UserProfile"]
@@ -75,10 +75,6 @@ class UserProfile:
     sources: tuple[str, ...] = ()
     long_vector: np.ndarray | None = field(default=None, repr=False)
     short_vector: np.ndarray | None = field(default=None, repr=False)
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 4) if b > 0 else None
 
 
 class ProfileReader:
@@ -263,26 +259,6 @@ def _blend(
         return {k: v * decay for k, v in decayed.items()}
     keys = decayed.keys() | lifetime.keys()
     return {k: floor * lifetime.get(k, 0.0) + (1.0 - floor) * decayed.get(k, 0.0) * decay for k in keys}
-
-
-def funnel_of(st: UserState) -> dict[str, Any]:
-    """The shopper's funnel over **distinct items**: items looked at (viewed, clicked, or further), put in
-    the cart (or bought), bought; each step's items include the later steps', so no rate exceeds 1."""
-    reached = [0, 0, 0, 0]
-    for stage in st.stages.values():
-        reached[stage] += 1
-    bought = reached[3]
-    carted = reached[2] + bought
-    looked = reached[1] + carted
-    return {
-        "basis": "distinct items",
-        "views": looked,
-        "carts": carted,
-        "purchases": bought,
-        "view_to_cart": _ratio(carted, looked),
-        "cart_to_purchase": _ratio(bought, carted),
-        "view_to_purchase": _ratio(bought, looked),
-    }
 
 
 def category_label(catalog: ItemCatalog, code: int) -> str:
