@@ -8,9 +8,10 @@ import re
 import numpy as np
 
 from shelfwise.data.synthetic import SyntheticShop
-from shelfwise.profiles import ItemCatalog, ProfileConfig, ProfileService, SegmentConfig
+from shelfwise.profiles import ItemCatalog
 from shelfwise.profiles.price import weighted_median
 from shelfwise.profiles.segment_labels import _distinct_labels
+from tests.profiles.test_segments import service
 
 
 def test_colliding_labels_get_the_next_fact_until_all_differ() -> None:
@@ -28,10 +29,7 @@ def test_colliding_labels_get_the_next_fact_until_all_differ() -> None:
 def test_fitted_labels_are_distinct_and_only_say_what_differs(
     shop: SyntheticShop, catalog: ItemCatalog
 ) -> None:
-    cfg = ProfileConfig(segments=SegmentConfig(k_min=6, k_max=6, silhouette_sample=500, n_init=2))
-    svc = ProfileService(catalog, cfg)
-    svc.rebuild(shop.dataset.events)
-    model = svc.fit_segments()
+    model = service(shop, catalog, k_min=6, k_max=6).fit_segments()
     assert len(set(model.labels)) == model.k == 6
     sizes = np.asarray([st["size"] for st in model.stats], dtype=np.float64)
     overall = weighted_median((sizes[:, None] * model.prior_price).sum(axis=0))

@@ -15,8 +15,8 @@ from shelfwise.profiles import (
 )
 
 
-def service(shop: SyntheticShop, catalog: ItemCatalog) -> ProfileService:
-    cfg = ProfileConfig(segments=SegmentConfig(k_min=3, k_max=8, silhouette_sample=500, n_init=2))
+def service(shop: SyntheticShop, catalog: ItemCatalog, k_min: int = 3, k_max: int = 8) -> ProfileService:
+    cfg = ProfileConfig(segments=SegmentConfig(k_min=k_min, k_max=k_max, silhouette_sample=500, n_init=2))
     svc = ProfileService(catalog, cfg)
     svc.rebuild(shop.dataset.events)
     return svc

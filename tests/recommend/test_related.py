@@ -10,24 +10,14 @@ import pyarrow as pa
 import pyarrow.csv
 import pytest
 
-from shelfwise.config import Settings, load_settings
 from shelfwise.data.sample import sample_paths
-from shelfwise.recommend import Recommender, RecommendRequest, train_recommender
+from shelfwise.recommend import Recommender, RecommendRequest
 from shelfwise.recommend.related import RelatedItems, together_reason
 from shelfwise.storage import open_store
+from tests.recommend.conftest import fast_settings, trained_demo
 
-OVERRIDES = [
-    'recommend.sources=["als", "itemknn", "item2item", "popular"]',
-    "recommend.ranker_max_users=400",
-    "models.als.factors=32",
-    "models.als.iterations=5",
-]
 ANCHOR = "B000CSS8UE"  # Gorilla duct tape: the example, bought with other items by many shoppers
 _NONE = np.zeros(0, dtype=np.int32)
-
-
-def _settings() -> Settings:
-    return load_settings(overrides=OVERRIDES, environ={})
 
 
 # ---------------------------------------------------------------- a synthetic shop with known co-purchases
@@ -86,13 +76,9 @@ def test_a_forgotten_shopper_leaves_every_count() -> None:
 
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory: pytest.TempPathFactory) -> Recommender:
-    from shelfwise.demo import run_demo
-
-    path = tmp_path_factory.mktemp("related") / "store"
-    run_demo(path)
+    path = trained_demo(tmp_path_factory.mktemp("related") / "store")
     with open_store(path) as st:
-        train_recommender(st, _settings(), show_progress=False)
-        return Recommender.load(st, _settings())
+        return Recommender.load(st, fast_settings())
 
 
 def _demo_copurchases(anchor: str) -> Counter[str]:
