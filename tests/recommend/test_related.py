@@ -71,6 +71,26 @@ def test_a_forgotten_shopper_leaves_every_count() -> None:
     assert {t.item: t.bought for t in rel.together(ITEMS["tent"], 10, _NONE)}[ITEMS["pegs"]] == 5  # unchanged
 
 
+def test_live_events_add_to_the_counts_and_forgetting_takes_them_out() -> None:
+    rel = RelatedItems.from_events(_synthetic(), ITEMS)
+    live = [
+        {"user_id": "n1", "item_id": "tent", "type": "purchase", "timestamp": 5e6},
+        {"user_id": "n1", "item_id": "pegs", "type": "purchase", "timestamp": 5e6 + 60},
+        {"user_id": "s0", "item_id": "tent-2", "type": "add_to_cart", "timestamp": 5e6},  # s0 bought the tent
+        {"user_id": "n2", "item_id": "tent", "type": "view", "timestamp": 5e6, "session_id": "x"},
+        {"user_id": "n2", "item_id": "sock", "type": "view", "timestamp": 5e6 + 9, "session_id": "x"},
+        {"user_id": "n2", "item_id": "unknown-item", "type": "view", "timestamp": 5e6 + 9},
+    ]
+    assert rel.observe(live, ITEMS) == 5
+    got = {t.item: t for t in rel.together(ITEMS["tent"], 10, _NONE)}
+    assert got[ITEMS["pegs"]].bought == 6
+    assert got[ITEMS["tent-2"]].carted == 1  # a stored purchase and a live cart by the same shopper
+    assert got[ITEMS["sock"]].visits == 1 and got[ITEMS["sock"]].bought == 0
+    after = rel.without_user("n1").without_user("s0")
+    got = {t.item: t for t in after.together(ITEMS["tent"], 10, _NONE)}
+    assert got[ITEMS["pegs"]].bought == 4 and ITEMS["tent-2"] not in got and got[ITEMS["sock"]].visits == 1
+
+
 # ---------------------------------------------------------------- the demo shop, served
 
 
@@ -140,6 +160,37 @@ def test_an_item_nobody_bought_with_anything_gets_no_bought_together(rec: Recomm
     assert resp.items == [] and resp.fallback == "no_co_purchases"
     similar = rec.recommend(RecommendRequest(slot="similar", item_id="NEW-TAPE", k=8))
     assert similar.items and similar.items[0].reason.startswith("Similar: same category and brand")
+    # the first shopper to buy it with something else: counted at once, by the served recommender
+    t = 2e9
+    rec.observe(
+        [
+            {
+                "user_id": "first-buyer",
+                "item_id": "NEW-TAPE",
+                "type": "purchase",
+                "timestamp": t,
+                "event_id": "e1",
+            },
+            {
+                "user_id": "first-buyer",
+                "item_id": ANCHOR,
+                "type": "purchase",
+                "timestamp": t + 1,
+                "event_id": "e2",
+            },
+            {
+                "user_id": "first-buyer",
+                "item_id": ANCHOR,
+                "type": "purchase",
+                "timestamp": t + 1,
+                "event_id": "e2",
+            },
+        ]
+    )
+    after = rec.recommend(RecommendRequest(slot="bought_together", item_id="NEW-TAPE", k=8))
+    assert [(i.item_id, i.reason) for i in after.items] == [(ANCHOR, "Bought together by 1 shopper")]
+    rec.forget_user("first-buyer")
+    assert rec.recommend(RecommendRequest(slot="bought_together", item_id="NEW-TAPE", k=8)).items == []
 
 
 def test_anonymous_visitors_are_never_told_you_viewed(rec: Recommender) -> None:

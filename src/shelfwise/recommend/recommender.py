@@ -158,6 +158,20 @@ class Recommender(LiveWriter):
             rec.catch_up(store)
         return rec
 
+    def _observe(self, rows: list[Mapping[str, Any]]) -> int:
+        """The writer's step (under its lock), then the same new events into the product page's counts."""
+        seen: set[Any] = set()
+        fresh = []
+        for e in rows:  # what the writer will apply: not applied before, each event id once
+            eid = e.get("event_id")
+            if not self._applied.is_applied(e) and (eid is None or eid not in seen):
+                fresh.append(e)
+                seen.add(eid)
+        applied = super()._observe(rows)
+        if applied and self.related is not None:
+            self.related.observe(fresh, self.live.catalog.index)
+        return applied
+
     # ------------------------------------------------------------------ requests
 
     def recommend(self, request: RecommendRequest) -> RecommendResponse:

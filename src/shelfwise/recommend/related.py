@@ -18,8 +18,9 @@ brand, title words) ``+ 0.15 x`` behaviour cosine (shoppers who interacted with 
 description (among the anchor's nearest items by description vector), or shared name words, and "N shoppers
 chose both" when at least two shoppers took both.
 
-Counts come from the store's events when the recommender loads (:meth:`RelatedItems.from_store`); a
-forgotten shopper's events are taken out of every count (:meth:`RelatedItems.without_user`).
+Counts come from the store's events when the recommender loads (:meth:`RelatedItems.from_store`); events
+the recommender applies later are added (:meth:`RelatedItems.observe`; a live visit starts with the first
+live event); a forgotten shopper's events are taken out of every count (:meth:`RelatedItems.without_user`).
 
 Example:
     >>> import pyarrow as pa
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 _BOUGHT = ("purchase",)
 _CARTED = ("purchase", "add_to_cart")
 _LOOKED = ("view", "click", "add_to_cart", "purchase", "favorite")
+_KINDS = ("bought", "carted", "looked", "visits")
 _W_TEXT, _W_ATTR, _W_BEHAVIOUR = 0.5, 0.35, 0.15
 _NEAR_IN_TEXT = 20  # "close in description": among the anchor's nearest items by description vector
 _POOL = 300  # candidates of the similar slot taken from each of vectors / behaviour / attributes
@@ -166,10 +168,18 @@ class RelatedItems:
         self.visit_users, self.visits = visit_users, visits
         self.vectors = vectors
         self.n_items = bought.shape[1]
+        self.session_gap = 30 * 60.0
         self.co_bought = _co(bought)
         self.co_carted = _co(carted)
         self.co_looked = _co(looked)
         self.co_visits = _co(visits)
+        self._diag = {k: getattr(self, f"co_{k}").diagonal() for k in _KINDS}
+        # events observed after the counts were built: per-anchor deltas, each anchor's dict replaced (never
+        # changed in place), so a request reading one while a writer adds to it sees the old or the new one
+        self._delta: dict[str, dict[int, dict[int, int]]] = {k: {} for k in _KINDS}
+        self._mine: dict[tuple[str, str], frozenset[int]] = {}  # (kind, user) -> items added live
+        self._visit: dict[str, tuple[float, str | None, frozenset[int]]] = {}  # user -> open live visit
+        self._live: dict[str, list[tuple[int, str, float, str | None]]] = {}  # user -> events (forgetting)
 
     # ------------------------------------------------------------------ building
 
@@ -206,11 +216,11 @@ class RelatedItems:
         order = np.lexsort((ts, urow))
         sel = order[keep[order] & np.isin(types[order], _LOOKED)]
         visit = np.zeros(sel.size, np.int64)
+        gap = session_gap_minutes * 60.0
         if sel.size:
             su, st = urow[sel], ts[sel]
             sid = [sessions[i] for i in sel]
             new = np.ones(sel.size, dtype=bool)
-            gap = session_gap_minutes * 60.0
             for j in range(1, sel.size):
                 if su[j] != su[j - 1]:
                     continue
@@ -225,6 +235,7 @@ class RelatedItems:
             visit_users[visit] = urow[sel]
         visits = _incidence(visit, items[sel], n_visits, n)
         rel = cls(user_ids, matrix(_BOUGHT), matrix(_CARTED), matrix(_LOOKED), visit_users, visits, vectors)
+        rel.session_gap = gap
         log.info(
             "related items: %d shoppers, %d visits, %d item pairs bought together",
             n_users,
@@ -250,8 +261,8 @@ class RelatedItems:
     def without_user(self, user_id: str) -> RelatedItems:
         """A copy with every event of ``user_id`` taken out of the counts (itself when the user is absent)."""
         k = self.user_index.get(user_id)
-        if k is None:
-            return self
+        if k is None or self.users[k] != user_id:
+            return self._rebuilt(self._copy_base(), user_id) if user_id in self._live else self
 
         def drop(m: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
             keep = np.ones(m.shape[0], dtype=bool)
@@ -261,7 +272,7 @@ class RelatedItems:
         mine = np.flatnonzero(self.visit_users == k)
         users = list(self.users)
         users[k] = ""
-        return RelatedItems(
+        base = RelatedItems(
             users,
             drop(self.bought, np.array([k])).tocsr(),
             drop(self.carted, np.array([k])).tocsr(),
@@ -270,25 +281,115 @@ class RelatedItems:
             drop(self.visits, mine).tocsr(),
             self.vectors,
         )
+        return self._rebuilt(base, user_id)
+
+    def _copy_base(self) -> RelatedItems:
+        return RelatedItems(
+            self.users, self.bought, self.carted, self.looked, self.visit_users, self.visits, self.vectors
+        )
+
+    def _rebuilt(self, base: RelatedItems, user_id: str) -> RelatedItems:
+        """``base`` (the stored counts without ``user_id``) plus every other shopper's live events, replayed."""
+        base.session_gap = self.session_gap
+        for user, events in self._live.items():
+            if user != user_id:
+                for item, kind, ts, session in events:
+                    base._add(user, item, kind, ts, session)
+        return base
+
+    # ------------------------------------------------------------------ live events
+
+    def observe(self, events: list[Mapping[str, Any]], index: Mapping[str, int]) -> int:
+        """Count events that arrived after the counts were built (the recommender's writer calls this with
+        the events it applies, in time order; one writer at a time); returns how many were counted."""
+        from shelfwise.recommend.writers import _seconds
+
+        n = 0
+        for e in events:
+            item = index.get(str(e.get("item_id")))
+            kind = str(e.get("type") or e.get("event_type") or "view")
+            user = e.get("user_id")
+            if item is None or user is None or kind not in _LOOKED:
+                continue
+            session = e.get("session_id")
+            sid = None if session is None else str(session)
+            self._add(str(user), int(item), kind, _seconds(e.get("timestamp")), sid)
+            n += 1
+        return n
+
+    def _base_items(self, m: sp.csr_matrix, user: str) -> set[int]:
+        k = self.user_index.get(user)
+        if k is None or self.users[k] != user:
+            return set()
+        return set(m.indices[m.indptr[k] : m.indptr[k + 1]].tolist())
+
+    def _bump(self, kind: str, a: int, b: int) -> None:
+        delta = self._delta[kind]
+        row = dict(delta.get(a, {}))
+        row[b] = row.get(b, 0) + 1
+        delta[a] = row  # replaced, never changed in place (a request may hold the old one)
+
+    def _join(self, kind: str, m: sp.csr_matrix, user: str, item: int) -> None:
+        """``user`` took ``item``: one more shopper for each pair with their earlier items, and for the item."""
+        key = (kind, user)
+        added = self._mine.get(key, frozenset())
+        before = self._base_items(m, user) | added
+        if item in before:
+            return
+        for other in before:
+            self._bump(kind, item, other)
+            self._bump(kind, other, item)
+        self._bump(kind, item, item)  # the item's own count (the behaviour cosine's norm)
+        self._mine[key] = added | {item}
+
+    def _add(self, user: str, item: int, kind: str, ts: float, session: str | None) -> None:
+        self._live.setdefault(user, []).append((item, kind, ts, session))
+        if kind in _BOUGHT:
+            self._join("bought", self.bought, user, item)
+        if kind in _CARTED:
+            self._join("carted", self.carted, user, item)
+        self._join("looked", self.looked, user, item)
+        last = self._visit.get(user)
+        if last is None:
+            same = False
+        elif session is not None or last[1] is not None:
+            same = session == last[1]
+        else:
+            same = ts - last[0] <= self.session_gap
+        items = last[2] if same and last is not None else frozenset()
+        if item not in items:
+            for other in items:
+                self._bump("visits", item, other)
+                self._bump("visits", other, item)
+        self._visit[user] = (ts, session, items | {item})
 
     # ------------------------------------------------------------------ lists
 
-    def _row(self, m: sp.csr_matrix, anchor: int) -> dict[int, int]:
-        if anchor >= m.shape[0]:
-            return {}
-        lo, hi = m.indptr[anchor], m.indptr[anchor + 1]
-        return {
-            int(i): int(v)
-            for i, v in zip(m.indices[lo:hi], m.data[lo:hi], strict=True)
-            if i != anchor and v > 0
-        }
+    def _row(self, kind: str, anchor: int, *, own: bool = False) -> dict[int, int]:
+        """Co-counts of ``anchor`` with every other item (and its own count with ``own``): stored + live."""
+        m = getattr(self, f"co_{kind}")
+        out: dict[int, int] = {}
+        if anchor < m.shape[0]:
+            lo, hi = m.indptr[anchor], m.indptr[anchor + 1]
+            out = {int(i): int(v) for i, v in zip(m.indices[lo:hi], m.data[lo:hi], strict=True) if v > 0}
+        for i, v in self._delta[kind].get(anchor, {}).items():
+            out[i] = out.get(i, 0) + v
+        if not own:
+            out.pop(anchor, None)
+        return out
+
+    def own_count(self, kind: str, item: int) -> int:
+        """Shoppers (``bought`` / ``carted`` / ``looked``) or visits (``visits``) holding ``item``."""
+        diag = self._diag[kind]
+        stored = int(diag[item]) if item < diag.size else 0
+        return stored + self._delta[kind].get(item, {}).get(item, 0)
 
     def together(self, anchor: int, k: int, exclude: np.ndarray) -> list[Together]:
         """Items with co-purchase / co-cart / co-visit evidence, strongest first (shoppers who bought both,
         then those who carted both, then visits); an empty list when there is none."""
-        bought = self._row(self.co_bought, anchor)
-        carted = self._row(self.co_carted, anchor)
-        visits = self._row(self.co_visits, anchor)
+        bought = self._row("bought", anchor)
+        carted = self._row("carted", anchor)
+        visits = self._row("visits", anchor)
         blocked = set(np.asarray(exclude).tolist()) | {anchor}
         found = [
             Together(i, bought.get(i, 0), carted.get(i, 0) - bought.get(i, 0), visits.get(i, 0))
@@ -318,17 +419,16 @@ class RelatedItems:
             near = {int(i) for i in best[:_NEAR_IN_TEXT]}
             pool |= {int(i) for i in best}
             text[~np.isfinite(text)] = 0.0
-        looked = self._row(self.co_looked, anchor)
+        looked = self._row("looked", anchor)
         pool |= set(sorted(looked, key=lambda i: -looked[i])[:_POOL])
         pool |= _attribute_pool(catalog, anchor, blocked)
         cands = np.asarray(sorted(i for i in pool if i < n and not blocked[i]), dtype=np.int64)
         if not cands.size:
             return []
         attr = catalog.similarity(cands, np.asarray([anchor]))
-        diag = self.co_looked.diagonal() if anchor < self.co_looked.shape[0] else np.zeros(0)
-        n_a = float(diag[anchor]) if anchor < diag.size else 0.0
+        n_a = float(self.own_count("looked", anchor))
         shared = np.asarray([looked.get(int(i), 0) for i in cands], dtype=np.float32)
-        n_i = np.asarray([float(diag[i]) if i < diag.size else 0.0 for i in cands], dtype=np.float32)
+        n_i = np.asarray([self.own_count("looked", int(i)) for i in cands], dtype=np.float32)
         behaviour = np.where(n_i * n_a > 0, shared / np.sqrt(np.maximum(n_i * n_a, 1e-9)), 0.0)
         w_text = _W_TEXT if vecs is not None else 0.0
         score = w_text * np.clip(text[cands], 0.0, 1.0) + _W_ATTR * attr + _W_BEHAVIOUR * behaviour
