@@ -247,7 +247,7 @@ class Recommender(LiveWriter):
         if user is not None and cfg.exclude_purchased:
             blocked.append(self._purchased(user, live))
         exclude = np.unique(np.concatenate(blocked)).astype(np.int32)
-        top = max(cfg.rerank_candidates, req.k)
+        top = max(min(cfg.rerank_candidates, 4 * req.k, 100), req.k)  # room for rules; each one explained
         facts: dict[int, tuple[str, dict[str, Any]]] = {}
         if req.slot == "bought_together":
             for t in related.together(anchor, top, exclude):

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
@@ -197,43 +198,45 @@ class RelatedItems:
         ``session_id``); events on items not in ``index`` are left out."""
         n = int(n_items if n_items is not None else (max(index.values(), default=-1) + 1))
         cols = events.column_names
-        users_col = [str(u) for u in events.column("user_id").to_pylist()]
-        items = np.asarray([index.get(str(i), -1) for i in events.column("item_id").to_pylist()], np.int64)
-        types = np.asarray([str(t) for t in events.column("type").to_pylist()], dtype=object)
-        ts = _seconds(events.column("timestamp")) if "timestamp" in cols else np.zeros(len(items))
-        sessions = events.column("session_id").to_pylist() if "session_id" in cols else [None] * len(items)
-        keep = (items >= 0) & np.asarray([u not in ("", "None") for u in users_col], dtype=bool)
-        user_ids = sorted({u for u, k in zip(users_col, keep, strict=True) if k})
-        upos = {u: k for k, u in enumerate(user_ids)}
-        urow = np.asarray([upos.get(u, -1) for u in users_col], np.int64)
+        rows = events.num_rows
+        users = events.column("user_id").to_pandas().astype("string")
+        items = events.column("item_id").to_pandas().astype("string").map(index)
+        items_arr = items.fillna(-1).to_numpy(dtype=np.int64)
+        types = events.column("type").to_pandas().astype("string").fillna("")
+        ts = _seconds(events.column("timestamp")) if "timestamp" in cols else np.zeros(rows)
+        sessions = (
+            events.column("session_id").to_pandas().astype("string")
+            if "session_id" in cols
+            else pd.Series(pd.NA, index=range(rows), dtype="string")
+        )
+        keep = (items_arr >= 0) & users.notna().to_numpy() & (users.fillna("") != "").to_numpy()
+        codes, uniques = pd.factorize(users.where(keep), sort=True)
+        urow = np.asarray(codes, dtype=np.int64)
+        user_ids = [str(u) for u in uniques]
         n_users = len(user_ids)
 
         def matrix(kinds: tuple[str, ...]) -> sp.csr_matrix:
-            sel = keep & np.isin(types, kinds)
-            return _incidence(urow[sel], items[sel], n_users, n)
+            sel = keep & types.isin(kinds).to_numpy()
+            return _incidence(urow[sel], items_arr[sel], n_users, n)
 
         # visits: a session id when the source has one, else a gap longer than session_gap_minutes
         order = np.lexsort((ts, urow))
-        sel = order[keep[order] & np.isin(types[order], _LOOKED)]
-        visit = np.zeros(sel.size, np.int64)
+        sel = order[keep[order] & types.isin(_LOOKED).to_numpy()[order]]
         gap = session_gap_minutes * 60.0
-        if sel.size:
-            su, st = urow[sel], ts[sel]
-            sid = [sessions[i] for i in sel]
-            new = np.ones(sel.size, dtype=bool)
-            for j in range(1, sel.size):
-                if su[j] != su[j - 1]:
-                    continue
-                if sid[j] is not None or sid[j - 1] is not None:
-                    new[j] = sid[j] != sid[j - 1]
-                else:
-                    new[j] = st[j] - st[j - 1] > gap
-            visit = np.cumsum(new) - 1
+        su, st = urow[sel], ts[sel]
+        sid = sessions.to_numpy(dtype=object, na_value=None)[sel]
+        has_sid = np.asarray([v is not None for v in sid], dtype=bool)
+        same_user = np.r_[False, su[1:] == su[:-1]] if sel.size else np.zeros(0, bool)
+        by_id = has_sid | np.r_[False, has_sid[:-1]] if sel.size else np.zeros(0, bool)
+        sid_changed = np.r_[True, sid[1:] != sid[:-1]] if sel.size else np.zeros(0, bool)
+        long_gap = np.r_[True, np.diff(st) > gap] if sel.size else np.zeros(0, bool)
+        new = ~same_user | np.where(by_id, sid_changed, long_gap)
+        visit = np.cumsum(new) - 1
         n_visits = int(visit.max()) + 1 if visit.size else 0
         visit_users = np.zeros(n_visits, np.int64)
         if visit.size:
             visit_users[visit] = urow[sel]
-        visits = _incidence(visit, items[sel], n_visits, n)
+        visits = _incidence(visit, items_arr[sel], n_visits, n)
         rel = cls(user_ids, matrix(_BOUGHT), matrix(_CARTED), matrix(_LOOKED), visit_users, visits, vectors)
         rel.session_gap = gap
         log.info(
@@ -401,31 +404,52 @@ class RelatedItems:
 
     def similar(self, anchor: int, catalog: ServingCatalog, k: int, exclude: np.ndarray) -> list[Likeness]:
         """Items like ``anchor`` by content and behaviour (module doc), best first; items with no fact
-        in common with the anchor are never listed."""
+        in common with the anchor are never listed.
+
+        Candidates: the ``_POOL`` nearest by description vector, by co-interaction, in the same category and
+        of the same brand; attribute facts come from the catalogue's category / brand codes (vectorised) and
+        title words (only for the candidates).
+        """
         n = len(catalog)
         blocked = np.zeros(n, dtype=bool)
         ex = np.asarray(exclude, dtype=np.int64)
         blocked[ex[(ex >= 0) & (ex < n)]] = True
         blocked[anchor] = True
-        pool: set[int] = set()
+        cat_code, dept_code, brand_code = _codes(catalog)
         text = np.zeros(n, dtype=np.float32)
+        pools: list[np.ndarray] = []
         near: set[int] = set()
         vecs = self.vectors
         if vecs is not None and anchor < vecs.shape[0] and vecs[anchor].any():
             text[: vecs.shape[0]] = vecs @ vecs[anchor]
-            text[blocked] = -np.inf
-            best = np.argsort(-text, kind="stable")[:_POOL]
-            best = best[np.isfinite(text[best])]
+            ranked = np.where(blocked, -np.inf, text)
+            best = np.argpartition(-ranked, min(_POOL, n - 1))[:_POOL]
+            best = best[np.argsort(-ranked[best], kind="stable")]
+            best = best[np.isfinite(ranked[best])]
             near = {int(i) for i in best[:_NEAR_IN_TEXT]}
-            pool |= {int(i) for i in best}
-            text[~np.isfinite(text)] = 0.0
+            pools.append(best)
         looked = self._row("looked", anchor)
-        pool |= set(sorted(looked, key=lambda i: -looked[i])[:_POOL])
-        pool |= _attribute_pool(catalog, anchor, blocked)
-        cands = np.asarray(sorted(i for i in pool if i < n and not blocked[i]), dtype=np.int64)
+        pools.append(np.asarray(sorted(looked, key=lambda i: -looked[i])[:_POOL], dtype=np.int64))
+        for code in (cat_code, brand_code):
+            if code[anchor] >= 0:
+                pools.append(np.flatnonzero((code == code[anchor]) & ~blocked)[:_POOL])
+        cands = np.unique(np.concatenate(pools)) if pools else np.zeros(0, np.int64)
+        cands = cands[(cands < n) & ~blocked[np.minimum(cands, n - 1)]]
         if not cands.size:
             return []
-        attr = catalog.similarity(cands, np.asarray([anchor]))
+        same_cat = (cat_code[cands] == cat_code[anchor]) & (cat_code[anchor] >= 0)
+        same_dept = (dept_code[cands] == dept_code[anchor]) & (dept_code[anchor] >= 0)
+        same_brand = (brand_code[cands] == brand_code[anchor]) & (brand_code[anchor] >= 0)
+        wa = catalog.words(anchor)
+        shared_words = [catalog.words(int(i)) & wa for i in cands]
+        jaccard = np.asarray(
+            [
+                len(w) / max(len(catalog.words(int(i)) | wa), 1)
+                for i, w in zip(cands, shared_words, strict=True)
+            ],
+            dtype=np.float32,
+        )
+        attr = 0.4 * same_cat + 0.2 * (same_dept & ~same_cat) + 0.2 * same_brand + 0.4 * jaccard
         n_a = float(self.own_count("looked", anchor))
         shared = np.asarray([looked.get(int(i), 0) for i in cands], dtype=np.float32)
         n_i = np.asarray([self.own_count("looked", int(i)) for i in cands], dtype=np.float32)
@@ -433,21 +457,17 @@ class RelatedItems:
         w_text = _W_TEXT if vecs is not None else 0.0
         score = w_text * np.clip(text[cands], 0.0, 1.0) + _W_ATTR * attr + _W_BEHAVIOUR * behaviour
         score = score / (w_text + _W_ATTR + _W_BEHAVIOUR)
-        order = np.argsort(-score, kind="stable")
         out: list[Likeness] = []
-        ca, ba = catalog.categories[anchor], catalog.brands[anchor]
-        wa = catalog.words(anchor)
-        for j in order:
+        for j in np.argsort(-score, kind="stable"):
             i = int(cands[j])
-            ci, bi = catalog.categories[i], catalog.brands[i]
             like = Likeness(
                 item=i,
                 score=round(float(score[j]), 6),
-                same_category=bool(ci and ca and ci == ca),
-                same_department=bool(ci and ca and ci.split(" > ")[0] == ca.split(" > ")[0]),
-                same_brand=bool(bi and ba and bi == ba),
+                same_category=bool(same_cat[j]),
+                same_department=bool(same_dept[j]),
+                same_brand=bool(same_brand[j]),
                 close_in_text=i in near,
-                shared_words=tuple(sorted(catalog.words(i) & wa)[:3]),
+                shared_words=tuple(sorted(shared_words[j])[:3]),
                 shared_shoppers=int(shared[j]),
             )
             if similar_reason(like) == "Similar: ":
@@ -458,12 +478,28 @@ class RelatedItems:
         return out
 
 
-def _attribute_pool(catalog: ServingCatalog, anchor: int, blocked: np.ndarray) -> set[int]:
-    """Items sharing the anchor's category path or brand (at most ``_POOL`` of each)."""
-    ca, ba = catalog.categories[anchor], catalog.brands[anchor]
-    same_cat = [i for i, c in enumerate(catalog.categories) if ca and c == ca and not blocked[i]]
-    same_brand = [i for i, b in enumerate(catalog.brands) if ba and b == ba and not blocked[i]]
-    return set(same_cat[:_POOL]) | set(same_brand[:_POOL])
+_CODES: dict[int, tuple[Any, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+
+def _codes(catalog: ServingCatalog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """int64 category-path, top-level-category and brand codes per item (``-1`` = none), cached per catalogue
+    object (a catalogue change makes a new object)."""
+    cached = _CODES.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+
+    def encode(values: list[str | None]) -> np.ndarray:
+        table: dict[str, int] = {}
+        return np.asarray([table.setdefault(v, len(table)) if v else -1 for v in values], dtype=np.int64)
+
+    codes = (
+        encode(catalog.categories),
+        encode([c.split(" > ")[0] if c else None for c in catalog.categories]),
+        encode(catalog.brands),
+    )
+    _CODES.clear()  # one catalogue at a time is served; keep only the newest
+    _CODES[id(catalog)] = (catalog, codes)
+    return codes
 
 
 def _seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
