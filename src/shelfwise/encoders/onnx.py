@@ -267,7 +267,9 @@ def ensure_exported(
         quantize_int8(tmp / "model.onnx", tmp / "model.int8.onnx", meta["ffn_out"][:fp32_ffn_layers])
         try:
             os.replace(tmp, final)
-            logger.info("encoder exported and quantised in %.0f s (not repeated)", time.perf_counter() - started)
+            logger.info(
+                "encoder exported and quantised in %.0f s (not repeated)", time.perf_counter() - started
+            )
         except OSError:  # another process won the race
             logger.info("export %s already present", final)
     finally:

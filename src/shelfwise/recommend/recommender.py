@@ -237,7 +237,9 @@ class Recommender(LiveWriter):
             fallback=fallback,
         )
 
-    def _related(self, req: RecommendRequest, live: LiveState, anchor: int, user: int | None) -> RecommendResponse:
+    def _related(
+        self, req: RecommendRequest, live: LiveState, anchor: int, user: int | None
+    ) -> RecommendResponse:
         """``similar`` / ``bought_together`` from their own evidence (:mod:`shelfwise.recommend.related`),
         then the re-ranker's rules; each item's reason states the evidence (never "you viewed")."""
         cfg, cat, related = self.settings.recommend, live.catalog, self.related
@@ -251,13 +253,22 @@ class Recommender(LiveWriter):
         facts: dict[int, tuple[str, dict[str, Any]]] = {}
         if req.slot == "bought_together":
             for t in related.together(anchor, top, exclude):
-                claim = {"claim": "bought_together", "bought": t.bought, "carted": t.carted, "visits": t.visits}
+                claim = {
+                    "claim": "bought_together",
+                    "bought": t.bought,
+                    "carted": t.carted,
+                    "visits": t.visits,
+                }
                 facts[t.item] = (together_reason(t), claim)
             scores = [float(c["bought"] + 0.5 * c["carted"] + 0.25 * c["visits"]) for _, c in facts.values()]
             kind = "item2item"
         else:
             for like in related.similar(anchor, cat, top, exclude):
-                claim = {"claim": "similar_item", "score": like.score, "shared_shoppers": like.shared_shoppers}
+                claim = {
+                    "claim": "similar_item",
+                    "score": like.score,
+                    "shared_shoppers": like.shared_shoppers,
+                }
                 facts[like.item] = (similar_reason(like), claim)
             scores = [float(c["score"]) for _, c in facts.values()]
             kind = "content"
@@ -274,8 +285,11 @@ class Recommender(LiveWriter):
                 tail = render(claims[1:], cat.name) if len(claims) > 1 else ""
                 item.breakdown["claims"] = claims
                 item = RecommendedItem(
-                    item.item_id, item.score, fact[0] + ("; " + tail[:1].lower() + tail[1:] if tail else ""),
-                    item.sources, item.breakdown,
+                    item.item_id,
+                    item.score,
+                    fact[0] + ("; " + tail[:1].lower() + tail[1:] if tail else ""),
+                    item.sources,
+                    item.breakdown,
                 )
             out.append(item)
         return RecommendResponse(
@@ -284,7 +298,9 @@ class Recommender(LiveWriter):
             slot=req.slot,
             model=self.name,
             version=self.version,
-            fallback=None if facts else ("no_co_purchases" if req.slot == "bought_together" else "no_similar"),
+            fallback=None
+            if facts
+            else ("no_co_purchases" if req.slot == "bought_together" else "no_similar"),
         )
 
     def _fallback_list(
@@ -386,14 +402,18 @@ class Recommender(LiveWriter):
         return relation
 
     @staticmethod
-    def _retold(item: RecommendedItem, cat: ServingCatalog, relation: Callable[[int], str]) -> RecommendedItem:
+    def _retold(
+        item: RecommendedItem, cat: ServingCatalog, relation: Callable[[int], str]
+    ) -> RecommendedItem:
         """The item with its reason re-rendered with the shopper's true relation to the anchor item."""
         claims = item.breakdown.get("claims") or []
         if not any(c.get("claim") == "similar_to" for c in claims):
             return item
         index = cat.index
         internal = [
-            {**c, "anchor": index[c["anchor"]]} if c.get("claim") == "similar_to" and c["anchor"] in index else c
+            {**c, "anchor": index[c["anchor"]]}
+            if c.get("claim") == "similar_to" and c["anchor"] in index
+            else c
             for c in claims
         ]
         reason = render(internal, cat.name, relation)
