@@ -63,8 +63,13 @@ def test_similar_and_bought_together_differ_and_say_why(client: TestClient) -> N
 
 
 def test_description_and_image_show_and_an_unbought_item_says_so(client: TestClient) -> None:
+    client.cookies.clear()  # a new visitor: nobody has looked at the new item with anything yet
     html = client.get(f"/shop/product/{NEW['item_id']}").text
     assert NEW["description"] in html
     assert f'<img class="thumb" src="{NEW["image"]}"' in html
     assert "No shopper has bought or looked at this together" in _section(html, "bought-together")
     assert _items(_section(html, "similar"))  # look-alikes exist: same category and brand
+    # this visitor now looks at the duct tape in the same visit: the new item's page says so at once
+    client.get(f"/shop/product/{ANCHOR}")
+    together = _section(client.get(f"/shop/product/{NEW['item_id']}").text, "bought-together")
+    assert _items(together) == [ANCHOR] and "Looked at together in 1 visit" in together
