@@ -13,14 +13,17 @@ _DAY = 86_400.0
 
 
 def _shop() -> ProfileService:
+    """15 duct tapes ($10-24) and six thermometers, the AcuRite the dearest by far (top price percentile)."""
     items = pa.table(
         {
-            "item_id": [f"t{k}" for k in range(15)] + ["acu"],
-            "title": [f"Duct tape {k}" for k in range(15)] + ["AcuRite thermometer"],
+            "item_id": [f"t{k}" for k in range(15)] + [f"th{k}" for k in range(5)] + ["acu"],
+            "title": [f"Duct tape {k}" for k in range(15)]
+            + [f"Thermometer {k}" for k in range(5)]
+            + ["AcuRite thermometer"],
             "category": ["Industrial > Tapes > Duct Tape"] * 15
-            + ["Industrial > Instruments > Temperature & Humidity"],
-            "brand": ["Gorilla"] * 15 + ["AcuRite"],
-            "price": [10.0 + k for k in range(15)] + [20.0],
+            + ["Industrial > Instruments > Temperature & Humidity"] * 6,
+            "brand": ["Gorilla"] * 15 + ["Generic"] * 5 + ["AcuRite"],
+            "price": [10.0 + k for k in range(15)] + [5.0, 6.0, 7.0, 8.0, 9.0, 100.0],
         }
     )
     return ProfileService(ItemCatalog.from_items(items))
@@ -42,6 +45,7 @@ def test_fifteen_purchases_outweigh_one_later_click() -> None:
     line = summary(p)
     assert line.startswith("mostly buys duct tape") and "recently browsing temperature & humidity" in line
     assert "prefers Gorilla" in explain(p)[1]
+    assert p.price_band in ("40-60th", "60-80th")  # the tapes' prices, not the one dear thermometer clicked
 
 
 def test_recency_still_counts_between_equal_events() -> None:

@@ -216,6 +216,7 @@ def build_states(
     sel = known & np.isfinite(pct)
     bins = np.minimum((pct[sel] * cfg.price_bins / 100.0).astype(np.int64), cfg.price_bins - 1)
     hist = sp.csr_matrix((c[sel], (u[sel], bins)), shape=(n_users, cfg.price_bins)).toarray()
+    lifetime_price = _row_dicts(u[sel], bins, w[sel], n_users, cfg.price_bins)
     pc_w = _row_dicts(u[sel], icat[sel] + 1, c[sel], n_users, len(cat.categories) + 1)
     pc_s = _row_dicts(u[sel], icat[sel] + 1, c[sel] * pct[sel], n_users, len(cat.categories) + 1)
     # money and ratings
@@ -262,6 +263,7 @@ def build_states(
         st.categories, st.brands = categories[k], brands[k]
         st.lifetime_categories, st.lifetime_brands = lifetime_categories[k], lifetime_brands[k]
         st.stages = stages[k]
+        st.lifetime_price = lifetime_price[k]
         st.price_hist = hist[k].tolist()
         st.price_by_cat = {key - 1: [pc_s[k][key], wsum] for key, wsum in pc_w[k].items()}
         st.activity = [float(a[k]) for a in activity]

@@ -99,6 +99,8 @@ class UserState:
         lifetime_categories / lifetime_brands: code -> event-strength weight, not decayed (so a burst of
             recent clicks cannot hide fifteen older purchases; :class:`~shelfwise.profiles.view.ProfileReader`
             blends both).
+        lifetime_price: price-percentile bin -> event-strength weight, not decayed (blended like the
+            lifetime affinities).
         stages: item -> furthest funnel step reached (:data:`FUNNEL_STAGE`).
         price_hist: anchored weight per price-percentile bin; ``price_by_cat``: code -> [sum c*pct, sum c].
         activity: anchored event counts, one per activity half-life.
@@ -124,6 +126,7 @@ class UserState:
     brands: dict[int, float] = field(default_factory=dict)
     lifetime_categories: dict[int, float] = field(default_factory=dict)
     lifetime_brands: dict[int, float] = field(default_factory=dict)
+    lifetime_price: dict[int, float] = field(default_factory=dict)
     stages: dict[int, int] = field(default_factory=dict)
     price_hist: list[float] = field(default_factory=list)
     price_by_cat: dict[int, list[float]] = field(default_factory=dict)
@@ -288,6 +291,7 @@ class ProfileUpdater:
         b = self._bin[item]
         if b is not None:
             st.price_hist[b] += c
+            st.lifetime_price[b] = st.lifetime_price.get(b, 0.0) + w
             acc = st.price_by_cat.get(cat)
             if acc is None:
                 st.price_by_cat[cat] = [c * self._pct[item], c]

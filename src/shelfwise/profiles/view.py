@@ -181,8 +181,16 @@ class ProfileReader:
             if st.anchor is not None and st.last_ts is not None
             else 1.0
         )
+        hist = hist * scale
+        if st.lifetime_price:  # each event keeps a floor of its strength however old (like the affinities)
+            floor = cfg.long_recency_floor
+            lifetime = np.zeros(hist.size, dtype=np.float64)
+            for b, v in st.lifetime_price.items():
+                if 0 <= b < hist.size:
+                    lifetime[b] = v
+            hist = floor * lifetime + (1.0 - floor) * hist
         if prior_p is not None and prior_p.any() and hist.size == prior_p.size:
-            hist = hist * scale + cfg.prior_strength * prior_p
+            hist = hist + cfg.prior_strength * prior_p
         typical = weighted_median(hist)
         priced = sum(acc[1] for acc in st.price_by_cat.values())
         by_cat = sorted(
