@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+PORT   ?= 8000
 
 .PHONY: help install install-dev demo test test-all lint typecheck check bench clean
 
@@ -19,8 +20,8 @@ install: $(BIN)/python  ## install shelfwise with every extra (torch pinned to t
 install-dev: $(BIN)/python  ## install shelfwise with the test and lint tools
 	$(PIP) install --quiet -e '.[dev]'
 
-demo: install  ## install everything and run the demo on the bundled sample shop
-	$(BIN)/shelfwise demo
+demo: install  ## install everything and serve the demo shop (make demo PORT=8123 picks the port)
+	$(BIN)/shelfwise demo --port $(PORT)
 
 test: install-dev  ## install test dependencies and run the test suite (what CI runs)
 	$(BIN)/python -m pytest -q

@@ -74,9 +74,9 @@ def _setup_logging(verbose: bool) -> None:
     level = logging.DEBUG if verbose else logging.INFO
     root = logging.getLogger()
     if not any(isinstance(h, RichHandler) for h in root.handlers):
-        root.addHandler(
-            RichHandler(console=err_console, show_path=False, show_time=False, rich_tracebacks=False)
-        )
+        from shelfwise.logging_setup import log_handler
+
+        root.addHandler(log_handler())  # written between tqdm's bars, never into them
     root.setLevel(logging.WARNING)
     logging.getLogger("shelfwise").setLevel(level)
 

@@ -50,6 +50,12 @@ def assert_same_state(a: UserState, b: UserState, updater: ProfileUpdater) -> No
         da, db = getattr(a, key), getattr(b, key)
         assert set(da) == set(db)
         assert all(da[k] * f == pytest.approx(db[k], rel=1e-9) for k in da)
+    for key in ("lifetime_categories", "lifetime_brands"):  # not decayed: equal as they are
+        da, db = getattr(a, key), getattr(b, key)
+        assert set(da) == set(db) and all(da[k] == pytest.approx(db[k], rel=1e-9) for k in da)
+    assert a.stages == b.stages
+    assert set(a.lifetime_price) == set(b.lifetime_price)
+    assert all(a.lifetime_price[k] == pytest.approx(b.lifetime_price[k], rel=1e-9) for k in a.lifetime_price)
     np.testing.assert_allclose(np.asarray(a.price_hist) * f, b.price_hist, rtol=1e-9, atol=1e-300)
     assert set(a.price_by_cat) == set(b.price_by_cat)
     for k, (s, w) in a.price_by_cat.items():

@@ -80,6 +80,10 @@ def ready_to_paste(url: str, key: str, user_id: str, item_id: str, query: str) -
         ("home feed of a shopper", post("/v1/recommendations", {"user_id": user_id, "slot": "home", "k": 5})),
         ("similar items", post("/v1/recommendations", {"slot": "similar", "item_id": item_id, "k": 5})),
         (
+            "bought together",
+            post("/v1/recommendations", {"slot": "bought_together", "item_id": item_id, "k": 5}),
+        ),
+        (
             "more diverse feed",
             post("/v1/recommendations", {"user_id": user_id, "k": 5, "method": "mmr", "diversity": 0.8}),
         ),

@@ -17,6 +17,7 @@ The export runs once per (model, settings) and is reused from ``<cache_dir>/onnx
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -24,8 +25,9 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -179,15 +181,43 @@ def quantize_int8(fp32_path: Path, out_path: Path, keep_fp32: Sequence[str] = ()
     exclude = [n.name for n in graph.node if n.op_type == "MatMul" and any(m in n.name for m in markers)]
     if len(exclude) < len(markers):
         logger.warning("only %d of %d fp32 MatMuls found in %s", len(exclude), len(markers), fp32_path)
-    quant.quantize_dynamic(
-        str(fp32_path),
-        str(out_path),
-        weight_type=quant.QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=exclude,
-    )
+    with _third_party_logs_at_debug():
+        quant.quantize_dynamic(
+            str(fp32_path),
+            str(out_path),
+            weight_type=quant.QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=exclude,
+        )
     return out_path
+
+
+class _ToDebug(logging.Filter):
+    """Re-logs a record below ERROR at DEBUG under this module's logger and drops the original."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        logger.debug("%s: %s", record.name, record.getMessage())
+        return False
+
+
+@contextlib.contextmanager
+def _third_party_logs_at_debug() -> Iterator[None]:
+    """onnxruntime's quantiser logs advice ("consider pre-processing ...") as root-logger warnings and its
+    C++ core prints to stderr: the advice goes to debug (``--verbose``) while quantising, and the core's
+    log level is set to errors (as the encoder's own sessions use); errors still show."""
+    ort = require("onnxruntime")
+    root, flt = logging.getLogger(), _ToDebug()
+    root.addFilter(flt)
+    ort.set_default_logger_severity(3)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeFilter(flt)
 
 
 def ensure_exported(
@@ -224,12 +254,22 @@ def ensure_exported(
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=root))
+    logger.info(
+        "one-time step: exporting the encoder %s to ONNX and quantising it to int8 (about a minute); "
+        "later builds and the server reuse it from %s",
+        model,
+        final,
+    )
+    started = time.perf_counter()
     try:
         export_onnx(model, tmp, smooth_alpha, calibration_texts)
         meta = json.loads((tmp / "export.json").read_text())
         quantize_int8(tmp / "model.onnx", tmp / "model.int8.onnx", meta["ffn_out"][:fp32_ffn_layers])
         try:
             os.replace(tmp, final)
+            logger.info(
+                "encoder exported and quantised in %.0f s (not repeated)", time.perf_counter() - started
+            )
         except OSError:  # another process won the race
             logger.info("export %s already present", final)
     finally:

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from shelfwise.data.schema import Dataset
 from shelfwise.profiles.catalog import ItemCatalog
 from shelfwise.profiles.reviews import ReviewSignal, ReviewStats, analyse_review
-from shelfwise.profiles.state import RATING_TYPES, ProfileEvent, ProfileUpdater, UserState
+from shelfwise.profiles.state import FUNNEL_STAGE, RATING_TYPES, ProfileEvent, ProfileUpdater, UserState
 
 __all__ = ["DecodedEvents", "build_states", "decode_events", "replay_states", "review_signals_from_dataset"]
 
@@ -123,6 +123,17 @@ def _row_dicts(
     ]
 
 
+def _row_max(u: np.ndarray, key: np.ndarray, val: np.ndarray, n_users: int) -> list[dict[int, int]]:
+    """Per user, ``key -> max(val)``."""
+    out: list[dict[int, int]] = [{} for _ in range(n_users)]
+    order = np.lexsort((val, key, u))
+    u, key, val = u[order], key[order], val[order]
+    last = np.r_[(u[1:] != u[:-1]) | (key[1:] != key[:-1]), True] if u.size else np.zeros(0, bool)
+    for user, k, v in zip(u[last].tolist(), key[last].tolist(), val[last].tolist(), strict=True):
+        out[user][k] = v
+    return out
+
+
 def build_states(
     events: pa.Table,
     updater: ProfileUpdater,
@@ -189,13 +200,23 @@ def build_states(
     icat = cat.category[safe_item]
     sel = known & (icat >= 0)
     categories = _row_dicts(u[sel], icat[sel], c[sel], n_users, len(cat.categories))
+    lifetime_categories = _row_dicts(u[sel], icat[sel], w[sel], n_users, len(cat.categories))
     ibrand = cat.brand[safe_item]
     sel = known & (ibrand >= 0)
     brands = _row_dicts(u[sel], ibrand[sel], c[sel], n_users, len(cat.brands))
+    lifetime_brands = _row_dicts(u[sel], ibrand[sel], w[sel], n_users, len(cat.brands))
+    stage = (
+        np.array([FUNNEL_STAGE.get(str(t), 0) for t in types], dtype=np.int64)[tcode]
+        if n
+        else np.zeros(0, int)
+    )
+    sel = (stage > 0) & (item >= 0)
+    stages = _row_max(u[sel], item[sel], stage[sel], n_users)
     pct = cat.price_pct[safe_item].astype(np.float64)
     sel = known & np.isfinite(pct)
     bins = np.minimum((pct[sel] * cfg.price_bins / 100.0).astype(np.int64), cfg.price_bins - 1)
     hist = sp.csr_matrix((c[sel], (u[sel], bins)), shape=(n_users, cfg.price_bins)).toarray()
+    lifetime_price = _row_dicts(u[sel], bins, w[sel], n_users, cfg.price_bins)
     pc_w = _row_dicts(u[sel], icat[sel] + 1, c[sel], n_users, len(cat.categories) + 1)
     pc_s = _row_dicts(u[sel], icat[sel] + 1, c[sel] * pct[sel], n_users, len(cat.categories) + 1)
     # money and ratings
@@ -240,6 +261,9 @@ def build_states(
         if vec_sum is not None and has_user_vec[k]:
             st.vec_sum = vec_sum[k]  # a row view: one (n_users, d) block, no per-user copy
         st.categories, st.brands = categories[k], brands[k]
+        st.lifetime_categories, st.lifetime_brands = lifetime_categories[k], lifetime_brands[k]
+        st.stages = stages[k]
+        st.lifetime_price = lifetime_price[k]
         st.price_hist = hist[k].tolist()
         st.price_by_cat = {key - 1: [pc_s[k][key], wsum] for key, wsum in pc_w[k].items()}
         st.activity = [float(a[k]) for a in activity]

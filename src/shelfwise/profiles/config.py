@@ -72,6 +72,9 @@ class ProfileConfig(_Section):
             :data:`~shelfwise.data.schema.EVENT_WEIGHTS`: a purchase 5, a view 1).
         long_half_life_days: half-life of the long-term decay: an event this old counts half as much as
             a new one in the long-term vector, affinities and price band.
+        long_recency_floor: in the long-term category and brand affinities, an event keeps at least this
+            share of its strength however old it is (``floor + (1 - floor) * 2**(-age / half-life)``), so
+            fifteen old purchases outweigh one new click; 0 = pure time decay.
         short_events: events kept in the recent window (short-term vector, "recently browsing").
         short_half_life_events: inside the window, each newer event halves the weight of an event this
             many positions back (order-only data such as Amazon Beauty decays this way).
@@ -92,6 +95,7 @@ class ProfileConfig(_Section):
 
     event_weights: dict[str, float] = Field(default_factory=lambda: dict(EVENT_WEIGHTS))
     long_half_life_days: float = Field(default=30.0, gt=0)
+    long_recency_floor: float = Field(default=0.5, ge=0, le=1)
     short_events: int = Field(default=20, ge=1)
     short_half_life_events: float = Field(default=3.0, gt=0)
     short_half_life_hours: float = Field(default=1.0, gt=0)

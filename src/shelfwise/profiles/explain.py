@@ -32,14 +32,16 @@ def _plural(n: int, word: str) -> str:
 
 
 def _verb(p: UserProfile) -> str:
+    """What the shopper mostly does with items: the funnel counts distinct items, each step inside the
+    previous one (a bought item was also looked at)."""
     f, by_type = p.funnel, p.activity.get("by_type", {})
     reviews = by_type.get("review", 0) + by_type.get("rating", 0)
-    total = max(f.get("views", 0) + f.get("carts", 0) + f.get("purchases", 0) + reviews, 1)
-    if reviews / total >= 0.5:
+    if reviews / max(sum(by_type.values()), 1) >= 0.5:
         return "reviews"
-    if (f.get("purchases", 0) + reviews) / total >= 0.3:
+    looked = max(f.get("views", 0), 1)
+    if f.get("purchases", 0) / looked >= 0.3:
         return "buys"
-    if (f.get("carts", 0) + f.get("purchases", 0)) / total >= 0.2:
+    if f.get("carts", 0) / looked >= 0.2:
         return "shops for"
     return "browses"
 
@@ -83,7 +85,8 @@ def explain(p: UserProfile) -> list[str]:
     if f.get("views"):
         conv = f.get("view_to_purchase") or 0.0
         out.append(
-            f"views -> carts -> purchases: {f['views']} -> {f['carts']} -> {f['purchases']} ({conv:.1%} of views convert)"
+            f"items looked at -> put in the cart -> bought: {f['views']} -> {f['carts']} -> {f['purchases']} "
+            f"({conv:.0%} of the items looked at were bought)"
         )
     r = p.reviews
     if r.get("reviews"):

@@ -22,9 +22,9 @@ import numpy as np
 from shelfwise.profiles.catalog import ItemCatalog
 from shelfwise.profiles.churn import ChurnModel
 from shelfwise.profiles.config import ProfileConfig
-from shelfwise.profiles.price import band_label, price_tier, weighted_median
+from shelfwise.profiles.price import band_label, weighted_median
 from shelfwise.profiles.segments import SegmentFeatures, SegmentModel
-from shelfwise.profiles.state import UserState
+from shelfwise.profiles.state import UserState, funnel_of
 
 __all__ = ["category_name", "label_segments", "title_terms"]
 
@@ -138,8 +138,9 @@ def title_terms(title: str) -> list[str]:
 
 
 def _distinctive(seg: np.ndarray, overall: np.ndarray, min_share: float, k: int) -> list[int]:
+    """Keys over-represented in the segment (lift >= 1.2, share >= ``min_share``), by share x lift."""
     lift = seg / np.maximum(overall, 1e-12)
-    score = np.where(seg >= min_share, seg * lift, -1.0)
+    score = np.where((seg >= min_share) & (lift >= 1.2), seg * lift, -1.0)
     order = np.argsort(-score, kind="stable")
     return [int(i) for i in order[:k] if score[i] > 0]
 
@@ -174,6 +175,83 @@ def _terms_by_segment(
     return out
 
 
+def _segment_facts(
+    s: int,
+    model: SegmentModel,
+    assign: np.ndarray,
+    catalog: ItemCatalog,
+    terms: list[tuple[str, float]],
+    overall_cat: np.ndarray,
+    overall_brand: np.ndarray,
+    overall_price: float | None,
+    events: np.ndarray,
+    buys: np.ndarray,
+    buy_share: float,
+) -> list[list[str]]:
+    """What sets segment ``s`` apart from everyone, as groups of phrases (most telling first in each):
+    over-represented categories (or title words), brands, a price level 10+ percentile points from the
+    population's, and activity / buying well above or below the population's. The first phrase of each
+    group makes the label; later ones tell apart segments whose labels would otherwise be equal."""
+    min_share = model.config.min_share
+    m = assign == s
+    cats = _distinctive(model.prior_category[s], overall_cat, min_share, 4) if overall_cat.size else []
+    brands = _distinctive(model.prior_brand[s], overall_brand, min_share, 3) if overall_brand.size else []
+    what = [category_name(catalog.categories[c]) for c in cats] or [t for t, _ in terms]
+    if (
+        not what and overall_cat.size
+    ):  # nothing holds min_share: a category strongly over-represented still tells
+        lean = _distinctive(model.prior_category[s], overall_cat, min_share / 2, 1)
+        lift = model.prior_category[s] / np.maximum(overall_cat, 1e-12)
+        what = [f"mixed, leaning to {category_name(catalog.categories[c])}" for c in lean if lift[c] >= 2]
+    what = what or ["mixed interests"]
+    groups: list[list[str]] = [what[:2], [" and ".join(what[2:4])] if len(what) > 2 else []]
+    groups.append(
+        [catalog.brands[b] for b in brands[:2]] and [" and ".join(catalog.brands[b] for b in brands[:2])]
+    )
+    typical = weighted_median(model.prior_price[s]) if model.prior_price.size else None
+    price: list[str] = []
+    if typical is not None and overall_price is not None:
+        if typical >= overall_price + 10:
+            price = [f"premium price ({band_label(typical)} pct)"]
+        elif typical <= overall_price - 10:
+            price = [f"budget price ({band_label(typical)} pct)"]
+    groups.append(price)
+    size = int(m.sum())
+    rel = float(events[m].mean() / max(events.mean(), 1e-9)) if size else 1.0
+    activity = "frequent" if rel >= 1.5 else "occasional" if rel <= 0.67 else ""
+    share = float(buys[m].sum() / max(events[m].sum(), 1e-9)) if size else buy_share
+    ratio = share / max(buy_share, 1e-9)
+    role = "buyers" if ratio >= 1.25 else "browsers" if ratio <= 0.8 else ""
+    groups.append([f"{activity} {role or 'shoppers'}"] if activity or role else [])
+    extra = [f"{band_label(typical)} price pct"] if typical is not None and not price else []
+    groups.append([*extra, f"{rel:.1f}x the average activity"])
+    return groups
+
+
+def _distinct_labels(facts: list[list[list[str]]]) -> list[str]:
+    """One label per segment from its fact groups: the first phrase of the first groups; segments whose
+    labels collide get their next facts added until every label differs (the segment number at last)."""
+
+    def label(groups: list[list[str]], depth: int) -> str:
+        main = [" and ".join(groups[0][:2])] if groups[0] else []
+        parts = main + [g[0] for g in groups[2:5] if g]
+        extra = [p for g in (groups[1], groups[5]) for p in g][:depth]
+        return ", ".join(parts + extra)
+
+    depth = [0] * len(facts)
+    labels = [label(f, 0) for f in facts]
+    for _ in range(4):
+        seen = Counter(labels)
+        clash = [s for s, lab in enumerate(labels) if seen[lab] > 1]
+        if not clash:
+            return labels
+        for s in clash:
+            depth[s] += 1
+            labels[s] = label(facts[s], depth[s])
+    seen = Counter(labels)
+    return [f"{lab} (segment {s})" if seen[lab] > 1 else lab for s, lab in enumerate(labels)]
+
+
 def label_segments(
     model: SegmentModel,
     assign: np.ndarray,
@@ -196,49 +274,60 @@ def label_segments(
         now: time the recency statistics are read at (Unix seconds).
         churn: adds the mean churn risk per segment when given.
     """
-    k, min_share = model.k, model.config.min_share
+    k = model.k
     overall_cat = feats.category.mean(axis=0) if feats.category.size else np.zeros(0)
     overall_brand = feats.brand.mean(axis=0) if feats.brand.size else np.zeros(0)
     use_terms = not catalog.categories and catalog.titles is not None
     terms = _terms_by_segment(states, assign, k, catalog, 4) if use_terms else [[] for _ in range(k)]
     events = np.array([st.n_events for st in states], dtype=np.float64)
-    views = np.array([st.type_counts.get("view", 0) for st in states], dtype=np.float64)
+    funnels = [funnel_of(st) for st in states]
+    looked = np.array([f["views"] for f in funnels], dtype=np.float64)
+    bought_items = np.array([f["purchases"] for f in funnels], dtype=np.float64)
     buys = np.array([st.type_counts.get("purchase", 0) for st in states], dtype=np.float64)
     recency = np.array([(now - (st.last_ts or now)) / 86_400.0 for st in states])
     risk = None
     if churn is not None:
         hl = config.activity_half_lives_days
         risk = np.array([churn.risk(st, now, hl) for st in states])
-    labels: list[str] = []
+    sizes = np.bincount(assign, minlength=k).astype(np.float64)
+    overall_price = (
+        weighted_median((sizes[:, None] * model.prior_price).sum(axis=0)) if model.prior_price.size else None
+    )
+    buy_share = float(buys.sum() / max(events.sum(), 1e-9))
+    facts = [
+        _segment_facts(
+            s,
+            model,
+            assign,
+            catalog,
+            terms[s],
+            overall_cat,
+            overall_brand,
+            overall_price,
+            events,
+            buys,
+            buy_share,
+        )
+        for s in range(k)
+    ]
+    labels = _distinct_labels(facts)
     stats: list[dict[str, Any]] = []
     for s in range(k):
         m = assign == s
         size = int(m.sum())
-        cats = _distinctive(model.prior_category[s], overall_cat, min_share, 2) if overall_cat.size else []
-        brands = _distinctive(model.prior_brand[s], overall_brand, min_share, 2) if overall_brand.size else []
         typical = weighted_median(model.prior_price[s]) if model.prior_price.size else None
-        rel = float(events[m].mean() / max(events.mean(), 1e-9)) if size else 1.0
-        activity = "frequent" if rel >= 1.5 else "occasional" if rel <= 0.67 else "regular"
-        role = "buyers" if size and buys[m].sum() >= 0.5 * events[m].sum() else "shoppers"
-        what = " & ".join(category_name(catalog.categories[c]) for c in cats) or " / ".join(
-            t for t, _ in terms[s][:3]
-        )
-        parts = [what or "mixed interests"]
-        if brands:
-            parts.append(" & ".join(catalog.brands[b] for b in brands))
-        if typical is not None:
-            parts.append(f"{price_tier(typical)} price")
-        parts.append(f"{activity} {role}")
-        labels.append(", ".join(parts))
         stat: dict[str, Any] = {
             "segment": s,
-            "label": labels[-1],
+            "label": labels[s],
             "size": size,
             "share": round(size / max(len(states), 1), 4),
             "events_mean": round(float(events[m].mean()), 2) if size else 0.0,
             "events_median": float(np.median(events[m])) if size else 0.0,
             "purchases_mean": round(float(buys[m].mean()), 3) if size else 0.0,
-            "view_to_purchase": round(float(buys[m].sum() / views[m].sum()), 4) if views[m].sum() else None,
+            # distinct items bought / looked at (each bought item was looked at): never above 1
+            "view_to_purchase": round(float(bought_items[m].sum() / looked[m].sum()), 4)
+            if looked[m].sum()
+            else None,
             "recency_days_median": round(float(np.median(recency[m])), 2) if size else None,
             "monetary_mean": round(
                 float(np.mean([states[i].monetary for i in np.flatnonzero(m).tolist()])), 2

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -34,10 +35,21 @@ from shelfwise.profiles.catalog import ItemCatalog
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.profiles.reviews import ReviewSignal, ReviewStats
 
-__all__ = ["RATING_TYPES", "ProfileEvent", "ProfileUpdater", "UserState", "interest_weight"]
+__all__ = [
+    "FUNNEL_STAGE",
+    "RATING_TYPES",
+    "ProfileEvent",
+    "ProfileUpdater",
+    "UserState",
+    "funnel_of",
+    "interest_weight",
+]
 
 #: Event types whose ``value`` is a star rating.
 RATING_TYPES = frozenset({"rating", "review"})
+#: Funnel step an event shows an item reached: 1 looked at, 2 put in the cart, 3 bought (a purchase implies
+#: the earlier steps, so each step's items include the later steps' and no rate exceeds 100%).
+FUNNEL_STAGE: dict[str, int] = {"view": 1, "click": 1, "add_to_cart": 2, "purchase": 3}
 _DAY = 86_400.0
 
 
@@ -83,7 +95,13 @@ class UserState:
         anchor: time the anchored sums are relative to.
         weight: anchored interest weight of all events; ``vec_weight`` of those with a vector.
         vec_sum: float32 anchored weighted sum of item (or query) vectors.
-        categories / brands: code -> anchored weight.
+        categories / brands: code -> anchored weight (time-decayed).
+        lifetime_categories / lifetime_brands: code -> event-strength weight, not decayed (so a burst of
+            recent clicks cannot hide fifteen older purchases; :class:`~shelfwise.profiles.view.ProfileReader`
+            blends both).
+        lifetime_price: price-percentile bin -> event-strength weight, not decayed (blended like the
+            lifetime affinities).
+        stages: item -> furthest funnel step reached (:data:`FUNNEL_STAGE`).
         price_hist: anchored weight per price-percentile bin; ``price_by_cat``: code -> [sum c*pct, sum c].
         activity: anchored event counts, one per activity half-life.
         monetary: money spent on purchases (value, else item price); ``priced_purchases`` counted.
@@ -106,6 +124,10 @@ class UserState:
     vec_sum: np.ndarray | None = None
     categories: dict[int, float] = field(default_factory=dict)
     brands: dict[int, float] = field(default_factory=dict)
+    lifetime_categories: dict[int, float] = field(default_factory=dict)
+    lifetime_brands: dict[int, float] = field(default_factory=dict)
+    lifetime_price: dict[int, float] = field(default_factory=dict)
+    stages: dict[int, int] = field(default_factory=dict)
     price_hist: list[float] = field(default_factory=list)
     price_by_cat: dict[int, list[float]] = field(default_factory=dict)
     activity: list[float] = field(default_factory=list)
@@ -239,6 +261,9 @@ class ProfileUpdater:
             st.rating_n += 1
         if ev.review is not None:
             st.reviews.add(ev.review)
+        stage = FUNNEL_STAGE.get(etype, 0)
+        if stage and item >= 0 and st.stages.get(item, 0) < stage:
+            st.stages[item] = stage
         # -- decayed interest sums -----------------------------------------------------------------
         w = interest_weight(etype, value, self.config)
         if w <= 0:
@@ -258,12 +283,15 @@ class ProfileUpdater:
         cat = self._cat[item]
         if cat >= 0:
             st.categories[cat] = st.categories.get(cat, 0.0) + c
+            st.lifetime_categories[cat] = st.lifetime_categories.get(cat, 0.0) + w
         brand = self._brand[item]
         if brand >= 0:
             st.brands[brand] = st.brands.get(brand, 0.0) + c
+            st.lifetime_brands[brand] = st.lifetime_brands.get(brand, 0.0) + w
         b = self._bin[item]
         if b is not None:
             st.price_hist[b] += c
+            st.lifetime_price[b] = st.lifetime_price.get(b, 0.0) + w
             acc = st.price_by_cat.get(cat)
             if acc is None:
                 st.price_by_cat[cat] = [c * self._pct[item], c]
@@ -277,3 +305,27 @@ class ProfileUpdater:
             recent.extend(items[-self._n_recent :])
         else:
             recent.append((item, etype, t))
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b > 0 else None
+
+
+def funnel_of(st: UserState) -> dict[str, Any]:
+    """The shopper's funnel over **distinct items**: items looked at (viewed, clicked, or further), put in
+    the cart (or bought), bought; each step's items include the later steps', so no rate exceeds 1."""
+    reached = [0, 0, 0, 0]
+    for stage in st.stages.values():
+        reached[stage] += 1
+    bought = reached[3]
+    carted = reached[2] + bought
+    looked = reached[1] + carted
+    return {
+        "basis": "distinct items",
+        "views": looked,
+        "carts": carted,
+        "purchases": bought,
+        "view_to_cart": _ratio(carted, looked),
+        "cart_to_purchase": _ratio(bought, carted),
+        "view_to_purchase": _ratio(bought, looked),
+    }

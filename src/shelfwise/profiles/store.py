@@ -48,6 +48,10 @@ def state_to_json(st: UserState, updater: ProfileUpdater) -> dict[str, Any]:
         "vec_weight": st.vec_weight,
         "categories": {cat.categories[k]: v for k, v in st.categories.items()},
         "brands": {cat.brands[k]: v for k, v in st.brands.items()},
+        "lifetime_categories": {cat.categories[k]: v for k, v in st.lifetime_categories.items()},
+        "lifetime_brands": {cat.brands[k]: v for k, v in st.lifetime_brands.items()},
+        "stages": {str(cat.ids[i]): v for i, v in st.stages.items()},
+        "lifetime_price": {str(b): v for b, v in st.lifetime_price.items()},
         "price_hist": st.price_hist,
         "price_by_cat": {(cat.categories[k] if k >= 0 else _NONE): v for k, v in st.price_by_cat.items()},
         "activity": st.activity,
@@ -88,6 +92,14 @@ def state_from_json(
     st.type_counts = dict(data["type_counts"])
     st.categories = {cpos[n]: float(v) for n, v in data["categories"].items() if n in cpos}
     st.brands = {bpos[n]: float(v) for n, v in data["brands"].items() if n in bpos}
+    # rows written before these existed: no lifetime sums (the reader then uses the decayed ones alone)
+    st.lifetime_categories = {
+        cpos[n]: float(v) for n, v in data.get("lifetime_categories", {}).items() if n in cpos
+    }
+    st.lifetime_brands = {bpos[n]: float(v) for n, v in data.get("lifetime_brands", {}).items() if n in bpos}
+    stages = ((cat.index_of(i), int(v)) for i, v in data.get("stages", {}).items())
+    st.stages = {i: v for i, v in stages if i >= 0}
+    st.lifetime_price = {int(b): float(v) for b, v in data.get("lifetime_price", {}).items()}
     st.price_hist = [float(x) for x in data["price_hist"]]
     st.price_by_cat = {
         (-1 if n == _NONE else cpos[n]): list(v)

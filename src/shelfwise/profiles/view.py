@@ -19,7 +19,7 @@ from shelfwise.profiles.config import ProfileConfig
 from shelfwise.profiles.price import band_label, price_tier, weighted_median
 from shelfwise.profiles.segment_labels import recent_terms, term_idf
 from shelfwise.profiles.segments import SegmentModel, segment_features
-from shelfwise.profiles.state import UserState
+from shelfwise.profiles.state import UserState, funnel_of
 from shelfwise.profiles.vectors import normalised, recent_categories, short_term_vector, top
 
 __all__ = ["ProfileReader", "UserProfile"]
@@ -75,10 +75,6 @@ class UserProfile:
     sources: tuple[str, ...] = ()
     long_vector: np.ndarray | None = field(default=None, repr=False)
     short_vector: np.ndarray | None = field(default=None, repr=False)
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 4) if b > 0 else None
 
 
 class ProfileReader:
@@ -174,16 +170,27 @@ class ProfileReader:
             prior_c = self.segments.prior_category[seg]
             prior_b = self.segments.prior_brand[seg]
             prior_p = self.segments.prior_price[seg]
-        cats = self._mix(st.categories, prior_c, w)
-        brands = self._mix(st.brands, prior_b, w)
+        decay = 2.0 ** ((st.anchor - now) / cfg.long_half_life_seconds) if st.anchor is not None else 1.0
+        own_c = _blend(st.categories, st.lifetime_categories, decay, cfg.long_recency_floor)
+        own_b = _blend(st.brands, st.lifetime_brands, decay, cfg.long_recency_floor)
+        cats = self._mix(own_c, prior_c, sum(own_c.values()) if st.lifetime_categories else w)
+        brands = self._mix(own_b, prior_b, sum(own_b.values()) if st.lifetime_brands else w)
         hist = np.asarray(st.price_hist, dtype=np.float64)
         scale = (
             2.0 ** ((st.anchor - st.last_ts) / cfg.long_half_life_seconds)
             if st.anchor is not None and st.last_ts is not None
             else 1.0
         )
+        hist = hist * scale
+        if st.lifetime_price:  # each event keeps a floor of its strength however old (like the affinities)
+            floor = cfg.long_recency_floor
+            lifetime = np.zeros(hist.size, dtype=np.float64)
+            for b, v in st.lifetime_price.items():
+                if 0 <= b < hist.size:
+                    lifetime[b] = v
+            hist = floor * lifetime + (1.0 - floor) * hist
         if prior_p is not None and prior_p.any() and hist.size == prior_p.size:
-            hist = hist * scale + cfg.prior_strength * prior_p
+            hist = hist + cfg.prior_strength * prior_p
         typical = weighted_median(hist)
         priced = sum(acc[1] for acc in st.price_by_cat.values())
         by_cat = sorted(
@@ -195,11 +202,6 @@ class ProfileReader:
             key=lambda r: -r[2],
         )[: cfg.top_k]
         tc = st.type_counts
-        views, carts, buys = (
-            tc.get("view", 0) + tc.get("click", 0),
-            tc.get("add_to_cart", 0),
-            tc.get("purchase", 0),
-        )
         activity = {
             "events": st.n_events,
             "by_type": dict(sorted(tc.items())),
@@ -210,14 +212,7 @@ class ProfileReader:
             "monetary": round(st.monetary, 2),
             "priced_purchases": st.priced_purchases,
         }
-        funnel = {
-            "views": views,
-            "carts": carts,
-            "purchases": buys,
-            "view_to_cart": _ratio(carts, views),
-            "cart_to_purchase": _ratio(buys, carts),
-            "view_to_purchase": _ratio(buys, views),
-        }
+        funnel = funnel_of(st)
         reviews = st.reviews.summary(cfg.top_k)
         reviews["mean_rating"] = round(st.rating_sum / st.rating_n, 3) if st.rating_n else None
         risk = drivers = None
@@ -260,6 +255,18 @@ class ProfileReader:
             long_vector=st.long_vector(),
             short_vector=short_term_vector(st, cat, cfg),
         )
+
+
+def _blend(
+    decayed: dict[int, float], lifetime: dict[int, float], decay: float, floor: float
+) -> dict[int, float]:
+    """Per key ``sum w * (floor + (1 - floor) * 2**(-age / H))`` from the anchored (``decayed * decay`` is
+    the decayed sum at read time) and the undecayed sums; the decayed sums alone for a state without
+    lifetime sums (stored before they existed)."""
+    if not lifetime:
+        return {k: v * decay for k, v in decayed.items()}
+    keys = decayed.keys() | lifetime.keys()
+    return {k: floor * lifetime.get(k, 0.0) + (1.0 - floor) * decayed.get(k, 0.0) * decay for k in keys}
 
 
 def category_label(catalog: ItemCatalog, code: int) -> str:

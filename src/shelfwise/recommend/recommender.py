@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -47,10 +47,12 @@ from shelfwise.recommend.catalog import ServingCatalog
 from shelfwise.recommend.live import LiveState
 from shelfwise.recommend.merchandising import RuleBook
 from shelfwise.recommend.pipeline import ShelfwisePipeline, make_context, source_hits
+from shelfwise.recommend.related import RelatedItems, similar_reason, together_reason
 from shelfwise.recommend.types import RecommendedItem, RecommendRequest, RecommendResponse
 from shelfwise.recommend.writers import ITEM_COLUMNS, LiveWriter
 from shelfwise.rerank import CandidateList, RankedList, RerankPipeline, SourceHit
 from shelfwise.rerank import UserContext as RerankContext
+from shelfwise.rerank.explain import render
 from shelfwise.rerank.exposure import LiveExposure
 from shelfwise.storage import ArtifactStore, Store
 
@@ -60,6 +62,7 @@ log = logging.getLogger(__name__)
 
 _EMPTY = np.zeros(0, dtype=np.int32)
 _BUY = TYPE_INDEX["purchase"]
+_CART = TYPE_INDEX["add_to_cart"]
 _ITEM_COLUMNS = ITEM_COLUMNS
 
 
@@ -106,6 +109,7 @@ class Recommender(LiveWriter):
         self._fallback = self.pipeline.source(settings.recommend.fallback)
         self.exposure = LiveExposure(settings.rerank.exposure_half_life)  # per slot, for method coverage
         self.rulebook: RuleBook | None = None  # the shop's managed rules (set by load: they live in the store)
+        self.related: RelatedItems | None = None  # the product page's evidence (set by :meth:`load`)
         # one request = a few hundred rows: LightGBM's threads would only wait for each other
         self.pipeline.ranker.model.config.num_threads = 1
         state = self.pipeline.ranker.state
@@ -153,9 +157,24 @@ class Recommender(LiveWriter):
         rec = cls(loaded, catalog, settings, artifacts=store.artifacts, catalogue_seq=catalogue_seq)
         rec.rulebook = RuleBook(store)
         rec.rulebook.rules()  # read now, while the store is surely open
+        rec.related = RelatedItems.from_store(store, catalog, settings.profiles.session_gap_minutes)
         if catch_up:
             rec.catch_up(store)
         return rec
+
+    def _observe(self, rows: list[Mapping[str, Any]]) -> int:
+        """The writer's step (under its lock), then the same new events into the product page's counts."""
+        seen: set[Any] = set()
+        fresh = []
+        for e in rows:  # what the writer will apply: not applied before, each event id once
+            eid = e.get("event_id")
+            if not self._applied.is_applied(e) and (eid is None or eid not in seen):
+                fresh.append(e)
+                seen.add(eid)
+        applied = super()._observe(rows)
+        if applied and self.related is not None:
+            self.related.observe(fresh, self.live.catalog.index)
+        return applied
 
     # ------------------------------------------------------------------ requests
 
@@ -170,6 +189,8 @@ class Recommender(LiveWriter):
         history = live.histories[user] if user is not None else _EMPTY
         cart, shown = cat.encode(req.cart), cat.encode(req.shown)
         anchor = cat.encode([req.item_id]) if req.item_id else _EMPTY
+        if req.slot in ("similar", "bought_together") and anchor.size and self.related is not None:
+            return self._related(req, live, int(anchor[0]), user)
         fallback: str | None = None
         if req.slot in ("similar", "bought_together"):
             base = anchor
@@ -210,13 +231,80 @@ class Recommender(LiveWriter):
             scores = np.concatenate([scores, floor - np.arange(extra_items.size, dtype=np.float32)])
             hits = hits + extra_hits
         ranked_list = self._rerank(cat, req, items, scores, hits, base, shown)
+        relation = self._relation(live, user, cart)
         return RecommendResponse(
-            items=[self._item(cat, r) for r in ranked_list],
+            items=[self._retold(self._item(cat, r), cat, relation) for r in ranked_list],
             user_id=req.user_id,
             slot=req.slot,
             model=self.name,
             version=self.version,
             fallback=fallback,
+        )
+
+    def _related(
+        self, req: RecommendRequest, live: LiveState, anchor: int, user: int | None
+    ) -> RecommendResponse:
+        """``similar`` / ``bought_together`` from their own evidence (:mod:`shelfwise.recommend.related`),
+        then the re-ranker's rules; each item's reason states the evidence (never "you viewed")."""
+        cfg, cat, related = self.settings.recommend, live.catalog, self.related
+        assert related is not None
+        shown, cart = cat.encode(req.shown), cat.encode(req.cart)
+        blocked = [cat.blocked(cfg.exclude_out_of_stock), cat.encode(req.exclude), shown, cart]
+        if user is not None and cfg.exclude_purchased:
+            blocked.append(self._purchased(user, live))
+        exclude = np.unique(np.concatenate(blocked)).astype(np.int32)
+        top = max(min(cfg.rerank_candidates, 4 * req.k, 100), req.k)  # room for rules; each one explained
+        facts: dict[int, tuple[str, dict[str, Any]]] = {}
+        if req.slot == "bought_together":
+            for t in related.together(anchor, top, exclude):
+                claim = {
+                    "claim": "bought_together",
+                    "bought": t.bought,
+                    "carted": t.carted,
+                    "visits": t.visits,
+                }
+                facts[t.item] = (together_reason(t), claim)
+            scores = [float(c["bought"] + 0.5 * c["carted"] + 0.25 * c["visits"]) for _, c in facts.values()]
+            kind = "item2item"
+        else:
+            for like in related.similar(anchor, cat, top, exclude):
+                claim = {
+                    "claim": "similar_item",
+                    "score": like.score,
+                    "shared_shoppers": like.shared_shoppers,
+                }
+                facts[like.item] = (similar_reason(like), claim)
+            scores = [float(c["score"]) for _, c in facts.values()]
+            kind = "content"
+        items = np.asarray(list(facts), dtype=np.int32)
+        score_arr = np.asarray(scores, dtype=np.float32)
+        hits = tuple((SourceHit(req.slot, s, kind),) for s in scores)  # type: ignore[arg-type]
+        ranked = self._rerank(cat, req, items, score_arr, hits, np.asarray([anchor], np.int32), shown)
+        out = []
+        for r in ranked:
+            item = self._item(cat, r)
+            fact = facts.get(int(r.item))
+            if fact is not None:
+                claims = [fact[1], *item.breakdown.get("claims", [])[1:]]
+                tail = render(claims[1:], cat.name) if len(claims) > 1 else ""
+                item.breakdown["claims"] = claims
+                item = RecommendedItem(
+                    item.item_id,
+                    item.score,
+                    fact[0] + ("; " + tail[:1].lower() + tail[1:] if tail else ""),
+                    item.sources,
+                    item.breakdown,
+                )
+            out.append(item)
+        return RecommendResponse(
+            items=out,
+            user_id=req.user_id,
+            slot=req.slot,
+            model=self.name,
+            version=self.version,
+            fallback=None
+            if facts
+            else ("no_co_purchases" if req.slot == "bought_together" else "no_similar"),
         )
 
     def _fallback_list(
@@ -297,6 +385,46 @@ class Recommender(LiveWriter):
             if "anchor" in c:
                 c["anchor"] = ids[int(c["anchor"])]
         return RecommendedItem(ids[r.item], round(float(r.score), 6), r.reason, sources, bd)
+
+    def _relation(self, live: LiveState, user: int | None, cart: np.ndarray) -> Callable[[int], str]:
+        """What the shopper did with a history item, for "similar to X ...": bought, carted, viewed, or (an
+        anonymous shopper, whose only history is the cart) in the cart."""
+        in_cart = set(cart.tolist())
+        bought = set(self._purchased(user, live).tolist()) if user is not None else set()
+        carted: set[int] = set()
+        state = self.pipeline.ranker.state
+        if user is not None and state is not None and user < state.funnel.n_users:
+            mine = state.funnel.user_items(user)
+            if mine.size:
+                counts, _, _ = state.funnel.lookup(user, mine)
+                carted = set(mine[counts[:, _CART] > 0].tolist())
+
+        def relation(item: int) -> str:
+            if item in bought:
+                return "you bought"
+            if item in in_cart or user is None:
+                return "in your cart"
+            return "you added to your cart" if item in carted else "you viewed"
+
+        return relation
+
+    @staticmethod
+    def _retold(
+        item: RecommendedItem, cat: ServingCatalog, relation: Callable[[int], str]
+    ) -> RecommendedItem:
+        """The item with its reason re-rendered with the shopper's true relation to the anchor item."""
+        claims = item.breakdown.get("claims") or []
+        if not any(c.get("claim") == "similar_to" for c in claims):
+            return item
+        index = cat.index
+        internal = [
+            {**c, "anchor": index[c["anchor"]]}
+            if c.get("claim") == "similar_to" and c["anchor"] in index
+            else c
+            for c in claims
+        ]
+        reason = render(internal, cat.name, relation)
+        return RecommendedItem(item.item_id, item.score, reason, item.sources, item.breakdown)
 
     def _purchased(self, user: int, live: LiveState | None = None) -> np.ndarray:
         """int32 items the user bought (trained items from the feature state, later ones from ``observe``)."""

@@ -258,6 +258,9 @@ class LiveWriter:
                     _forget_state(state, user)
                     report["live"]["feature_state"] = "per-user rows cleared"
                 self.live = LiveState(users, histories, purchases, live.catalog)
+            related = getattr(self, "related", None)  # the product page's co-purchase counts
+            if related is not None:
+                self.related = related.without_user(user_key)
             report["artifacts"] = []
             if self.artifacts is not None:
                 report["artifacts"] = forget_in_artifacts(self.artifacts, user_key, deletion_seq)

@@ -97,15 +97,25 @@ def claims_for(breakdown: dict[str, Any], history: frozenset[int], query: str | 
     return claims
 
 
-def render(claims: list[dict[str, Any]], item_name: Callable[[int], str]) -> str:
-    """One sentence from the claims (first clause capitalised, the rest joined by ``"; "``)."""
+def render(
+    claims: list[dict[str, Any]],
+    item_name: Callable[[int], str],
+    relation: Callable[[int], str] | None = None,
+) -> str:
+    """One sentence from the claims (first clause capitalised, the rest joined by ``"; "``).
+
+    Args:
+        relation: what the shopper did with an anchor item (``"you bought"``, ``"in your cart"``...);
+            default ``"you viewed"``. The recommender passes the true one (a purchase is never "viewed").
+    """
     parts: list[str] = []
     for c in claims:
         kind = c["claim"]
         if kind == "pinned":
             parts.append("featured by the shop")
         elif kind == "similar_to":
-            parts.append(f'similar to "{item_name(int(c["anchor"]))}" you viewed')
+            anchor = int(c["anchor"])
+            parts.append(f'similar to "{item_name(anchor)}" {relation(anchor) if relation else "you viewed"}')
         elif kind == "query":
             parts.append(f'matches your search "{c["query"]}"')
         elif kind == "sequential":

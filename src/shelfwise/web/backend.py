@@ -78,6 +78,8 @@ def recommend(
     note = None
     if getattr(response, "fallback", None) == "popular":
         note = "No history yet: showing what is popular. Click something and this changes."
+    elif getattr(response, "fallback", None) == "no_co_purchases":
+        note = "No shopper has bought or looked at this together with another product yet."
     return Listing(rows, request_id, note, getattr(resp, "arm", None))
 
 

@@ -164,12 +164,14 @@ def product(
         except Unavailable as exc:
             notices.append(str(exc))
     related: dict[str, list[dict[str, Any]]] = {}
+    empty_note: dict[str, str | None] = {}  # why a list is empty, when the recommender said so
     for name in ("similar", "bought_together"):
         try:
             listing = backend.recommend(
                 request.app.state, shopper.user_id, name, RELATED_SIZE, item_id=item_id
             )
             related[name] = cards(request, listing.rows, name, listing.request_id)
+            empty_note[name] = listing.note
         except Unavailable as exc:
             related[name] = []
             notices.append(str(exc))
@@ -182,6 +184,7 @@ def product(
         item=item.card(""),
         similar=related["similar"],
         together=related["bought_together"],
+        together_note=empty_note.get("bought_together"),
         came_from=rid,
         flash="Added to your cart." if added else None,
     )
