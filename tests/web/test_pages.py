@@ -142,3 +142,17 @@ def test_while_the_app_loads_pages_say_so_and_reload_themselves(tmp_path: Path) 
     assert "still loading" in page and "shelfwise train" not in page
     assert '<meta http-equiv="refresh" content="5">' in page
     app.state.store.close()
+
+
+def test_an_event_on_an_item_the_catalogue_lacks_is_plain_text_not_a_link(client: TestClient) -> None:
+    from shelfwise.data.ingest import Ingestor
+
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with Ingestor(store, load_settings(environ={})) as ing:  # accepted with a warning (ingest.unknown_items)
+        ing.ingest_table(
+            [{"user_id": "u0001", "item_id": "GHOST-ITEM-1", "type": "view", "timestamp": 1_730_000_000}],
+            "events",
+        )
+    page = client.get("/admin", params={"user": "u0001"}).text
+    assert "GHOST-ITEM-1 (not in the catalogue)" in page
+    assert "/shop/product/GHOST-ITEM-1" not in page and 'href="#"' not in page

@@ -107,8 +107,11 @@ def _profile(request: Request, user_id: str) -> dict[str, Any] | None:
                 "when": _when(e["timestamp"]),
                 "type": e["type"],
                 "item_id": e["item_id"] or "",
-                "title": item.title if item else (e["item_id"] or "(search)"),
-                "url": request.url_for("web_product", item_id=e["item_id"]).path if item else "#",
+                "title": item.title
+                if item
+                else (f"{e['item_id']} (not in the catalogue)" if e["item_id"] else "(search)"),
+                # an item the catalogue does not hold has no page: plain text, not a link to nowhere
+                "url": request.url_for("web_product", item_id=e["item_id"]).path if item else None,
             }
         )
     interests = data.get("interests") or {}
