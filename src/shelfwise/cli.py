@@ -61,6 +61,18 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override a setting, e.g. --set ingest.strict=true (repeatable)."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")]
+ArtifactsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--artifacts",
+        help="Artifact location every replica shares: a folder or file:///DIR (default: <store>/artifacts, "
+        "or the PostgreSQL URL's artifacts=).",
+    ),
+]
+RayOpt = Annotated[
+    str | None,
+    typer.Option("--ray", help="Run the batch work on the Ray cluster at this address (default: in-process)."),
+]
 
 DEFAULT_STORE = "shelfwise-data"
 
@@ -125,6 +137,18 @@ def _errors() -> Iterator[None]:
         yield
     except (CliError, SourceError, SettingsError, StoreError, FileNotFoundError, ValueError, ConnectionError) as exc:
         raise _fail(exc) from None
+
+
+@contextmanager
+def _runner(address: str | None) -> Iterator[Any]:
+    """The batch job runner of ``--ray ADDRESS`` (in-process without one), closed after the command."""
+    from shelfwise.distributed import open_runner
+
+    runner = open_runner(address)
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
 def _counts_table(counts: dict[str, int], title: str) -> Table:
@@ -418,6 +442,8 @@ def demo(
 @app.command()
 def build(
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
+    ray: RayOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -432,8 +458,8 @@ def build(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
-            report = build_item_artifacts(st, settings)
+        with open_store(store, create=False, artifacts=artifacts) as st, _runner(ray) as runner:
+            report = build_item_artifacts(st, settings, runner=runner)
     _emit(
         report,
         as_json,
@@ -452,6 +478,7 @@ def profile(
         bool, typer.Option("--rebuild", help="Rebuild every profile from the events first.")
     ] = False,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -463,7 +490,7 @@ def profile(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             if rebuild:
                 build_profiles(st, settings)
             key = Ingestor(st, settings).user_key(user_id)
@@ -485,6 +512,7 @@ def segments(
         bool, typer.Option("--rebuild", help="Rebuild profiles and refit segments first.")
     ] = False,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -496,7 +524,7 @@ def segments(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             if rebuild:
                 build_profiles(st, settings)
             result = open_profiles(st, settings).segments_json()
@@ -521,6 +549,7 @@ def search(
     k: Annotated[int, typer.Option("--k", help="Results to return.")] = 10,
     offset: Annotated[int, typer.Option("--offset", help="Results to skip (paging).")] = 0,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -535,7 +564,7 @@ def search(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             try:
                 pipe = SearchPipeline.load(st, settings)
             except LookupError as exc:
@@ -561,6 +590,7 @@ def train_search(
         ),
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -572,7 +602,7 @@ def train_search(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             try:
                 report = train_search_ranker(st, settings, use_cross_encoder=cross_encoder)
             except LookupError as exc:
@@ -605,6 +635,8 @@ def evaluate(
         ),
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
+    ray: RayOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -630,11 +662,11 @@ def evaluate(
         names = [m.strip() for m in models.split(",") if m.strip()]
         if task not in ("recommend", "search"):
             raise CliError(f"unknown --task {task!r}; expected recommend or search")
-        with open_store(store, create=False) as st:
-            if task == "recommend":
+        with open_store(store, create=False, artifacts=artifacts) as st, _runner(ray) as runner:
+            if task == "recommend":  # models x parts as jobs (Ray tasks with --ray)
                 from shelfwise.evaluation.runner import run_recommend
 
-                result = run_recommend(st, names, settings, overrides=overrides)
+                result = run_recommend(st, names, settings, overrides=overrides, runner=runner)
             else:
                 from shelfwise.evaluation.search_runner import run_search
 
@@ -653,6 +685,8 @@ def evaluate(
 @app.command()
 def train(
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
+    ray: RayOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -667,8 +701,8 @@ def train(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
-            report = train_recommender(st, settings, show_progress=not as_json)
+        with open_store(store, create=False, artifacts=artifacts) as st, _runner(ray) as runner:
+            report = train_recommender(st, settings, show_progress=not as_json, runner=runner)
     _emit(
         report,
         as_json,
@@ -691,6 +725,7 @@ def recommend(
         list[str] | None, typer.Option("--cart", help="An item in the cart (repeatable).")
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -702,7 +737,7 @@ def recommend(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             try:
                 rec = Recommender.load(st, settings)
             except NotTrainedError as exc:

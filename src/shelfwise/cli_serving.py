@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
         store: cli.StoreOpt = cli.DEFAULT_STORE,
+        artifacts: cli.ArtifactsOpt = None,
         host: Annotated[
             str | None, typer.Option("--host", help="Address to bind (default api.host, 127.0.0.1).")
         ] = None,
@@ -78,6 +79,7 @@ def register(app: typer.Typer) -> None:
                     config=str(config) if config else None,
                     overrides=list(set_ or []),
                     web=not no_web,
+                    artifacts=artifacts,
                 )
                 return
             if workers > 1:
@@ -90,12 +92,16 @@ def register(app: typer.Typer) -> None:
                 if no_keys:
                     _announce_key(cli, settings, admin_key(settings)[0])  # sets the env the workers inherit
                 env = worker_environment(
-                    str(store), str(config) if config else None, list(set_ or []), web=not no_web
+                    str(store),
+                    str(config) if config else None,
+                    list(set_ or []),
+                    web=not no_web,
+                    artifacts=artifacts,
                 )
             else:
                 from shelfwise.api import create_app
 
-                app = create_app(settings, store_path=store, web=not no_web)
+                app = create_app(settings, store_path=store, web=not no_web, artifacts=artifacts)
                 if app.state.keys.empty:
                     key, _ = admin_key(settings)
                     app.state.keys.accept_admin_key(key)

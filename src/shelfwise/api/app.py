@@ -58,6 +58,7 @@ def create_app(
     store_path: Path | str | None = None,
     background_load: bool = True,
     web: bool = True,
+    artifacts: str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving one store.
 
@@ -68,6 +69,8 @@ def create_app(
         background_load: load pipelines in a thread after start-up, so ``/health/live`` answers while they
             load and ``/health/ready`` turns 200 when done (False: load before serving).
         web: mount :mod:`shelfwise.web` pages when that package is installed.
+        artifacts: with ``store_path``, the artifact location to read instead of the store's own
+            (``serve --artifacts``: one location every replica shares; new versions there are hot-reloaded).
     """
     settings = settings or load_settings()
     owns_store = store is None
@@ -76,7 +79,7 @@ def create_app(
             raise ValueError("create_app needs store= (an open store) or store_path= (a store folder)")
         from shelfwise.storage import open_store
 
-        store = open_store(store_path, create=False)
+        store = open_store(store_path, create=False, artifacts=artifacts)
 
     services = build_services(settings, store)
 

@@ -21,15 +21,16 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: The import string of the workers' app factory.
-FACTORY = "shelfwise.api.server:app_from_environment"
+#: The import string of the workers' app factory (a worker takes connections only once loaded).
+FACTORY = "shelfwise.api.server:loaded_app_from_environment"
 #: Environment variables the workers read: the store, a settings file (may be empty), ``--set`` overrides,
-#: and whether to mount the pages ("0" = ``--no-web``).
-ENV_STORE, ENV_CONFIG, ENV_OVERRIDES, ENV_WEB = (
+#: whether to mount the pages ("0" = ``--no-web``), and the artifact location (``--artifacts``; may be empty).
+ENV_STORE, ENV_CONFIG, ENV_OVERRIDES, ENV_WEB, ENV_ARTIFACTS = (
     "SHELFWISE_SERVE_STORE",
     "SHELFWISE_SERVE_CONFIG",
     "SHELFWISE_SERVE_SET",
     "SHELFWISE_SERVE_WEB",
+    "SHELFWISE_SERVE_ARTIFACTS",
 )
 
 
@@ -126,7 +127,7 @@ def serve(app: Any, host: str, port: int) -> None:
 
 
 def worker_environment(
-    store: str, config: str | None, overrides: list[str], *, web: bool = True
+    store: str, config: str | None, overrides: list[str], *, web: bool = True, artifacts: str | None = None
 ) -> dict[str, str]:
     """The environment variables :func:`app_from_environment` reads."""
     return {
@@ -134,6 +135,7 @@ def worker_environment(
         ENV_CONFIG: config or "",
         ENV_OVERRIDES: json.dumps(list(overrides)),
         ENV_WEB: "1" if web else "0",
+        ENV_ARTIFACTS: artifacts or "",
     }
 
 
@@ -151,7 +153,19 @@ def app_from_environment(background_load: bool = True) -> Any:
         path if path is not None and (path.exists() or config) else None, overrides=overrides
     )
     web = os.environ.get(ENV_WEB, "1") != "0"
-    return create_app(settings, store_path=store, background_load=background_load, web=web)
+    artifacts = os.environ.get(ENV_ARTIFACTS) or None
+    return create_app(
+        settings, store_path=store, background_load=background_load, web=web, artifacts=artifacts
+    )
+
+
+def loaded_app_from_environment() -> Any:
+    """The app factory of ``serve --workers N``: :func:`app_from_environment` loaded before it serves.
+
+    The workers share one listening socket and uvicorn accepts on it only after the app's start-up, so a
+    worker that is still loading (at start, or after the supervisor restarted one that died) takes no
+    connection: the others answer, and no shopper gets a 503 from it."""
+    return app_from_environment(background_load=False)
 
 
 def serve_workers(workers: int, host: str, port: int, environment: dict[str, str]) -> None:

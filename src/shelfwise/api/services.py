@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from starlette.datastructures import State
 
 if TYPE_CHECKING:
+    from shelfwise.api.artifact_watch import ArtifactWatch
     from shelfwise.api.auth import KeyRing
     from shelfwise.api.cache import ResponseCaches
     from shelfwise.api.components import ArmPipelines
@@ -110,6 +111,7 @@ class Services:
         recommender: the recommender once loaded (None while not available).
         search: the search pipeline once loaded (None while not available).
         follower: the thread applying other processes' writes, once started.
+        artifact_watch: the thread moving to new artifact versions (hot reload), once started.
         ready: true once everything loaded and caught up with the store.
         components: each component's load status (``ok``, ``missing``, ``loading``, ``failed: ...``).
     """
@@ -132,6 +134,7 @@ class Services:
     recommender: RecommenderLike | None = None
     search: SearchLike | None = None
     follower: Follower | None = None
+    artifact_watch: ArtifactWatch | None = None
     ready: bool = False
     components: dict[str, str] = field(default_factory=dict)
 

@@ -3,7 +3,8 @@
 Each Ray Data actor loads the configured encoder once (``map_batches`` with a callable class) and encodes
 batches of item texts; the driver gathers the vectors in input order. The embedding cache of the in-process path
 lives in the store folder, which cluster nodes may not share: here the driver asks the cache first and sends only
-the texts it misses, then writes the new vectors back, so a rebuild of an unchanged catalogue encodes nothing.
+the texts it misses, then writes the new vectors back, so a rebuild of an unchanged catalogue encodes nothing
+(:func:`ray_encoder`: the cache wrapped around a :class:`RayEncoder`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,45 @@ from typing import Any
 
 import numpy as np
 
+from shelfwise.encoders.base import Encoder, TextKind
+
 log = logging.getLogger(__name__)
+
+
+class RayEncoder(Encoder):
+    """An encoder whose document encoding runs on the Ray cluster (queries stay local: one at a time).
+
+    Args:
+        local: the same encoder built in this process (its ``dim`` and ``model_version`` name the vectors;
+            it encodes queries).
+        config: the encoder's :class:`~shelfwise.encoders.base.EncoderConfig`, rebuilt by each actor.
+        batch_size: texts per Ray Data batch.
+    """
+
+    def __init__(self, local: Encoder, config: Any, batch_size: int = 128) -> None:
+        self.local = local
+        self.config = config
+        self.batch_size = batch_size
+        self.dim = local.dim
+        self.model_version = local.model_version
+
+    def _encode(self, texts: list[str], kind: TextKind, show_progress: bool) -> np.ndarray:
+        if kind == "query":
+            return self.local.encode_queries(texts, show_progress=show_progress)
+        return encode_texts_on_ray(texts, self.config, batch_size=self.batch_size)
+
+
+def ray_encoder(config: Any) -> Encoder:
+    """The encoder ``config`` names, encoding documents on the connected Ray cluster, behind the embedding
+    cache of ``config.cache_dir`` when set (the driver reads and writes the cache; actors only encode)."""
+    from shelfwise.encoders import build_encoder
+
+    encoder: Encoder = RayEncoder(build_encoder(config, use_cache=False), config)
+    if config.cache_dir is not None:
+        from shelfwise.encoders.cache import CachedEncoder
+
+        encoder = CachedEncoder(encoder, config.cache_dir / "embeddings")
+    return encoder
 
 
 class _EncodeBatch:

@@ -28,7 +28,12 @@ def live() -> HealthOut:
 def ready(request: Request) -> JSONResponse:
     """200 once every installed component loaded; 503 with each component's status otherwise."""
     svc = services(request)
-    body = HealthOut(status="ready" if svc.ready else "not ready", components=dict(svc.components))
+    watch = svc.artifact_watch
+    body = HealthOut(
+        status="ready" if svc.ready else "not ready",
+        components=dict(svc.components),
+        versions=watch.served() if watch is not None else None,
+    )
     return JSONResponse(
         body.model_dump(), status_code=200 if svc.ready else 503, headers={WORKER_HEADER: WORKER_ID}
     )
