@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from shelfwise.api.server import free_port
-from tests.web.conftest import build_demo_store
 
 ADMIN_KEY = "hot-reload-admin-" + os.urandom(8).hex()
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,10 +61,11 @@ def _ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 
 
 
 @pytest.fixture
-def shared_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """The sample shop, with its artifacts moved out of the store folder into a shared location."""
+def shared_shop(api_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """A copy of the sample shop, with its artifacts moved out of the store folder into a shared location."""
     base = tmp_path_factory.mktemp("hot-reload")
-    store = build_demo_store(base / "shop")
+    store = base / "shop"
+    shutil.copytree(api_store, store)
     shared = base / "shared-artifacts"
     shutil.move(str(store / "artifacts"), shared)
     yield store, shared
@@ -145,3 +145,44 @@ def test_two_replicas_move_to_a_version_trained_by_a_third_process(
                 p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def test_a_version_that_fails_to_load_leaves_the_served_one_and_the_next_good_one_is_swapped_in(
+    api_store: Path, tmp_path: Path
+) -> None:
+    from shelfwise.api.components import build_services, load, stop
+    from shelfwise.config import load_settings
+    from shelfwise.recommend import RecommendRequest
+    from shelfwise.storage import open_store
+
+    shop = tmp_path / "shop"
+    shutil.copytree(api_store, shop)
+    settings = load_settings(shop / "shelfwise.toml", environ={})
+    with open_store(shop, create=False) as st:
+        services = build_services(settings, st)
+        load(services, follow=False)
+        try:
+            watch = services.artifact_watch
+            assert watch is not None and services.recommender is not None
+            served = services.recommender.version
+            good = st.artifacts.get("recommender", served)
+            with st.artifacts.writer("recommender") as d:  # a version without the model's files
+                (d / "broken.json").write_text("{}")
+            assert watch.check() == []
+            assert watch.last_error and "failed" in watch.last_error
+            assert services.recommender.version == served  # still serving, and answering
+            assert services.recommender.recommend(RecommendRequest(user_id="u0294", k=5)).items
+            assert watch.check() == []  # not retried at once
+            skip = {"name", "version", "created", "shelfwise_version", "config", "config_hash", "files"}
+            info = {k: v for k, v in good.manifest.items() if k not in skip}
+            with st.artifacts.writer("recommender", config=good.config, **info) as d:  # the good one again
+                shutil.copytree(
+                    good.path, d, dirs_exist_ok=True, ignore=shutil.ignore_patterns("manifest.json")
+                )
+            assert watch.check() == ["recommender"]
+            assert services.recommender.version == served + 2
+            assert watch.served()["recommender"] == served + 2 and "error" not in watch.served()
+            resp = services.recommender.recommend(RecommendRequest(user_id="u0294", k=5))
+            assert resp.version == served + 2 and resp.items
+        finally:
+            stop(services)

@@ -33,17 +33,17 @@ def shop(tmp_path_factory: pytest.TempPathFactory, ray_runner: RayRunner) -> Pat
 def test_build_encodes_on_ray_data_as_in_process(shop: Path, tmp_path: Path, ray_runner: RayRunner) -> None:
     from shelfwise.build import build_item_artifacts
 
-    # an empty embedding cache: every text goes to the cluster
-    settings = load_settings(
-        shop / "shelfwise.toml", environ={}, overrides=[f'search.encoder.cache_dir="{tmp_path}"']
-    )
-    with open_store(shop, create=False, artifacts=tmp_path / "ray-artifacts") as st:
-        report = build_item_artifacts(st, settings, runner=ray_runner)
-        on_ray = st.artifacts.latest("item-vectors")
-    assert report["runner"] == "ray"
-    assert report["texts_encoded"] > 0
-    with open_store(shop, create=False) as st:
-        local = st.artifacts.get("item-vectors", 1)
+    built = {}
+    for name, runner in (("local", InProcessRunner()), ("ray", ray_runner)):
+        # an empty embedding cache each: every text is encoded (on the cluster for "ray")
+        cache = f'search.encoder.cache_dir="{tmp_path / ("cache-" + name)}"'
+        settings = load_settings(shop / "shelfwise.toml", environ={}, overrides=[cache])
+        with open_store(shop, create=False, artifacts=tmp_path / name) as st:
+            report = build_item_artifacts(st, settings, runner=runner)
+            built[name] = st.artifacts.latest("item-vectors")
+        assert report["runner"] == runner.name
+        assert report["texts_encoded"] > 1000
+    on_ray, local = built["ray"], built["local"]
     assert json.loads((on_ray.path / "ids.json").read_text()) == json.loads(
         (local.path / "ids.json").read_text()
     )

@@ -17,7 +17,8 @@ A change is applied without stopping service:
 3. the response caches and the experiment arms' pipelines are dropped (they were computed with the old one).
 
 A version that fails to load is logged and the old pipeline keeps serving (the failure is in :attr:`last_error`
-and ``/health/ready``'s ``versions``); it is retried when the manifest changes again.
+and ``/health/ready``'s ``versions``); it is retried when the manifest changes again, or after
+:data:`RETRY_SECONDS` (a busy store, a half-copied shared folder).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ RECOMMENDER_ARTIFACT = "recommender"
 SEARCH_ARTIFACTS = frozenset(
     {"item-vectors", "vector-index", "lexical-index", "query-vocabulary", "search-ranker"}
 )
+#: A version that failed to load is tried again after this long (or at once when the manifest changes).
+RETRY_SECONDS = 30.0
 #: ``Services`` attribute and loader kind of each pipeline.
 _PIPELINES = (("recommender", "recommend"), ("search", "search"))
 
@@ -81,6 +84,7 @@ class ArtifactWatch:
         self.last_error: str | None = None
         self.last_reload: dict[str, Any] | None = None
         self._failed: dict[str, int] | None = None
+        self._failed_at = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -105,7 +109,9 @@ class ArtifactWatch:
         """Read the manifest once; load and swap what changed. Returns the pipelines swapped."""
         doc = self.services.store.artifacts.current()
         current = {str(k): int(v) for k, v in doc.get("versions", {}).items()}
-        if current == self.versions or current == self._failed:
+        if current == self.versions:
+            return []
+        if current == self._failed and time.monotonic() - self._failed_at < RETRY_SECONDS:
             return []
         changed = {n for n in set(current) | set(self.versions) if current.get(n) != self.versions.get(n)}
         started = time.perf_counter()
@@ -127,7 +133,7 @@ class ArtifactWatch:
                     self.services.arm_pipelines.clear()
                     self.services.caches.invalidate_all()
         except Exception as exc:
-            self._failed = current
+            self._failed, self._failed_at = current, time.monotonic()
             self.last_error = f"loading {sorted(changed)} failed: {exc}"
             log.exception("hot reload of %s failed; the loaded versions keep serving", sorted(changed))
             return swapped

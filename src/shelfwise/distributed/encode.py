@@ -1,7 +1,9 @@
 """Catalogue encoding on a Ray cluster with Ray Data: texts in, unit vectors out, in input order.
 
 Each Ray Data actor loads the configured encoder once (``map_batches`` with a callable class) and encodes
-batches of item texts; the driver gathers the vectors in input order. The embedding cache of the in-process path
+batches of item texts; the driver gathers the vectors in input order. Actors read the driver's ONNX export
+(``<cache_dir>/onnx``, built by the driver first), so a node must see that folder (one machine, or a shared
+volume); a node that does not exports the model itself. The embedding cache of the in-process path
 lives in the store folder, which cluster nodes may not share: here the driver asks the cache first and sends only
 the texts it misses, then writes the new vectors back, so a rebuild of an unchanged catalogue encodes nothing
 (:func:`ray_encoder`: the cache wrapped around a :class:`RayEncoder`).
@@ -80,7 +82,9 @@ def encode_texts_on_ray(
 
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    cfg = config.model_copy(update={"cache_dir": None}).model_dump(mode="json")
+    # the actors use the driver's ONNX export (``<cache_dir>/onnx``: the same int8 model, not one exported
+    # elsewhere) but no embedding cache: the driver already asked it for these texts
+    cfg = config.model_dump(mode="json")
     cpus = int(ray.cluster_resources().get("CPU", 1))
     n_actors = actors or max(1, min(cpus, len(texts) // batch_size or 1))
     ds = ray.data.from_items([{"row": n, "text": t} for n, t in enumerate(texts)])
