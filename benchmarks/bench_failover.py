@@ -110,6 +110,25 @@ async def run_load(
     return records
 
 
+def comeback(url: str, seen: set[str], offset: float, seconds: float) -> list[dict[str, Any]]:
+    """After the load: ``/health/ready`` until a worker id not in ``seen`` answers (a fresh connection each
+    time, so the kernel spreads them); one record with its time on the load's clock (``offset``: that clock
+    at the end of the load)."""
+    import httpx
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        try:
+            r = httpx.get(f"{url}/health/ready", timeout=10)
+            worker = r.headers.get("x-shelfwise-worker")
+            if r.status_code == 200 and worker and worker not in seen:
+                return [{"worker": worker, "sent": offset + time.monotonic() - t0, "after_load": True}]
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", type=Path, required=True, help="a built and trained store (copied first)")
@@ -117,6 +136,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--kill-at", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--comeback-seconds",
+        type=float,
+        default=900.0,
+        help="how long to wait after the load for the new worker",
+    )
     ap.add_argument("--results", default="failover")
     args = ap.parse_args()
 
@@ -156,6 +181,10 @@ def main() -> None:
         records = asyncio.run(run_load(url, work, args.rate, args.seconds, kill, args.kill_at, args.seed))
         load_avg.append(os.getloadavg()[0])
         watcher.join(timeout=5)
+        seen = {r["worker"] for r in records if r.get("worker") and r["end"] < kill["at"]}
+        back = [r for r in records if r.get("worker") and r["worker"] not in seen and r["sent"] > kill["at"]]
+        if not back:  # the restarted worker is still loading: wait for it to answer (bounded)
+            back = comeback(url, seen, max(r["end"] for r in records), args.comeback_seconds)
         after = worker_pids(proc.pid)
     finally:
         stop_server(proc)
@@ -172,10 +201,7 @@ def main() -> None:
     errors = [r for r in records if "error" in r]
     in_flight = [r for r in errors if r["sent"] <= t_kill <= r["end"]]
     other = [r for r in errors if not (r["sent"] <= t_kill <= r["end"])]
-    workers_before = {r["worker"] for r in records if r.get("worker") and r["end"] < t_kill}
-    workers_after = {r["worker"] for r in records if r.get("worker") and r["sent"] > t_kill}
-    new_workers = sorted(workers_after - workers_before)
-    first_new = min((r["sent"] for r in records if r.get("worker") in new_workers), default=None)
+    first_new = min((r["sent"] for r in back), default=None)
     payload = {
         "store": str(args.store),
         "rate": args.rate,
@@ -186,6 +212,7 @@ def main() -> None:
         "workers_after": after,
         "supervisor_restarted_after_s": restarted.get("after_s"),
         "new_worker_first_answer_s_after_kill": None if first_new is None else round(first_new - t_kill, 2),
+        "new_worker_answered_during_load": bool(back) and not back[0].get("after_load"),
         "requests": len(records),
         "events_acknowledged": len(acked),
         "events_acknowledged_missing_from_store": len(missing),

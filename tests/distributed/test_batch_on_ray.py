@@ -14,7 +14,7 @@ import pytest
 from shelfwise.config import load_settings
 from shelfwise.distributed.runner import InProcessRunner, RayRunner
 from shelfwise.storage import open_store
-from tests.web.conftest import build_demo_store
+from tests.web.conftest import ENCODER_CACHE, build_demo_store
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,12 @@ def test_build_encodes_on_ray_data_as_in_process(shop: Path, tmp_path: Path, ray
 
     built = {}
     for name, runner in (("local", InProcessRunner()), ("ray", ray_runner)):
-        # an empty embedding cache each: every text is encoded (on the cluster for "ray")
-        cache = f'search.encoder.cache_dir="{tmp_path / ("cache-" + name)}"'
+        # an empty embedding cache each (every text is encoded, on the cluster for "ray"), with the shared
+        # ONNX export of the tests' encoder cache (exporting and quantising again takes minutes)
+        folder = tmp_path / f"cache-{name}"
+        folder.mkdir()
+        (folder / "onnx").symlink_to(ENCODER_CACHE / "onnx", target_is_directory=True)
+        cache = f'search.encoder.cache_dir="{folder}"'
         settings = load_settings(shop / "shelfwise.toml", environ={}, overrides=[cache])
         with open_store(shop, create=False, artifacts=tmp_path / name) as st:
             report = build_item_artifacts(st, settings, runner=runner)

@@ -21,8 +21,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: How long ``serve --workers``' supervisor waits for a worker's liveness ping before it restarts the worker.
-WORKER_PING_SECONDS = 60
+#: How long ``serve --workers``' supervisor waits for a worker's liveness ping before it restarts it.
+WORKER_PING_SECONDS = 20
 #: The import string of the workers' app factory (a worker takes connections only once loaded).
 FACTORY = "shelfwise.api.server:loaded_app_from_environment"
 #: Environment variables the workers read: the store, a settings file (may be empty), ``--set`` overrides,
@@ -175,8 +175,9 @@ def serve_workers(workers: int, host: str, port: int, environment: dict[str, str
     import uvicorn
 
     os.environ.update(environment)  # the worker processes inherit it
-    # a worker loading its pipelines on a busy machine can hold the GIL past uvicorn's 5 s liveness ping; its
-    # supervisor would then kill it and start another that loads again: give the ping a minute instead
+    # a worker loading its pipelines on a busy machine can miss uvicorn's 5 s liveness ping; its supervisor
+    # would then kill it and start another that loads again. A longer ping also delays noticing a worker that
+    # died while being pinged (by up to this long: measured in benchmarks/bench_failover.py)
     uvicorn.run(
         FACTORY,
         factory=True,
