@@ -81,3 +81,28 @@ def test_open_store_with_artifacts_reads_and_writes_there(tmp_path: Path) -> Non
     assert not (tmp_path / "shop" / "artifacts").exists()
     with open_store(tmp_path / "shop", create=False) as st:  # without the option: the store's own folder
         assert st.artifacts.root == tmp_path / "shop" / "artifacts"
+
+
+def test_the_cli_refuses_an_unsupported_location_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    open_store(tmp_path / "shop").close()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shelfwise",
+            "train",
+            "--store",
+            str(tmp_path / "shop"),
+            "--artifacts",
+            "s3://b/shop",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "scheme 's3' is not supported" in lines[0], proc.stderr
