@@ -131,7 +131,12 @@ def comeback(url: str, seen: set[str], offset: float, seconds: float) -> list[di
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--store", type=Path, required=True, help="a built and trained store (copied first)")
+    ap.add_argument(
+        "--store",
+        required=True,
+        help="a built and trained store folder (copied first) or a PostgreSQL URL (used as is)",
+    )
+    ap.add_argument("--artifacts", help="the artifact location to serve (serve --artifacts)")
     ap.add_argument("--rate", type=float, default=10.0, help="requests per second (bounded, open loop)")
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--kill-at", type=float, default=60.0)
@@ -149,12 +154,16 @@ def main() -> None:
     from shelfwise.storage import open_store
 
     work_dir = Path(tempfile.mkdtemp(prefix="bench-failover-"))
-    store = work_dir / "store"
-    shutil.copytree(args.store, store)
+    store: Any = args.store
+    if "://" not in args.store:  # a folder: the run writes events, so into a copy
+        store = work_dir / "store"
+        shutil.copytree(args.store, store)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = work_dir / "serve.log"
-    proc = start_server(store, port, log, ["--workers", "2", "--set", "api.rate_limit.events_per_second=0"])
+    extra = ["--workers", "2", "--set", "api.rate_limit.events_per_second=0"]
+    extra += ["--artifacts", args.artifacts] if args.artifacts else []
+    proc = start_server(store, port, log, extra)
     try:
         ready_s = wait_ready(url, proc)
         before = worker_pids(proc.pid)
@@ -239,13 +248,14 @@ def main() -> None:
         }
     ]
     notes = (
-        f"`serve --workers 2` on a copy of {args.store}, {args.rate:g} req/s for {args.seconds:g} s (30% POST "
+        f"`serve --workers 2` on {args.store if '://' in args.store else 'a copy of ' + args.store}, {args.rate:g} req/s for {args.seconds:g} s (30% POST "
         f"/v1/events, the rest recommendations and searches), one worker SIGKILLed at {t_kill:.1f} s; load "
         f"average {payload['load_avg']} (the machine is shared with other work). Error kinds: "
         f"{payload['error_kinds']}."
     )
     write_results(args.results, payload, table, notes)
     print(payload, flush=True)
+    shutil.copy(log, Path(tempfile.gettempdir()) / f"bench-failover-{port}.log")  # kept for a look afterwards
     shutil.rmtree(work_dir, ignore_errors=True)
 
 
