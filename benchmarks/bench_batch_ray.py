@@ -2,6 +2,7 @@
 
     python benchmarks/bench_batch_ray.py --ray 127.0.0.1:6390                 # the sample shop
     python benchmarks/bench_batch_ray.py --ray 127.0.0.1:6390 --store /tmp/beauty-copy --repeats 1
+    python benchmarks/bench_batch_ray.py --ray 127.0.0.1:6390 --commands evaluate
 
 Each command runs as its own ``shelfwise`` process (so Ray's connection and worker start-up are counted), on a
 copy of the store, in-process then on Ray, ``--repeats`` times; ``build`` gets an empty embedding cache each time
@@ -61,6 +62,7 @@ def main() -> None:
     ap.add_argument("--ray", required=True, help="Ray cluster address")
     ap.add_argument("--store", type=Path, help="a store with items and events (default: the sample shop)")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--commands", default=",".join(COMMANDS), help="which of build,train,evaluate to time")
     ap.add_argument("--results", default="batch_ray")
     args = ap.parse_args()
 
@@ -72,7 +74,8 @@ def main() -> None:
         sample_store(store)
     load_before = os.getloadavg()
     table, outputs = [], {}
-    for name, command in COMMANDS.items():
+    for name in args.commands.split(","):
+        command = COMMANDS[name]
         times: dict[str, list[float]] = {"in-process": [], "ray": []}
         for n in range(args.repeats):
             for mode in ("in-process", "ray"):
