@@ -69,16 +69,28 @@ def _encoder_settings(settings: Settings, store: Store) -> Any:
 
 
 def encode_items(
-    items: list[dict[str, Any]], settings: Settings, store: Store, report: dict[str, Any] | None = None
+    items: list[dict[str, Any]],
+    settings: Settings,
+    store: Store,
+    report: dict[str, Any] | None = None,
+    *,
+    runner: Any = None,
 ) -> np.ndarray:
-    """Text vectors of ``items`` through the configured encoder (cached by content in the store).
+    """Text vectors of ``items`` through the configured encoder (cached by content in the store); with a Ray
+    ``runner`` (``--ray``), the texts the cache misses are encoded on the cluster with Ray Data.
 
     When ``report`` is given, ``report["texts_encoded"]`` receives how many distinct texts missed the
     cache and went through the model (``len(items)``-ish on a first build, 0 on an unchanged rebuild).
     """
     from shelfwise.encoders import ItemTextTemplate, build_encoder
 
-    encoder = build_encoder(_encoder_settings(settings, store))
+    cfg = _encoder_settings(settings, store)
+    if getattr(runner, "name", None) == "ray":
+        from shelfwise.distributed.encode import ray_encoder
+
+        encoder = ray_encoder(cfg)
+    else:
+        encoder = build_encoder(cfg)
     template = ItemTextTemplate(settings.search.item_text)
     texts = [template.render(item) for item in items]
     vectors = np.asarray(encoder.encode_documents(texts, show_progress=True), dtype=np.float32)
@@ -87,8 +99,10 @@ def encode_items(
     return vectors
 
 
-def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
-    """Encode the catalogue and (re)build every item artifact; returns a JSON-ready report."""
+def build_item_artifacts(store: Store, settings: Settings, *, runner: Any = None) -> dict[str, Any]:
+    """Encode the catalogue and (re)build every item artifact; returns a JSON-ready report.
+
+    ``runner`` (a :class:`~shelfwise.distributed.JobRunner`): a Ray runner encodes on the cluster."""
     from shelfwise.index.registry import build_lexical_index, build_vector_index
     from shelfwise.search.query import CatalogueVocabulary
 
@@ -109,7 +123,7 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
     enc_cfg = _encoder_settings(settings, store)
 
     t0 = time.perf_counter()
-    vectors = encode_items(items, settings, store, report)
+    vectors = encode_items(items, settings, store, report, runner=runner)
     report["encode_seconds"] = round(time.perf_counter() - t0, 2)
     with store.artifacts.writer(
         ITEM_VECTORS, config=enc_cfg.model_dump(mode="json"), items=len(ids), **cursors
@@ -141,6 +155,7 @@ def build_item_artifacts(store: Store, settings: Settings) -> dict[str, Any]:
         vocab.save(d / "vocabulary.json")
     report["vocabulary_seconds"] = round(time.perf_counter() - t0, 2)
     report.update(items=len(ids), dim=int(vectors.shape[1]), artifacts=store.artifacts.names(), **cursors)
+    report["runner"] = getattr(runner, "name", "in-process")
     log.info("built item artifacts: %s", report)
     return report
 

@@ -62,6 +62,18 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override a setting, e.g. --set ingest.strict=true (repeatable)."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")]
+ArtifactsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--artifacts",
+        help="Artifact location every replica shares: a folder or file:///DIR (default: <store>/artifacts, "
+        "or the PostgreSQL URL's artifacts=).",
+    ),
+]
+RayOpt = Annotated[
+    str | None,
+    typer.Option("--ray", help="Run the batch work on the Ray cluster at this address (default: in-process)."),
+]
 
 DEFAULT_STORE = "shelfwise-data"
 
@@ -126,6 +138,18 @@ def _errors() -> Iterator[None]:
         yield
     except (CliError, SourceError, SettingsError, StoreError, FileNotFoundError, ValueError, ConnectionError) as exc:
         raise _fail(exc) from None
+
+
+@contextmanager
+def _runner(address: str | None) -> Iterator[Any]:
+    """The batch job runner of ``--ray ADDRESS`` (in-process without one), closed after the command."""
+    from shelfwise.distributed import open_runner
+
+    runner = open_runner(address)
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
 def _counts_table(counts: dict[str, int], title: str) -> Table:
@@ -419,6 +443,8 @@ def demo(
 @app.command()
 def build(
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
+    ray: RayOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -433,8 +459,8 @@ def build(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
-            report = build_item_artifacts(st, settings)
+        with open_store(store, create=False, artifacts=artifacts) as st, _runner(ray) as runner:
+            report = build_item_artifacts(st, settings, runner=runner)
     _emit(
         report,
         as_json,
@@ -453,6 +479,7 @@ def profile(
         bool, typer.Option("--rebuild", help="Rebuild every profile from the events first.")
     ] = False,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -464,7 +491,7 @@ def profile(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             if rebuild:
                 build_profiles(st, settings)
             key = Ingestor(st, settings).user_key(user_id)
@@ -488,6 +515,7 @@ def segments(
         bool, typer.Option("--rebuild", help="Rebuild profiles and refit segments first.")
     ] = False,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -499,7 +527,7 @@ def segments(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             if rebuild:
                 build_profiles(st, settings)
             result = open_profiles(st, settings).segments_json()
@@ -524,6 +552,7 @@ def search(
     k: Annotated[int, typer.Option("--k", help="Results to return.")] = 10,
     offset: Annotated[int, typer.Option("--offset", help="Results to skip (paging).")] = 0,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -538,7 +567,7 @@ def search(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             try:
                 pipe = SearchPipeline.load(st, settings)
             except LookupError as exc:
@@ -565,6 +594,7 @@ def train_search(
         ),
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -576,7 +606,7 @@ def train_search(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             try:
                 report = train_search_ranker(st, settings, use_cross_encoder=cross_encoder)
             except LookupError as exc:
@@ -609,6 +639,8 @@ def evaluate(
         ),
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
+    ray: RayOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -634,11 +666,11 @@ def evaluate(
         names = [m.strip() for m in models.split(",") if m.strip()]
         if task not in ("recommend", "search"):
             raise CliError(f"unknown --task {task!r}; expected recommend or search")
-        with open_store(store, create=False) as st:
-            if task == "recommend":
+        with open_store(store, create=False, artifacts=artifacts) as st, _runner(ray) as runner:
+            if task == "recommend":  # models x parts as jobs (Ray tasks with --ray)
                 from shelfwise.evaluation.runner import run_recommend
 
-                result = run_recommend(st, names, settings, overrides=overrides)
+                result = run_recommend(st, names, settings, overrides=overrides, runner=runner)
             else:
                 from shelfwise.evaluation.search_runner import run_search
 
@@ -657,6 +689,8 @@ def evaluate(
 @app.command()
 def train(
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
+    ray: RayOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -671,8 +705,8 @@ def train(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
-            report = train_recommender(st, settings, show_progress=not as_json)
+        with open_store(store, create=False, artifacts=artifacts) as st, _runner(ray) as runner:
+            report = train_recommender(st, settings, show_progress=not as_json, runner=runner)
     _emit(
         report,
         as_json,
@@ -695,6 +729,7 @@ def recommend(
         list[str] | None, typer.Option("--cart", help="An item in the cart (repeatable).")
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
+    artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -706,7 +741,7 @@ def recommend(
 
     with _errors():
         settings = _settings(store, config, set_)
-        with open_store(store, create=False) as st:
+        with open_store(store, create=False, artifacts=artifacts) as st:
             try:
                 rec = Recommender.load(st, settings)
             except NotTrainedError as exc:

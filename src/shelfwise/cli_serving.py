@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
         store: cli.StoreOpt = cli.DEFAULT_STORE,
+        artifacts: cli.ArtifactsOpt = None,
         host: Annotated[
             str | None, typer.Option("--host", help="Address to bind (default api.host, 127.0.0.1).")
         ] = None,
@@ -91,6 +92,7 @@ def register(app: typer.Typer) -> None:
                     overrides=list(set_ or []),
                     web=not no_web,
                     extra_env={ENV_STATE: state} if state else None,
+                    artifacts=artifacts,
                 )
                 return
             if workers > 1:
@@ -103,12 +105,17 @@ def register(app: typer.Typer) -> None:
                 if no_keys:
                     _announce_key(cli, settings, admin_key(settings)[0])  # sets the env the workers inherit
                 env = worker_environment(
-                    str(store), str(config) if config else None, list(set_ or []), web=not no_web, state=state
+                    str(store),
+                    str(config) if config else None,
+                    list(set_ or []),
+                    web=not no_web,
+                    state=state,
+                    artifacts=artifacts,
                 )
             else:
                 from shelfwise.api import create_app
 
-                app = create_app(settings, store_path=store, web=not no_web, state=state)
+                app = create_app(settings, store_path=store, web=not no_web, state=state, artifacts=artifacts)
                 if app.state.keys.empty:
                     key, _ = admin_key(settings)
                     app.state.keys.accept_admin_key(key)
@@ -146,7 +153,9 @@ def _registry(store: Any) -> Any:
 
 @experiment_app.command("list")
 def list_cmd(
-    store: Annotated[str, typer.Option("--store", envvar="SHELFWISE_STORE", help=_STORE_HELP)] = "shelfwise-data",
+    store: Annotated[
+        str, typer.Option("--store", envvar="SHELFWISE_STORE", help=_STORE_HELP)
+    ] = "shelfwise-data",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Experiments defined in the store."""
@@ -170,7 +179,9 @@ def list_cmd(
 @experiment_app.command("report")
 def report_cmd(
     name: Annotated[str, typer.Argument(help="The experiment's name.")],
-    store: Annotated[str, typer.Option("--store", envvar="SHELFWISE_STORE", help=_STORE_HELP)] = "shelfwise-data",
+    store: Annotated[
+        str, typer.Option("--store", envvar="SHELFWISE_STORE", help=_STORE_HELP)
+    ] = "shelfwise-data",
     output: OutputOpt = None,
     config: Annotated[Path | None, typer.Option("--config")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set")] = None,

@@ -70,6 +70,7 @@ def create_app(
     background_load: bool = True,
     web: bool = True,
     state: str | None = None,
+    artifacts: str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving one store.
 
@@ -82,6 +83,8 @@ def create_app(
         web: mount :mod:`shelfwise.web` pages when that package is installed.
         state: the online state's URL (``redis://host:port/db``: shared with the shop's other replicas);
             default in-process.
+        artifacts: with ``store_path``, the artifact location to read instead of the store's own
+            (``serve --artifacts``: one location every replica shares; new versions there are hot-reloaded).
     """
     settings = settings or load_settings()
     owns_store = store is None
@@ -90,7 +93,7 @@ def create_app(
             raise ValueError("create_app needs store= (an open store) or store_path= (a store folder)")
         from shelfwise.storage import open_store
 
-        store = open_store(store_path, create=False)
+        store = open_store(store_path, create=False, artifacts=artifacts)
 
     try:
         services = build_services(settings, store, state=state)

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from shelfwise.api.artifact_watch import ArtifactWatch
 from shelfwise.api.auth import KeyRing
 from shelfwise.api.cache import ResponseCaches
 from shelfwise.api.feedback import FeedbackLoop
@@ -269,6 +270,7 @@ def load(services: Services, *, follow: bool = True) -> None:
     ``services.ready`` when every installed part loaded."""
     started = time.perf_counter()
     settings, store = services.settings, services.store
+    versions = store.artifacts.current_versions()  # before loading: a version written meanwhile is reloaded
     try:
         from shelfwise.profiles.pipeline import open_profiles
 
@@ -307,8 +309,13 @@ def load(services: Services, *, follow: bool = True) -> None:
     follower = Follower(services, settings.api.follow_seconds)
     services.follower = follower
     services.feedback.follower = follower  # so it skips what this process wrote and applied itself
+    watch = ArtifactWatch(
+        services, lambda kind: _load_pipeline(kind, store, settings), settings.api.follow_seconds, versions
+    )
+    services.artifact_watch = watch  # hot reload: new artifact versions are loaded and swapped in
     if follow:
         follower.start()
+        watch.start()
     services.purge = PurgeSchedule(store, settings.privacy.retention_days, settings.privacy.purge_every_hours)
     services.purge.start()  # retention (privacy/retention.py): the first purge one interval after start
     services.ready = all(v in ("ok", "missing") for v in services.components.values())
@@ -317,7 +324,10 @@ def load(services: Services, *, follow: bool = True) -> None:
 
 
 def stop(services: Services) -> None:
-    """Stop the follower and the background writer, flush what is left, release the ingestor."""
+    """Stop the artifact watch, the follower and the background writer, flush what is left, release the
+    ingestor."""
+    if services.artifact_watch is not None:
+        services.artifact_watch.stop()
     if services.follower is not None:
         services.follower.stop()
     if services.purge is not None:

@@ -287,6 +287,9 @@ class HealthOut(_Out):
 
     status: str
     components: dict[str, str] = Field(default_factory=dict)
+    versions: dict[str, Any] | None = Field(
+        None, description="artifact versions served (they change without a restart when new ones are trained)"
+    )
 
 
 #: Request bodies whose ``k`` is capped by ``api.max_k`` (the route checks it; the document says it).

@@ -21,15 +21,18 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: The import string of the workers' app factory.
-FACTORY = "shelfwise.api.server:app_from_environment"
+#: How long ``serve --workers``' supervisor waits for a worker's liveness ping before it restarts it.
+WORKER_PING_SECONDS = 20
+#: The import string of the workers' app factory (a worker takes connections only once loaded).
+FACTORY = "shelfwise.api.server:loaded_app_from_environment"
 #: Environment variables the workers read: the store, a settings file (may be empty), ``--set`` overrides,
-#: and whether to mount the pages ("0" = ``--no-web``).
-ENV_STORE, ENV_CONFIG, ENV_OVERRIDES, ENV_WEB = (
+#: whether to mount the pages ("0" = ``--no-web``), and the artifact location (``--artifacts``; may be empty).
+ENV_STORE, ENV_CONFIG, ENV_OVERRIDES, ENV_WEB, ENV_ARTIFACTS = (
     "SHELFWISE_SERVE_STORE",
     "SHELFWISE_SERVE_CONFIG",
     "SHELFWISE_SERVE_SET",
     "SHELFWISE_SERVE_WEB",
+    "SHELFWISE_SERVE_ARTIFACTS",
 )
 #: The online state the workers share (``--state``; empty = each its own, in-process).
 ENV_STATE = "SHELFWISE_SERVE_STATE"
@@ -128,7 +131,13 @@ def serve(app: Any, host: str, port: int) -> None:
 
 
 def worker_environment(
-    store: str, config: str | None, overrides: list[str], *, web: bool = True, state: str | None = None
+    store: str,
+    config: str | None,
+    overrides: list[str],
+    *,
+    web: bool = True,
+    state: str | None = None,
+    artifacts: str | None = None,
 ) -> dict[str, str]:
     """The environment variables :func:`app_from_environment` reads."""
     return {
@@ -137,6 +146,7 @@ def worker_environment(
         ENV_OVERRIDES: json.dumps(list(overrides)),
         ENV_WEB: "1" if web else "0",
         ENV_STATE: state or "",
+        ENV_ARTIFACTS: artifacts or "",
     }
 
 
@@ -155,7 +165,19 @@ def app_from_environment(background_load: bool = True) -> Any:
     )
     web = os.environ.get(ENV_WEB, "1") != "0"
     state = os.environ.get(ENV_STATE) or None
-    return create_app(settings, store_path=store, background_load=background_load, web=web, state=state)
+    artifacts = os.environ.get(ENV_ARTIFACTS) or None
+    return create_app(
+        settings, store_path=store, background_load=background_load, web=web, state=state, artifacts=artifacts
+    )
+
+
+def loaded_app_from_environment() -> Any:
+    """The app factory of ``serve --workers N``: :func:`app_from_environment` loaded before it serves.
+
+    The workers share one listening socket and uvicorn accepts on it only after the app's start-up, so a
+    worker that is still loading (at start, or after the supervisor restarted one that died) takes no
+    connection: the others answer, and no shopper gets a 503 from it."""
+    return app_from_environment(background_load=False)
 
 
 def serve_workers(workers: int, host: str, port: int, environment: dict[str, str]) -> None:
@@ -163,4 +185,15 @@ def serve_workers(workers: int, host: str, port: int, environment: dict[str, str
     import uvicorn
 
     os.environ.update(environment)  # the worker processes inherit it
-    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, **uvicorn_options("info"))
+    # a worker loading its pipelines on a busy machine can miss uvicorn's 5 s liveness ping; its supervisor
+    # would then kill it and start another that loads again. A longer ping also delays noticing a worker that
+    # died while being pinged (by up to this long: measured in benchmarks/bench_failover.py)
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
+        **uvicorn_options("info"),
+    )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from starlette.datastructures import State
 
 if TYPE_CHECKING:
+    from shelfwise.api.artifact_watch import ArtifactWatch
     from shelfwise.api.auth import KeyRing
     from shelfwise.api.cache import ResponseCaches
     from shelfwise.api.components import ArmPipelines
@@ -114,6 +115,7 @@ class Services:
         follower: the thread applying other processes' writes, once started.
         consent: shoppers' consent as this process knows it (kept current by the follower).
         purge: the scheduled retention purge, once started.
+        artifact_watch: the thread moving to new artifact versions (hot reload), once started.
         ready: true once everything loaded and caught up with the store.
         components: each component's load status (``ok``, ``missing``, ``loading``, ``failed: ...``).
     """
@@ -138,6 +140,7 @@ class Services:
     follower: Follower | None = None
     consent: ConsentBook | None = None
     purge: PurgeSchedule | None = None
+    artifact_watch: ArtifactWatch | None = None
     ready: bool = False
     components: dict[str, str] = field(default_factory=dict)
 

@@ -43,13 +43,15 @@ def run_on_ray(
     extra_env: dict[str, str] | None = None,
     web: bool = True,
     blocking: bool = True,
+    artifacts: str | None = None,
 ) -> None:
     """Deploy ``replicas`` copies of the service on the Ray cluster at ``address`` and serve HTTP on
-    ``host:port`` through Ray's proxy; with ``blocking``, until interrupted."""
+    ``host:port`` through Ray's proxy; with ``blocking``, until interrupted. ``artifacts``: the artifact
+    location every replica reads (and hot-reloads new versions from)."""
     from shelfwise.api.server import worker_environment
     from shelfwise.distributed.runner import RayRunner
 
-    env = worker_environment(str(store), config, list(overrides or []), web=web)
+    env = worker_environment(str(store), config, list(overrides or []), web=web, artifacts=artifacts)
     env.update({k: v for k, v in os.environ.items() if k.startswith("SHELFWISE") and k not in env})
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]

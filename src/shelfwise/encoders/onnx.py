@@ -343,6 +343,14 @@ class OnnxEncoder(Encoder):
             start += width
         return batches
 
+    def batch_plan(self, texts: Sequence[str], kind: TextKind = "document") -> list[np.ndarray]:
+        """The batches (row indices of ``texts``) :meth:`encode_documents` / :meth:`encode_queries` would
+        run. int8 activations are quantised per batch, so a vector depends on its batch: encoding each of
+        these batches on its own (e.g. on a cluster) gives the very same vectors."""
+        prefix = self.config.query_prefix if kind == "query" else self.config.document_prefix
+        encodings = self._tokenizer.encode_batch([prefix + t for t in texts], add_special_tokens=True)
+        return self._batches(np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts)))
+
     def _encode(self, texts: list[str], kind: TextKind, show_progress: bool) -> np.ndarray:
         prefix = self.config.query_prefix if kind == "query" else self.config.document_prefix
         if prefix:

@@ -312,6 +312,27 @@ def _reranked_run(
     )
 
 
+def _model_part(job: tuple[str, str, RecommendData, Settings, Settings]) -> list[ModelRun]:
+    """Fit one model for one part and score it (plus its re-ranked row on the test part): one runner job."""
+    name, part, data, settings, model_settings = job
+    model = build_recommender(name, model_settings)
+    log.info("%s: fitting on %s", name, "train" if part == "valid" else "train + valid")
+    with peak_memory() as peak:
+        t0 = time.perf_counter()
+        model.fit(data, "train" if part == "valid" else "train_valid")
+        fit_seconds = time.perf_counter() - t0
+    run = _evaluate_part(model, data, part, settings, fit_seconds, peak[0])
+    log.info("%s (%s): %s", name, part, {k: round(v, 4) for k, v in run.metrics.items() if "@10" in k})
+    runs = [run]
+    if settings.rerank.method != "none" and part == "test":
+        reranked = _reranked_run(model, data, settings, run)
+        log.info(
+            "%s: %s", reranked.model, {k: round(v, 4) for k, v in reranked.metrics.items() if "@10" in k}
+        )
+        runs.append(reranked)
+    return runs
+
+
 def run_recommend(
     store: Store,
     models: Sequence[str],
@@ -319,8 +340,13 @@ def run_recommend(
     *,
     overrides: Sequence[str] = (),
     data: RecommendData | None = None,
+    runner: Any = None,
 ) -> ExperimentResult:
-    """Evaluate each named model on the store's events under ``settings.evaluation``."""
+    """Evaluate each named model on the store's events under ``settings.evaluation``.
+
+    Each (model, part) is fitted and scored as one job of ``runner`` (a
+    :class:`~shelfwise.distributed.JobRunner`: in-process by default, Ray tasks in parallel with ``--ray``);
+    the rows come back in the order of ``models``."""
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t_all = time.perf_counter()
     ev = settings.evaluation
@@ -335,28 +361,19 @@ def run_recommend(
     model_settings = settings
     if settings.rerank.method != "none":
         model_settings = settings.model_copy(update={"rerank": type(settings.rerank)()})
-    for name in models:
-        parts = ["valid", "test"] if ev.report_valid else ["test"]
-        for part in parts:
-            model = build_recommender(name, model_settings)
-            log.info("%s: fitting on %s", name, "train" if part == "valid" else "train + valid")
-            with peak_memory() as peak:
-                t0 = time.perf_counter()
-                model.fit(data, "train" if part == "valid" else "train_valid")
-                fit_seconds = time.perf_counter() - t0
-            run = _evaluate_part(model, data, part, settings, fit_seconds, peak[0])
-            log.info(
-                "%s (%s): %s", name, part, {k: round(v, 4) for k, v in run.metrics.items() if "@10" in k}
-            )
-            runs.append(run)
-            if settings.rerank.method != "none" and part == "test":
-                reranked = _reranked_run(model, data, settings, run)
-                log.info(
-                    "%s: %s",
-                    reranked.model,
-                    {k: round(v, 4) for k, v in reranked.metrics.items() if "@10" in k},
-                )
-                runs.append(reranked)
+    parts = ["valid", "test"] if ev.report_valid else ["test"]
+    jobs = [(name, part, data, settings, model_settings) for name in models for part in parts]
+    if runner is None:
+        from shelfwise.distributed import InProcessRunner
+
+        runner = InProcessRunner()
+    from shelfwise.distributed.runner import JobFailedError
+
+    try:
+        for model_runs in runner.map(_model_part, jobs, desc="models"):  # Ray tasks with --ray
+            runs.extend(model_runs)
+    except JobFailedError as exc:  # the model's own error (an unknown name, bad settings), as without jobs
+        raise exc.cause from exc
     protocol = {
         "split": ev.split,
         "ranking": f"sampled:{ev.sampled}" if ev.sampled else "full",

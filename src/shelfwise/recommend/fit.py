@@ -79,10 +79,21 @@ def _requests(
     return RequestSet(kept_ctx, kept_merged, kept_labels, len(contexts))
 
 
+def _fit_source(job: tuple[str, Settings, RecommendData]) -> tuple[CandidateSource, float]:
+    """One source fitted on one view (a job of the runner: a Ray task with ``--ray``), and its seconds."""
+    name, settings, on = job
+    t = time.perf_counter()
+    source = build_source(name, settings).fit(on)
+    return source, round(time.perf_counter() - t, 1)
+
+
 def fit_pipeline(
-    data: RecommendData, settings: Settings, *, show_progress: bool = True
+    data: RecommendData, settings: Settings, *, show_progress: bool = True, runner: Any = None
 ) -> tuple[ShelfwisePipeline, dict[str, Any]]:
     """Train the ranker on the validation period and return the pipeline refitted on train + valid.
+
+    ``runner`` (a :class:`~shelfwise.distributed.JobRunner`, default in-process): every source is fitted on
+    the validation view and on all events as independent jobs, in parallel on a Ray cluster.
 
     Returns:
         ``(pipeline, report)``; the report is JSON-ready (timings, candidate recall, ranker rounds).
@@ -98,18 +109,30 @@ def fit_pipeline(
         shared["sequential"] = build_source("sequential", settings).fit(data)
         seconds["sequential"] = round(time.perf_counter() - t, 1)
 
-    def fitted(on: RecommendData, step: str) -> list[CandidateSource]:
-        out = []
-        for name in names:
-            if name in shared:
-                out.append(shared[name])
-                continue
-            t = time.perf_counter()
-            out.append(build_source(name, settings).fit(on))
-            seconds[f"{name}/{step}"] = round(time.perf_counter() - t, 1)
-        return out
+    # the sources of both steps are independent of the ranker: fitted up front as one batch of jobs
+    todo = [(name, step, on) for step, on in (("validation", view), ("final", data)) for name in names]
+    todo = [job for job in todo if job[0] not in shared]
+    if runner is None:
+        from shelfwise.distributed import InProcessRunner
 
-    view_sources = fitted(view, "validation")
+        runner = InProcessRunner()
+    t = time.perf_counter()
+    from shelfwise.distributed.runner import JobFailedError
+
+    try:
+        done = runner.map(_fit_source, [(name, settings, on) for name, _, on in todo], desc="sources")
+    except JobFailedError as exc:  # the source's own error, as when fitted without jobs
+        raise exc.cause from exc
+    seconds["sources_wall"] = round(time.perf_counter() - t, 1)
+    by_step: dict[tuple[str, str], CandidateSource] = {}
+    for (name, step, _), (source, took) in zip(todo, done, strict=True):
+        by_step[(name, step)] = source
+        seconds[f"{name}/{step}"] = took
+
+    def fitted(step: str) -> list[CandidateSource]:
+        return [shared[name] if name in shared else by_step[(name, step)] for name in names]
+
+    view_sources = fitted("validation")
     users, targets = view.ranking.test_users, view.ranking.test_targets
     if cfg.ranker_max_users is not None and users.size > cfg.ranker_max_users:
         keep = np.sort(
@@ -128,7 +151,7 @@ def fit_pipeline(
     t = time.perf_counter()
     ranker.fit_requests(requests, fit_state(view, rconfig.features))
     seconds["ranker_fit"] = round(time.perf_counter() - t, 1)
-    final = fitted(data, "final")
+    final = fitted("final")
     t = time.perf_counter()
     ranker.state = fit_state(data, rconfig.features)
     seconds["feature_state"] = round(time.perf_counter() - t, 1)
@@ -142,6 +165,7 @@ def fit_pipeline(
         "ranker_rounds": int(booster.best_iteration or booster.current_iteration()) if booster else None,
         "ranker_features": len(ranker.features.names) if ranker.features else 0,
         "seconds": {**seconds, "total": round(time.perf_counter() - t0, 1)},
+        "runner": getattr(runner, "name", "in-process"),
     }
     for s in final:
         rep = getattr(s, "report", None)

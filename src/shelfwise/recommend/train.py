@@ -19,11 +19,14 @@ __all__ = ["train_recommender"]
 log = logging.getLogger(__name__)
 
 
-def train_recommender(store: Store, settings: Settings, *, show_progress: bool = True) -> dict[str, Any]:
+def train_recommender(
+    store: Store, settings: Settings, *, show_progress: bool = True, runner: Any = None
+) -> dict[str, Any]:
     """Fit everything the configured pipeline needs on all events in ``store`` and save the artifact.
 
     The ranker learns from each shopper's last event (the sources fitted on everything before it); the
-    served sources and feature state are then refitted on all events.
+    served sources and feature state are then refitted on all events. ``runner``: where the sources are
+    fitted (a Ray runner with ``--ray``; in-process by default).
 
     Returns:
         A JSON-ready report: artifact version, sizes, candidate recall on the last events, timings.
@@ -33,7 +36,7 @@ def train_recommender(store: Store, settings: Settings, *, show_progress: bool =
     data = serving_data(store, settings.privacy.default_consent)  # without shoppers withholding training
     cursors = {**before, "event_seq": _event_seq(data.split.table, before["event_seq"])}
     load_seconds = time.perf_counter() - t0
-    pipeline, report = fit_pipeline(data, settings, show_progress=show_progress)
+    pipeline, report = fit_pipeline(data, settings, show_progress=show_progress, runner=runner)
     histories = data.train_valid_sequences
     art = save_pipeline(
         store.artifacts,

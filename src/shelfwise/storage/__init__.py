@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from shelfwise.storage.artifacts import Artifact, ArtifactNotFoundError, ArtifactStore
+from shelfwise.storage.artifacts import (
+    Artifact,
+    ArtifactLocation,
+    ArtifactNotFoundError,
+    ArtifactStore,
+    open_artifacts,
+)
 from shelfwise.storage.base import DeletionReport, ErasureReport, Store, ValidatedBatch, WriteResult
 from shelfwise.storage.errors import (
     StoreBusyError,
@@ -42,8 +48,13 @@ BACKENDS: dict[str, Callable[[str, bool, bool], Store]] = {"duckdb": _open_duckd
 BACKENDS.update(postgresql=_open_postgres, postgres=_open_postgres)
 
 
-def open_store(url: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
-    """Open (and by default create) the store at ``url``: a folder path or ``scheme://location``."""
+def open_store(
+    url: str | Path, *, create: bool = True, read_only: bool = False, artifacts: str | Path | None = None
+) -> Store:
+    """Open (and by default create) the store at ``url``: a folder path or ``scheme://location``.
+
+    ``artifacts`` (a folder or ``file://`` URL, ``--artifacts``) overrides where the store's artifacts live
+    (default: ``<folder>/artifacts``, or the PostgreSQL URL's ``artifacts=``)."""
     text = str(url)
     scheme, sep, location = text.partition("://")
     if not sep:
@@ -54,12 +65,20 @@ def open_store(url: str | Path, *, create: bool = True, read_only: bool = False)
         raise ValueError(
             f"unknown store scheme {scheme!r} in {text!r}; known: {', '.join(sorted(BACKENDS))}"
         ) from None
-    return opener(location, create, read_only)
+    store = opener(location, create, read_only)
+    if artifacts is not None and str(artifacts):
+        try:
+            store.use_artifacts(open_artifacts(artifacts))
+        except BaseException:
+            store.close()
+            raise
+    return store
 
 
 __all__ = [
     "BACKENDS",
     "Artifact",
+    "ArtifactLocation",
     "ArtifactNotFoundError",
     "ArtifactStore",
     "DeletionReport",
@@ -72,5 +91,6 @@ __all__ = [
     "StoreNotFoundError",
     "ValidatedBatch",
     "WriteResult",
+    "open_artifacts",
     "open_store",
 ]

@@ -167,6 +167,11 @@ class Store(abc.ABC):
     def artifacts(self) -> ArtifactStore:
         """Versioned model and index directories of this shop."""
 
+    def use_artifacts(self, artifacts: ArtifactStore) -> None:
+        """Read and write artifacts in ``artifacts`` instead of the backend's own location (``--artifacts``:
+        one shared location every replica reads). Backends keep theirs in ``_artifacts``."""
+        self._artifacts = artifacts
+
     # -- metadata ----------------------------------------------------------------------------------
     @abc.abstractmethod
     def get_meta(self, key: str, default: Any = None) -> Any:

@@ -31,7 +31,12 @@ def ready(request: Request) -> JSONResponse:
     svc = services(request)
     online = svc.components["online_state"] = svc.online.health()  # a shared one may go down at any time
     ready = svc.ready and online == "ok"
-    body = HealthOut(status="ready" if ready else "not ready", components=dict(svc.components))
+    watch = svc.artifact_watch
+    body = HealthOut(
+        status="ready" if ready else "not ready",
+        components=dict(svc.components),
+        versions=watch.served() if watch is not None else None,
+    )
     return JSONResponse(
         body.model_dump(), status_code=200 if ready else 503, headers={WORKER_HEADER: WORKER_ID}
     )
