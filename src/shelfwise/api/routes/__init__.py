@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shelfwise.api.routes import admin, catalogue, events, experiments, health, reads, users
+from shelfwise.api.routes import admin, assistant, catalogue, events, experiments, health, reads, users
 
 
 def include_all(app: FastAPI) -> None:
     """Add every route group."""
-    for module in (health, reads, events, catalogue, users, experiments, admin):
+    for module in (health, reads, events, catalogue, users, experiments, admin, assistant):
         app.include_router(module.router)
