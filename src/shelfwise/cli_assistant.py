@@ -20,7 +20,7 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
             yield from csv.DictReader(f)
         return
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 yield json.loads(line)

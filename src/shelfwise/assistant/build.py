@@ -22,7 +22,7 @@ from typing import Any
 
 from shelfwise.assistant.config import AssistantSettings
 from shelfwise.assistant.evidence import DEFAULT_THRESHOLD, EvidenceIndex
-from shelfwise.assistant.faq import META_KEY, FaqIndex
+from shelfwise.assistant.faq import StoreFaq
 from shelfwise.assistant.generative import build_phraser
 from shelfwise.assistant.service import Assistant, SearchFn
 from shelfwise.assistant.session import SessionStore
@@ -120,8 +120,7 @@ def load_assistant(
     encoder = pipeline.retriever.encoder
     chosen = settings.evidence_threshold if settings.evidence_threshold is not None else threshold
     evidence = EvidenceIndex(rows.get, reviews, encoder, chosen if chosen is not None else DEFAULT_THRESHOLD)
-    entries = store.get_meta(META_KEY) or []
-    faq = FaqIndex(entries, faq_encoder(adapter, encoder), settings.faq_threshold) if entries else None
+    faq = StoreFaq(store, faq_encoder(adapter, encoder), settings.faq_threshold)
     run = search or (lambda req: (pipeline.search(req), None))
     return Assistant(
         search=run,

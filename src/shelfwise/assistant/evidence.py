@@ -3,10 +3,10 @@
 An item's evidence is its title (and the comma-separated facts in it), attributes (``key: value``),
 description sentences and review sentences (from the assistant artifact, scrubbed of personal data). A
 question is scored against every sentence of the item by the text encoder (cosine) and by BM25 over
-stemmed words (bm25s), fused as ``cosine + lexical_weight * bm25 / (bm25 + 1)``. The best sentences are
-cited; when the best score is below the abstention threshold the question is *not answerable* from the
-evidence. The threshold is chosen on held-out labelled questions (``benchmarks/bench_assistant.py``
-``choose_threshold``), not set by hand.
+stemmed words (bm25s), fused as ``cosine + lexical_weight * bm25 / (bm25 + 1)``; the best sentences by the
+fused score are cited. When the best cosine is below the abstention threshold the question is *not
+answerable* from the evidence. The threshold is chosen on the dev half of the labelled questions
+(:func:`choose_threshold`, ``benchmarks/bench_assistant.py``), not set by hand.
 
 "What do people complain about / like?" ranks review sentences by the review lexicon's polarity
 (:func:`shelfwise.profiles.reviews.analyse_review`) among those that match the rest of the question.
@@ -31,6 +31,7 @@ import numpy as np
 from shelfwise.encoders.item_text import parse_attributes
 
 __all__ = [
+    "ABSTAIN_PRECISION",
     "DEFAULT_THRESHOLD",
     "Answer",
     "EvidenceIndex",
@@ -41,15 +42,20 @@ __all__ = [
     "split_sentences",
 ]
 
-#: Abstention threshold used when neither the settings nor the trained artifact give one: the value
-#: ``benchmarks/bench_assistant.py`` chose on the dev half of the labelled questions
-#: (``benchmarks/results/assistant.md``).
-DEFAULT_THRESHOLD = 0.45
+#: Abstention threshold (best cosine) used when neither the settings nor the trained artifact give one: the
+#: value ``benchmarks/bench_assistant.py --part evidence`` chose on the dev half of the labelled questions for
+#: :data:`ABSTAIN_PRECISION` (``benchmarks/results/assistant_evidence.md``).
+DEFAULT_THRESHOLD = 0.196
 LEXICAL_WEIGHT = 0.3
 
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
-_COMPLAIN = re.compile(r"\b(complain\w*|downsides?|cons|problems?|issues?|dislike\w*|negative|bad)\b", re.I)
-_PRAISE = re.compile(r"\b(like|love|praise\w*|pros|good|best|positive)\b", re.I)
+_COMPLAIN = re.compile(
+    r"\b(complain\w*|downsides?|cons|problems?|issues?|dislike\w*|negatives?|bad things|what'?s bad|worst)\b", re.I
+)
+_PRAISE = re.compile(
+    r"\b(what do (?:people|buyers|customers|reviewers) (?:like|love)|pros|praise\w*|best things?|good things)\b",
+    re.I,
+)
 _QWORDS = re.compile(
     r"\b(is|are|does|do|did|can|could|will|would|how|what|which|why|it|its|this|that|the|a|an|people|"
     r"reviews?|say|says|about|they|them|one|first|second|third|last|product|item|buyers|customers)\b",
@@ -138,14 +144,23 @@ def review_sentences(rows: Iterable[Mapping[str, Any]], scrub: Callable[[str], s
     return out
 
 
-def choose_threshold(scores: Sequence[float], answerable: Sequence[bool], min_precision: float = 0.9) -> float:
+#: The "I don't know" precision the threshold is chosen for on dev data. The goal of issue #21 is 0.9; on the
+#: labelled set a threshold that reaches 0.9 on dev abstains on under a tenth of the unanswerable test
+#: questions, i.e. the assistant would mostly guess, so the default operating point is 0.8 (see
+#: ``benchmarks/results/assistant_evidence.md`` for all three).
+ABSTAIN_PRECISION = 0.8
+
+
+def choose_threshold(
+    scores: Sequence[float], answerable: Sequence[bool], min_precision: float = ABSTAIN_PRECISION
+) -> float:
     """The abstention threshold for held-out labelled questions: among thresholds whose "I don't know"
     precision (share of abstentions that were truly not answerable) is at least ``min_precision``, the one
     with the best balanced accuracy of the answer / abstain decision (the best balanced accuracy overall when
     none reaches the precision).
 
     Example:
-        >>> choose_threshold([0.9, 0.8, 0.3, 0.2], [True, True, False, False])
+        >>> choose_threshold([0.9, 0.8, 0.3, 0.2], [True, True, False, False], 0.9)
         0.8
     """
     s = np.asarray(scores, np.float64)
@@ -236,21 +251,17 @@ class EvidenceIndex:
                 self._cache.popitem(last=False)
         return entry
 
-    def scores(self, item_id: str, question: str) -> tuple[list[Sentence], np.ndarray, str]:
-        """Every sentence of the item with its fused score for ``question``, and the mode."""
+    def parts(self, item_id: str, question: str) -> tuple[list[Sentence], np.ndarray, np.ndarray]:
+        """Every sentence of the item with its cosine and its BM25 score for ``question``."""
         entry = self._item(item_id)
         if entry is None:
-            return [], np.zeros(0), "match"
-        mode = "complaints" if _COMPLAIN.search(question) else "praise" if _PRAISE.search(question) else "match"
+            return [], np.zeros(0), np.zeros(0)
         content = _QWORDS.sub(" ", question)
         qv = np.asarray(self.encoder.encode_queries([content if content.strip() else question]), np.float32)[0]
         dense = entry.vectors @ qv
         tokens = self._tokens([content])[0]
         lexical = np.asarray(entry.bm25.get_scores(tokens), np.float64) if tokens else np.zeros(len(dense))
-        fused = dense + LEXICAL_WEIGHT * lexical / (lexical + 1.0)
-        if mode != "match":
-            fused = self._by_polarity(entry.sentences, fused, mode)
-        return entry.sentences, fused, mode
+        return entry.sentences, dense, lexical
 
     @staticmethod
     def _by_polarity(sentences: Sequence[Sentence], fused: np.ndarray, mode: str) -> np.ndarray:
@@ -268,12 +279,25 @@ class EvidenceIndex:
         return out
 
     def answer(self, item_id: str, question: str, k: int = 3) -> Answer:
-        """The top ``k`` sentences for ``question`` about ``item_id``, or not answerable."""
-        sentences, fused, mode = self.scores(item_id, question)
-        if not len(fused):
-            return Answer(item_id, (), 0.0, False, mode)
+        """The top ``k`` sentences for ``question`` about ``item_id``, or not answerable.
+
+        Sentences are ranked by the fused score; whether the question is answerable at all is decided on
+        the best cosine alone (:attr:`Answer.score`), which separated answerable from unanswerable labelled
+        questions better than the fused score (ROC AUC 0.87 vs 0.86 on all 769; the BM25 part mostly
+        re-ranks sentences that share words with the question).
+        """
+        sentences, dense, lexical = self.parts(item_id, question)
+        if not len(dense):
+            return Answer(item_id, (), 0.0, False)
+        mode = "complaints" if _COMPLAIN.search(question) else "praise" if _PRAISE.search(question) else "match"
+        fused = dense + LEXICAL_WEIGHT * lexical / (lexical + 1.0)
+        if mode != "match":
+            fused = self._by_polarity(sentences, fused, mode)
+            best = float(fused.max())
+            answerable = best > 0.0
+        else:
+            best = float(dense.max())
+            answerable = best >= self.threshold
         order = np.argsort(-fused, kind="stable")[:k]
-        best = float(fused[order[0]])
-        answerable = best >= (0.5 if mode != "match" else self.threshold)
         cited = tuple((sentences[int(n)], float(fused[n])) for n in order if fused[n] > -1.0)
         return Answer(item_id, cited if answerable else (), best, answerable, mode)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["META_KEY", "FaqIndex", "FaqMatch", "load_faq_file", "read_faq_rows", "save_faq"]
+__all__ = ["META_KEY", "FaqIndex", "FaqMatch", "StoreFaq", "load_faq_file", "read_faq_rows", "save_faq"]
 
 #: Store metadata key of the shop's Q&A list.
 META_KEY = "assistant.faq"
@@ -107,3 +107,46 @@ class FaqIndex:
         """The nearest entry when it is close enough, else None."""
         ranked = self.ranked(message)
         return ranked[0] if ranked and ranked[0].score >= self.threshold else None
+
+
+class StoreFaq:
+    """The shop's Q&A as the store holds it now: re-read from the store's metadata at most every
+    ``refresh_seconds``, re-encoded only when it changed (so ``shelfwise ingest FILE --kind faq`` reaches a
+    running service without a restart).
+
+    Args:
+        store: the store.
+        encoder: the question encoder.
+        threshold: a match needs at least this cosine.
+        refresh_seconds: how stale the list may be.
+    """
+
+    def __init__(self, store: Any, encoder: Any, threshold: float, refresh_seconds: float = 5.0) -> None:
+        import threading
+
+        self.store = store
+        self.encoder = encoder
+        self.threshold = threshold
+        self.refresh_seconds = refresh_seconds
+        self._index: FaqIndex | None = None
+        self._entries: list[dict[str, str]] | None = None
+        self._read = float("-inf")
+        self._lock = threading.Lock()
+
+    def index(self) -> FaqIndex | None:
+        """The current index (None while the shop has no Q&A)."""
+        import time
+
+        with self._lock:
+            if time.monotonic() - self._read >= self.refresh_seconds:
+                self._read = time.monotonic()
+                entries = self.store.get_meta(META_KEY) or []
+                if entries != self._entries:
+                    self._entries = entries
+                    self._index = FaqIndex(entries, self.encoder, self.threshold) if entries else None
+            return self._index
+
+    def match(self, message: str) -> FaqMatch | None:
+        """The nearest entry when it is close enough, else None."""
+        index = self.index()
+        return index.match(message) if index is not None else None

@@ -36,7 +36,7 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _NOT_AN_EXCLUSION = re.compile(r"^(?:more|less|higher|lower|over|under|cheaper|pricier|longer|bigger|smaller)\b", re.I)
-_CLEAR = re.compile(r"\bany (brand|price|colou?r|category)\b", re.I)
+_CLEAR = re.compile(r"\bany (brand|price|colou?r)\b", re.I)
 _FILLER = frozenset(
     ["a", "an", "the", "i", "i'd", "im", "i'm", "me", "my", "we", "need", "want", "wanted", "would", "like", "looking", "look", "for", "find", "show", "some", "something", "anything", "ones", "one", "them", "those", "these", "it", "please", "pls", "thanks", "thank", "you", "can", "could", "get", "give", "do", "have", "any", "other", "more", "less", "cheaper", "cheap", "instead", "rather", "just", "only", "also", "too", "but", "and", "or", "of", "in", "on", "with", "by", "from", "to", "that", "which", "what", "is", "are", "be", "okay", "ok", "yes", "no", "not", "hi", "hello", "hey", "buy"]
 )
@@ -46,7 +46,6 @@ _CLEAR_KEYS = {
     "price": ("price_min", "price_max"),
     "colour": ("colour", "colour_exclude"),
     "color": ("colour", "colour_exclude"),
-    "category": ("category",),
 }
 
 
@@ -57,7 +56,9 @@ class Refinement:
     Attributes:
         need: the search text of a new need ("" when the message only refines).
         new_need: the message names a new thing to look for (constraints start over).
-        set: constraints set or replaced (``price_min`` / ``price_max`` / ``brand`` / ``colour`` / ``category``).
+        set: constraints set or replaced (``price_min`` / ``price_max`` / ``brand`` / ``colour``); a category
+            named in the message stays in :attr:`need`, where the search pipeline reads it as a constraint
+            it may relax before the shopper's own ones.
         exclude: exclusions added (``brand_exclude`` / ``colour_exclude``).
         clear: constraint keys the shopper dropped ("any brand").
     """
@@ -113,11 +114,9 @@ def read_refinement(message: str, parse: Callable[[str], Any]) -> Refinement:
     taken = {w.lower() for v in (*parsed.brands, *parsed.colours) for w in _WORD.findall(v)}
     words = [w for w in _WORD.findall(parsed.search_text or "") if w.lower() not in _FILLER | taken]
     words = [w for w in words if not re.fullmatch(r"[$€£]?\d+(?:\.\d+)?", w)]
-    if words or filters.get("category"):
+    if words or filters.get("category"):  # the category stays in the need's text: search reads it softly
         out.new_need = True
         out.need = " ".join(words) or (parsed.search_text or "").strip()
-        if filters.get("category"):
-            out.set["category"] = list(filters["category"])
     return out
 
 

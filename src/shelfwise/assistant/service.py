@@ -26,7 +26,7 @@ from typing import Any
 from shelfwise.assistant import compose, handoff
 from shelfwise.assistant.config import AssistantSettings
 from shelfwise.assistant.evidence import EvidenceIndex
-from shelfwise.assistant.faq import FaqIndex
+from shelfwise.assistant.faq import FaqIndex, StoreFaq
 from shelfwise.assistant.generative import Phraser, rephrase
 from shelfwise.assistant.intents import classify, ordinals
 from shelfwise.assistant.parse import apply, read_refinement
@@ -80,7 +80,7 @@ class Reply:
 
 def filters_of(constraints: Mapping[str, Any]) -> dict[str, Any]:
     """Search filters of a constraint set (exclusions of brands are resolved to ids by the caller)."""
-    keys = ("price_min", "price_max", "brand", "colour", "colour_exclude", "category")
+    keys = ("price_min", "price_max", "brand", "colour", "colour_exclude")
     return {k: constraints[k] for k in keys if constraints.get(k) not in (None, [])}
 
 
@@ -135,7 +135,7 @@ class Assistant:
         catalog: Any,
         parse: Callable[[str], Any],
         evidence: EvidenceIndex,
-        faq: FaqIndex | None,
+        faq: FaqIndex | StoreFaq | None,
         sessions: SessionStore,
         settings: AssistantSettings,
         ratings: Mapping[str, tuple[float, int]] | None = None,
@@ -243,7 +243,7 @@ class Assistant:
             k=self.settings.search_depth,
             filters=self._search_filters(session.constraints, exclude),
             personalise=self.personalise(user_id),
-            use_query_filters=False,
+            use_query_filters=not like,  # the need's category: a constraint search relaxes first
         )
         response, request_id = self.search(request)
         took = (time.perf_counter() - t) * 1e3
