@@ -3,7 +3,7 @@
 Training pairs are (a past question a shopper asked, the Q&A entry that answered it). The shared
 :class:`~shelfwise.models.finetune.TextTower` (MiniLM with LoRA adapters on the top layers' attention
 projections, as for the ``lora_text`` recommender source) encodes both sides; each step minimises the
-softmax cross-entropy of every past question against the batch's distinct entries' questions (in-batch
+softmax cross-entropy of every past question against the batch's distinct entries' question + answer texts (in-batch
 negatives). A seeded fifth of the pairs is held out: top-1 accuracy on it is measured before training (the
 frozen encoder: LoRA's ``B`` starts at zero) and after every epoch, and the best adapters are kept, so
 training never returns a model worse than the frozen one on validation.
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from shelfwise._optional import require
+from shelfwise.assistant.faq import entry_text
 from shelfwise.models.finetune import FinetuneConfig, LoraSettings, TextTower
 
 __all__ = ["TowerQuestions", "TuneReport", "top1_accuracy", "train_faq_tower"]
@@ -66,7 +67,7 @@ def top1_accuracy(encoder: Any, entries: Sequence[Mapping[str, str]], pairs: Seq
     if not pairs:
         return 0.0
     ids = [e["id"] for e in entries]
-    docs = np.asarray(encoder.encode_queries([e["question"] for e in entries]), np.float32)
+    docs = np.asarray(encoder.encode_queries([entry_text(e) for e in entries]), np.float32)
     qs = np.asarray(encoder.encode_queries([q for q, _ in pairs]), np.float32)
     best = np.argmax(qs @ docs.T, axis=1)
     return float(np.mean([ids[int(b)] == want for b, (_, want) in zip(best, pairs, strict=True)]))
@@ -86,7 +87,7 @@ def train_faq_tower(
 ) -> tuple[TextTower, TuneReport]:
     """Fine-tune LoRA adapters on (past question, entry id) pairs; returns the tower and a report."""
     torch = require("torch", "finetune")
-    known = {e["id"]: e["question"] for e in entries}
+    known = {e["id"]: entry_text(e) for e in entries}
     pairs = [(q, i) for q, i in pairs if i in known]
     if len(pairs) < 4:
         raise ValueError("fine-tuning needs at least 4 past questions that name a known Q&A entry id")
