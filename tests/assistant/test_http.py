@@ -119,3 +119,21 @@ def test_wrong_requests_say_what_to_fix(live: Live, reader: httpx.Client) -> Non
     assert bad.status_code == 422
     empty = reader.post("/v1/assistant", json={"session_id": "ok", "message": ""})
     assert empty.status_code == 422
+
+
+def test_the_storefront_chat_panel_talks_to_the_same_assistant(live: Live) -> None:
+    with httpx.Client(base_url=live.url, timeout=120, follow_redirects=True) as browser:
+        page = browser.get("/shop")
+        assert page.status_code == 200
+        assert 'id="chat"' in page.text and "/web/static/chat.js" in page.text
+        assert "<script>" not in page.text  # CSP: no inline scripts
+        assert browser.get("/web/static/chat.js").status_code == 200
+        assert browser.get("/web/static/chat.css").status_code == 200
+        csrf = re.search(r'<meta name="csrf" content="([^"]+)"', page.text).group(1)
+        assert browser.post("/shop/assistant", data={"message": "I need tape"}).status_code == 403
+        first = browser.post("/shop/assistant", data={"message": "I need tape", "csrf": csrf})
+        assert first.status_code == 200, first.text
+        assert first.json()["items"] and first.json()["items"][0]["url"].startswith("/shop/product/")
+        second = browser.post("/shop/assistant", data={"message": "under $10", "csrf": csrf}).json()
+        assert second["constraints"] == {"price_max": 10.0}
+        assert all(i["price"] <= 10.0 for i in second["items"])

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from shelfwise.web.assets import static_router
+from shelfwise.web.chat import router as chat_router
 from shelfwise.web.dashboard import router as dashboard_router
 from shelfwise.web.session import CsrfFailed, SignInRequired, WebGuard
 from shelfwise.web.signin import router as signin_router
@@ -37,6 +38,7 @@ router.include_router(static_router)
 router.include_router(storefront_router)
 router.include_router(signin_router)
 router.include_router(dashboard_router)
+router.include_router(chat_router)
 
 
 async def _sign_in_first(request: Request, exc: Exception) -> Response:
