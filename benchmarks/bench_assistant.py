@@ -273,7 +273,7 @@ def part_faq(args: argparse.Namespace) -> None:
     held = [(r["question"], r["faq_id"]) for r in _csv(DATA / "faq_heldout.csv")]
     frozen = top1_accuracy(TowerQuestions(TextTower(FinetuneConfig(train=False))), entries, held)
     search_encoder = top1_accuracy(_encoder(), entries, held)
-    tower, report = train_faq_tower(entries, past, epochs=args.epochs)
+    tower, report = train_faq_tower(entries, past, epochs=args.epochs, lr=args.lr, max_seconds=args.max_seconds)
     tuned = top1_accuracy(TowerQuestions(tower), entries, held)
     table = [
         {"encoder": "search encoder (ONNX int8 MiniLM, what serves without tuning)", "top1_heldout": search_encoder},
@@ -355,6 +355,8 @@ def main() -> None:
     parser.add_argument("--store", help="store folder (sessions: a built sample shop; latency: Beauty)")
     parser.add_argument("--sessions", type=int, default=60, help="latency: scripted sessions")
     parser.add_argument("--epochs", type=int, default=8, help="faq: LoRA epochs")
+    parser.add_argument("--lr", type=float, default=5e-4, help="faq: LoRA learning rate")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="faq: training wall-time cap")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -81,5 +81,5 @@ def test_assistant_train_keeps_scrubbed_review_evidence_and_chooses_a_threshold(
     text = " ".join(kept[item["item_id"]])
     assert "someone@example.com" not in text and "rain" in text
     assert threshold == report["threshold"] and adapter is None
-    answer = _run("assistant", "does the first one clog?", "--store", str(store), "--session", "cli-t")
+    answer = _run("assistant", "does the nozzle of the first one clog?", "--store", str(store), "--session", "cli-t")
     assert any("clogs" in c["text"] for c in answer["citations"])

@@ -41,7 +41,9 @@ class Session:
         focus: the item a product question is about (the last one referred to).
         turns: ``[{"role": "shopper"|"assistant", "text": ...}]``, scrubbed, the last :data:`MAX_TURNS`.
         unanswered: product questions in a row the evidence could not answer.
-        user_id: the shopper's id when given (for the hand-off summary only).
+
+    The shopper's id is not kept: the session holds no more about them than their scrubbed messages, and it
+    expires after the TTL.
     """
 
     session_id: str
@@ -51,7 +53,6 @@ class Session:
     focus: str | None = None
     turns: list[dict[str, str]] = field(default_factory=list)
     unanswered: int = 0
-    user_id: str | None = None
 
     def add_turn(self, role: str, text: str) -> None:
         """Remember a turn (already scrubbed)."""
