@@ -10,6 +10,7 @@ Pages (none in the OpenAPI document):
 - ``/shop`` home feed with a diversity slider; ``/shop/search`` results with chips and facets;
   ``/shop/product/{id}`` with "similar items" and "bought together"; ``/shop/suggest`` autocomplete (JSON);
   ``POST /shop/cart`` add-to-cart; ``POST /shop/shopper`` pick a demo shopper or browse anonymously;
+  ``POST /shop/assistant`` the chat panel's turn (:mod:`shelfwise.web.chat`);
 - ``/admin`` dashboard (``?user=ID`` for one shopper's profile); ``/admin/report`` the latest evaluation report;
   both need an admin sign-in (``/admin/sign-in`` with an admin API key; ``POST /admin/sign-out``), else a 303 to
   the sign-in page: see :mod:`shelfwise.web.session` for the signed cookies, CSRF tokens and write limits;
