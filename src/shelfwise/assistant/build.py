@@ -24,7 +24,7 @@ from shelfwise.assistant.config import AssistantSettings
 from shelfwise.assistant.evidence import DEFAULT_THRESHOLD, EvidenceIndex
 from shelfwise.assistant.faq import StoreFaq
 from shelfwise.assistant.generative import build_phraser
-from shelfwise.assistant.service import Assistant, SearchFn
+from shelfwise.assistant.service import Assistant, SearchFn, SimilarFn
 from shelfwise.assistant.session import SessionStore
 
 __all__ = ["ARTIFACT", "load_assistant", "read_artifact", "store_ratings", "write_artifact"]
@@ -104,6 +104,7 @@ def load_assistant(
     sessions: SessionStore,
     search: SearchFn | None = None,
     personalise: Callable[[str | None], bool] | None = None,
+    similar: SimilarFn | None = None,
 ) -> Assistant:
     """An :class:`Assistant` over ``store`` and a loaded search pipeline.
 
@@ -114,6 +115,7 @@ def load_assistant(
         sessions: where conversations live.
         search: how to run a search (default: ``pipeline.search``, no impression log).
         personalise: consent check for personalisation.
+        similar: the recommender's similar items (for "more like #n"; None: search alone).
     """
     reviews, threshold, adapter = read_artifact(store)
     rows = _rows(store)
@@ -133,4 +135,5 @@ def load_assistant(
         ratings=store_ratings(store),
         phraser=build_phraser(settings.generative),
         personalise=personalise,
+        similar=similar,
     )

@@ -1,7 +1,9 @@
 """One assistant turn: understand the message, act through the existing pipelines, reply with what was found.
 
 Needs and refinements go to the search pipeline (the same ranking, query understanding and personalisation as
-``/v1/search``), with the conversation's constraints as hard filters; the list is diversified by a per-brand cap.
+``/v1/search``), with the conversation's constraints as hard filters; "more like #n" puts the recommender's
+similar items that meet the constraints first (the service passes ``similar``), topped up by a search for the
+item's title; every list is diversified by a per-brand cap.
 Product questions go to :class:`~shelfwise.assistant.evidence.EvidenceIndex`, shop questions to
 :class:`~shelfwise.assistant.faq.FaqIndex`, complaints and repeated "I don't know" to a hand-off. The session
 (scrubbed text only) lives in a :class:`~shelfwise.assistant.session.SessionStore`.
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[\w\u4e00-\u9fff]+")
 
 SearchFn = Callable[[SearchRequest], tuple[SearchResponse, str | None]]
+#: ``similar(item_id, k, exclude) -> (item ids, request id)``: the recommender's "similar items" slot.
+SimilarFn = Callable[[str, int, list[str]], tuple[list[str], str | None]]
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Assistant:
         phraser: an optional generative model (guarded).
         personalise: whether a shopper's profile may shape their results (consent).
         scrub: removes personal data from a message before it is kept or logged.
+        similar: the recommender's "similar items" for "more like #n" (None: search with the item's title).
     """
 
     def __init__(
@@ -142,6 +147,7 @@ class Assistant:
         phraser: Phraser | None = None,
         personalise: Callable[[str | None], bool] | None = None,
         scrub: Callable[[str], str] | None = None,
+        similar: SimilarFn | None = None,
     ) -> None:
         self.search = search
         self.catalog = catalog
@@ -154,6 +160,7 @@ class Assistant:
         self.phraser = phraser
         self.personalise = personalise or (lambda user: user is not None)
         self.scrub = scrub or _scrub
+        self.similar = similar
 
     # -- the turn ----------------------------------------------------------------------------------
     def turn(self, session_id: str, message: str, user_id: str | None = None) -> Reply:
@@ -246,9 +253,16 @@ class Assistant:
             use_query_filters=not like,  # the need's category: a constraint search relaxes first
         )
         response, request_id = self.search(request)
-        took = (time.perf_counter() - t) * 1e3
-        picked_ids = self._diversify([h.item_id for h in response.results])
+        ranked = [h.item_id for h in response.results]
         reasons = {h.item_id: h.reason for h in response.results}
+        if like and self.similar is not None:  # the recommender's similar items that meet the constraints first
+            similar, rec_id = self.similar(exclude[0], self.settings.search_depth, exclude)
+            fits = [i for i in similar if satisfies(self.catalog, i, session.constraints)]
+            if fits:
+                ranked = [*fits, *(i for i in ranked if i not in fits)]
+                request_id = rec_id or request_id
+        took = (time.perf_counter() - t) * 1e3
+        picked_ids = self._diversify(ranked)
         items = [self._item(i, reason or reasons.get(i, "")) for i in picked_ids]
         session.items = picked_ids
         label = f"something {reason}" if like else session.need

@@ -79,6 +79,19 @@ def _assistant(request: Request, svc: Services) -> Any:
             served = svc.serving.search(req)
             return served.response, served.request_id
 
+        def similar(item_id: str, k: int, exclude: list[str]) -> tuple[list[str], str | None]:
+            if svc.recommender is None:
+                return [], None
+            from shelfwise.recommend import RecommendRequest
+
+            try:
+                served = svc.serving.recommend(
+                    RecommendRequest(slot="similar", item_id=item_id, k=k, exclude=list(exclude))
+                )
+            except (LookupError, ValueError, RuntimeError):  # unknown to the recommender: search alone
+                return [], None
+            return [i.item_id for i in served.response.items], served.request_id
+
         assistant = load_assistant(
             svc.store,
             settings,
@@ -86,6 +99,7 @@ def _assistant(request: Request, svc: Services) -> Any:
             OnlineSessions(svc.online, settings.session_ttl),
             search=search,
             personalise=lambda user: user is not None and consent.allows(svc.feedback.user_key(user)),
+            similar=similar,
         )
         state.assistant = (pipeline, assistant)
         return assistant
