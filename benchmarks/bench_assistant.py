@@ -173,7 +173,7 @@ def part_evidence(args: argparse.Namespace) -> None:
 
 
 # -- sessions -------------------------------------------------------------------------------------------
-def _load_assistant(store_path: str) -> tuple[Any, Any, Any]:
+def _load_assistant(store_path: str, recommender: bool = False) -> tuple[Any, Any, Any]:
     from shelfwise.assistant.build import load_assistant
     from shelfwise.assistant.session import OnlineSessions
     from shelfwise.config import load_settings
@@ -185,7 +185,21 @@ def _load_assistant(store_path: str) -> tuple[Any, Any, Any]:
     settings = load_settings(toml if toml.exists() else None, environ={})
     store = open_store(store_path, read_only=True)
     pipeline = SearchPipeline.load(store, settings)
-    assistant = load_assistant(store, settings.assistant, pipeline, OnlineSessions(open_online_state(), 3600))
+    similar = None
+    if recommender:  # "more like #n" as the service does it: the recommender's similar items first
+        from shelfwise.recommend import Recommender, RecommendRequest
+
+        rec = Recommender.load(store, settings)
+
+        def similar(item_id: str, k: int, exclude: list[str]) -> tuple[list[str], str | None]:
+            try:
+                resp = rec.recommend(RecommendRequest(slot="similar", item_id=item_id, k=k, exclude=exclude))
+            except (LookupError, ValueError):
+                return [], None
+            return [i.item_id for i in resp.items], None
+
+    sessions = OnlineSessions(open_online_state(), 3600)
+    assistant = load_assistant(store, settings.assistant, pipeline, sessions, similar=similar)
     return store, pipeline, assistant
 
 
@@ -221,7 +235,7 @@ def _read_exactly(constraints: dict[str, Any], expect: dict[str, Any]) -> bool:
 def part_sessions(args: argparse.Namespace) -> None:
     sessions = _jsonl(DATA / "sessions.jsonl")
     catalogue = {r["item_id"]: r for r in _csv(ROOT / "src" / "shelfwise" / "sample" / "items.csv")}
-    store, _, assistant = _load_assistant(args.store)
+    store, _, assistant = _load_assistant(args.store, recommender=True)
     results = []
     for s in sessions:
         last_items: list[str] = []
