@@ -88,12 +88,12 @@ class OpenAIPhraser:
 
 
 class LlamaCppPhraser:
-    """A local GGUF model through ``llama-cpp-python`` (``pip install llama-cpp-python``)."""
+    """A local GGUF model through ``llama-cpp-python`` (``pip install 'shelfwise[llm]'``)."""
 
     def __init__(self, settings: GenerativeSettings) -> None:
         from shelfwise._optional import require
 
-        llama_cpp = require("llama_cpp", "assistant")
+        llama_cpp = require("llama_cpp", "llm")
         if not settings.model or not os.path.isfile(settings.model):
             raise ValueError("assistant.generative.model must be the path of a .gguf file")
         self.settings = settings
