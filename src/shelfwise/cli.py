@@ -308,8 +308,13 @@ def ingest(
             raise CliError("give either FILE... with --kind, or --dataset NAME")
         if files and not kind:
             raise CliError(f"--kind is required with files; one of {', '.join(KINDS)}")
+        if kind == "faq":  # the shop's Q&A for the assistant: kept in the store's metadata
+            from shelfwise.cli_assistant import ingest_faq
+
+            _emit(ingest_faq(store, files or []), as_json, "shop Q&A stored")
+            return
         if kind and kind not in KINDS:
-            raise CliError(f"unknown --kind {kind!r}; expected one of {', '.join(KINDS)}")
+            raise CliError(f"unknown --kind {kind!r}; expected one of {', '.join(KINDS)}, faq")
         settings = _settings(store, config, set_)
         mapping = _parse_mapping(map_)
         reports: list[IngestReport] = []
@@ -803,6 +808,10 @@ _register_forget(app)
 from shelfwise.cli_consent import register as _register_consent  # noqa: E402
 
 _register_consent(app)
+
+from shelfwise.cli_assistant import register as _register_assistant  # noqa: E402
+
+_register_assistant(app)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from shelfwise.api.config import ApiSettings
+from shelfwise.assistant.config import AssistantSettings
 from shelfwise.config_base import Section
 from shelfwise.encoders.base import EncoderConfig
 from shelfwise.encoders.item_text import ItemTextConfig
@@ -194,6 +195,7 @@ class Settings(Section):
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     seed: int = Field(0, description="seed of every random component unless a section sets its own")
 
 

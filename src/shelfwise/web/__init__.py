@@ -10,6 +10,7 @@ Pages (none in the OpenAPI document):
 - ``/shop`` home feed with a diversity slider; ``/shop/search`` results with chips and facets;
   ``/shop/product/{id}`` with "similar items" and "bought together"; ``/shop/suggest`` autocomplete (JSON);
   ``POST /shop/cart`` add-to-cart; ``POST /shop/shopper`` pick a demo shopper or browse anonymously;
+  ``POST /shop/assistant`` the chat panel's turn (:mod:`shelfwise.web.chat`);
 - ``/admin`` dashboard (``?user=ID`` for one shopper's profile); ``/admin/report`` the latest evaluation report;
   ``/admin/trends`` traffic, CTR, conversion, revenue and diversity per day with the top items and categories;
   ``/admin/search-analytics`` top, zero-result and unclicked queries; ``/admin/rules`` boost / bury / pin rules
@@ -28,6 +29,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from shelfwise.web.assets import static_router
+from shelfwise.web.chat import router as chat_router
 from shelfwise.web.dashboard import router as dashboard_router
 from shelfwise.web.privacy_view import router as privacy_router
 from shelfwise.web.rules_page import router as rules_router
@@ -46,6 +48,7 @@ router.include_router(dashboard_router)
 router.include_router(trends_router)
 router.include_router(rules_router)
 router.include_router(privacy_router)
+router.include_router(chat_router)
 
 
 async def _sign_in_first(request: Request, exc: Exception) -> Response:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shelfwise.api.routes import admin, catalogue, events, experiments, health, reads, rules, users
+from shelfwise.api.routes import (
+    admin,
+    assistant,
+    catalogue,
+    events,
+    experiments,
+    health,
+    reads,
+    rules,
+    users,
+)
 
 
 def include_all(app: FastAPI) -> None:
     """Add every route group."""
-    for module in (health, reads, events, catalogue, users, experiments, admin, rules):
+    for module in (health, reads, events, catalogue, users, experiments, admin, rules, assistant):
         app.include_router(module.router)
