@@ -16,9 +16,11 @@ Run (store S = ``shelfwise ingest --dataset crowdflower-search`` + ``shelfwise b
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +38,25 @@ from shelfwise.storage import open_store
 log = logging.getLogger("bench_search_calibration")
 
 
-def pairs(store: str, negatives: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(coverage, cosine, relevant, query index) over the judged pairs plus random negatives."""
-    rng = np.random.default_rng(seed)
+def _features(pipe: SearchPipeline, query: str, ids: list[str]) -> tuple[list[str], np.ndarray, ...]:
+    """(ids kept, coverage, cosine, coverage x relative cosine) of ``ids`` for ``query``, as served."""
+    parsed = pipe.parse(query)
+    ev = read_query(parsed)
+    text = pipe.retrieval_text(query, parsed)
+    if ev.expansions:
+        text = " ".join(dict.fromkeys([*text.split(), *ev.expansions]))
+    cands = candidates_for(pipe, text, ids)
+    top = pipe.retriever.candidates(text)  # the query's best cosine at serving time
+    best = float(top.dense.max()) if len(top) else 0.0
+    cov = np.array([ev.coverage(pipe.catalog.items[i])[0] for i in cands.ids])
+    cos = cands.dense.astype(float)
+    share = np.clip(cos / best, 0.0, 1.0) if best > 0 else np.zeros(len(cos))
+    return cands.ids, cov, cos, cov * share
+
+
+def crowdflower_pairs(store: str, negatives: int, rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """Per judged CrowdFlower query: (ids, coverage, cosine, relative, relevant) over its judged products
+    (relevant = median relevance >= 3 of 4) plus ``negatives`` random unjudged products (not relevant)."""
     with open_store(store, create=False) as st:
         toml = Path(store) / "shelfwise.toml"
         pipe = SearchPipeline.load(st, load_settings(toml if toml.exists() else None))
@@ -49,22 +67,44 @@ def pairs(store: str, negatives: int, seed: int) -> tuple[np.ndarray, np.ndarray
             float(row["relevance"])
         )
     all_ids = list(pipe.catalog.items)
-    cov, cos, rel, qix = [], [], [], []
-    for q_n, (query, items) in enumerate(sorted(by_query.items())):
-        parsed = pipe.parse(query)
-        ev = read_query(parsed)
-        text = pipe.retrieval_text(query, parsed)
+    out = []
+    for query, items in sorted(by_query.items()):
         extra = [i for i in rng.choice(all_ids, negatives, replace=False) if i not in items]
-        ids = [*items, *extra]
-        cands = candidates_for(pipe, text, ids)
-        for pos, item_id in enumerate(cands.ids):
-            item = pipe.catalog.items[item_id]
-            cov.append(ev.coverage(item)[0])
-            cos.append(float(cands.dense[pos]))
-            judged_values = items.get(item_id)
-            rel.append(bool(judged_values) and float(np.median(judged_values or [0.0])) >= 3.0)
-            qix.append(q_n)
-    return np.array(cov), np.array(cos), np.array(rel), np.array(qix)
+        ids, cov, cos, relc = _features(pipe, query, [*items, *extra])
+        rel = np.array([bool(items.get(i)) and float(np.median(items.get(i) or [0.0])) >= 3.0 for i in ids])
+        out.append((ids, cov, cos, relc, rel))
+    return out
+
+
+def demo_pairs(negatives: int, rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """Per *even-numbered* labelled demo-shop query (benchmarks/data/search_queries.jsonl; the odd ones
+    are held out for the quality figures): its top 30 candidates plus random products, relevant = the item
+    satisfies the query's label (title words, brand, price limit)."""
+    import tempfile
+
+    from bench_search_quality import QUERIES, _rows, satisfies
+    from shelfwise.build import build_item_artifacts
+    from shelfwise.demo import run_demo
+
+    queries = [json.loads(x) for x in QUERIES.read_text().splitlines() if x.strip()][::2]
+    rows = {r["item_id"]: r for r in _rows()}
+    cache = Path.home() / ".cache" / "shelfwise"
+    settings = load_settings(environ={}, overrides=[f"search.encoder.cache_dir={cache}"])
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        run_demo(Path(tmp) / "shop")
+        with open_store(Path(tmp) / "shop", create=False) as st:
+            build_item_artifacts(st, settings)
+            pipe = SearchPipeline.load(st, settings)
+        all_ids = list(pipe.catalog.items)
+        for q in queries:
+            parsed = pipe.parse(q["query"])
+            top = pipe.retriever.candidates(pipe.retrieval_text(q["query"], parsed))
+            ids = [top.ids[i] for i in top.order()[:30]]
+            ids += [i for i in rng.choice(all_ids, negatives, replace=False) if i not in ids]
+            ids, cov, cos, relc = _features(pipe, q["query"], ids)
+            out.append((ids, cov, cos, relc, np.array([satisfies(rows[i], q) for i in ids])))
+    return out
 
 
 def main() -> None:
@@ -72,29 +112,39 @@ def main() -> None:
     ap.add_argument("--store", required=True)
     ap.add_argument("--negatives", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--demo", action="store_true", help="also fit on the even-numbered labelled demo-shop queries"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
-    cov, cos, rel, qix = pairs(args.store, args.negatives, args.seed)
+    rng = np.random.default_rng(args.seed)
+    groups = crowdflower_pairs(args.store, args.negatives, rng)
+    n_cf = len(groups)
+    if args.demo:
+        groups += demo_pairs(args.negatives, rng)
+    cov, cos, tit, rel = (np.concatenate([g[k] for g in groups]) for k in (1, 2, 3, 4))
+    qix = np.concatenate([np.full(len(g[0]), n) for n, g in enumerate(groups)])
+    source = np.where(qix < n_cf, "crowdflower", "demo")
     folds = qix % 5
     held: list[float] = []
     preds = np.zeros(len(rel))
     for f in range(5):
         train, test = folds != f, folds == f
-        cal = fit_calibration(cov[train], cos[train], rel[train])
-        preds[test] = cal.probability(cov[test], cos[test])
+        cal = fit_calibration(cov[train], cos[train], rel[train], tit[train])
+        preds[test] = cal.probability(cov[test], cos[test], tit[test])
         held.append(float(((preds[test] >= 0.5) == rel[test]).mean()))
-    conf = preds >= 0.5
-    final = fit_calibration(cov, cos, rel)
+    final = fit_calibration(cov, cos, rel, tit)
+    table = []
+    for name, part in (("all", np.ones(len(rel), bool)), *((n, source == n) for n in sorted(set(source)))):
+        table.append({"pairs from": str(name), **_held_out(preds[part], rel[part])})
     row = {
         "pairs": len(rel),
         "relevant share": round(float(rel.mean()), 4),
-        "held-out accuracy": round(float(np.mean(held)), 4),
-        "held-out Brier": round(float(((preds - rel) ** 2).mean()), 4),
-        "confident precision": round(float(rel[conf].mean()), 4) if conf.any() else 0.0,
-        "confident recall": round(float(conf[rel].mean()), 4) if rel.any() else 0.0,
+        "held-out accuracy (mean of folds)": round(float(np.mean(held)), 4),
         "intercept": round(final.intercept, 3),
         "coverage coef": round(final.coverage, 3),
         "cosine coef": round(final.cosine, 3),
+        "relative cosine coef": round(final.relative, 3),
     }
     # how the held-out probabilities match the observed rate, by decile of probability
     bins = np.clip((preds * 10).astype(int), 0, 9)
@@ -110,15 +160,41 @@ def main() -> None:
     ]
     notes = (
         "CrowdFlower judged pairs (relevant = median relevance >= 3 of 4) plus "
-        f"{args.negatives} random unjudged products per query (not relevant). 5-fold by query: "
-        "held-out figures above; the coefficients are the fit on all queries (search.pipeline.calibration).\n\n"
+        f"{args.negatives} random unjudged products per query (not relevant)"
+        + (
+            "; with --demo also the even-numbered labelled demo-shop queries (top 30 candidates + random "
+            "products, relevant = satisfies the query's label; the odd ones stay held out for "
+            "bench_search_quality.py)"
+            if args.demo
+            else ""
+        )
+        + ". 5-fold by query: held-out figures per source below; the coefficients are the fit on all "
+        "queries (search.pipeline.calibration).\n\n"
+        + "| pairs from | pairs | relevant share | accuracy | Brier | confident precision | confident recall |\n"
+        + "|---|---|---|---|---|---|---|\n"
+        + "".join("| " + " | ".join(str(v) for v in r.values()) + " |\n" for r in table)
+        + "\n"
         "Reliability of the held-out probabilities:\n\n| p bin | pairs | mean p | relevant share |\n|---|---|---|---|\n"
         + "\n".join(
             f"| {r['p bin']} | {r['pairs']} | {r['mean p']} | {r['relevant share']} |" for r in reliability
         )
     )
-    write_results("search_calibration", {"reliability": reliability}, [row], notes)
+    write_results("search_calibration", {"reliability": reliability, "held_out": table}, [row], notes)
     print(row)
+    for r in table:
+        print(r)
+
+
+def _held_out(preds: np.ndarray, rel: np.ndarray) -> dict[str, Any]:
+    conf = preds >= 0.5
+    return {
+        "pairs": len(rel),
+        "relevant share": round(float(rel.mean()), 4),
+        "accuracy": round(float((conf == rel).mean()), 4),
+        "Brier": round(float(((preds - rel) ** 2).mean()), 4),
+        "confident precision": round(float(rel[conf].mean()), 4) if conf.any() else 0.0,
+        "confident recall": round(float(conf[rel].mean()), 4) if rel.any() else 0.0,
+    }
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ class CatalogItem:
     popularity: float = 0.0
     category_label: str = ""
     stems: frozenset[str] = frozenset()
+    title_stems: frozenset[str] = frozenset()
     updated: str = ""
     added: int = 0
     rating_sum: float = 0.0
@@ -163,6 +164,7 @@ class SearchCatalog:
                 popularity=old.popularity if old else 0.0,
                 category_label=label,
                 stems=item_stems(title, label, brand, values),
+                title_stems=frozenset(stem(w) for w in _WORD.findall(title.lower())),
                 updated=str(row.get("updated_at") or (old.updated if old else "")),
                 added=old.added if old else len(items),
                 rating_sum=old.rating_sum if old else 0.0,

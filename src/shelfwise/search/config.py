@@ -100,10 +100,11 @@ class SearchPipelineConfig(Section):
         description="calibrated probability of relevance from which a candidate is a confident match (the "
         "match count and the main list hold only these; the rest go to more_results)",
     )
-    calibration: tuple[float, float, float] = Field(
-        (-3.792, 1.995, 6.902),
-        description="logistic relevance mapping (intercept, concept coverage, cosine), fitted on CrowdFlower's "
-        "judgements by benchmarks/bench_search_calibration.py (benchmarks/results/search_calibration.md)",
+    calibration: tuple[float, float, float, float] = Field(
+        (-4.455, 4.295, 6.534, -1.546),
+        description="logistic relevance mapping (intercept, concept coverage, cosine, coverage x cosine "
+        "relative to the best candidate), fitted on CrowdFlower's judgements and half of the labelled demo-shop "
+        "queries by benchmarks/bench_search_calibration.py --demo (benchmarks/results/search_calibration.md)",
     )
     price_buckets: int = Field(5, ge=2, le=10, description="price facet buckets (quantiles, rounded edges)")
     relax_order: list[str] = Field(

@@ -54,7 +54,7 @@ _PRICE_TEXT = {
 
 
 def _concept_reasons(item: CatalogItem, matched: list[str], evidence: QueryEvidence) -> list[str]:
-    title = {stem(w) for w in _WORD.findall(item.title.lower())}
+    title = item.title_stems
     in_title: list[str] = []
     out: list[str] = []
     by_text = {c.text: c for c in evidence.concepts}

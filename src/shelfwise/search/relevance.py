@@ -1,8 +1,11 @@
 """Calibrated relevance: which candidates are confident matches, and the order the shopper sees.
 
-A logistic model maps two facts of a (query, item) pair to the probability that a person would judge the
-item relevant: the share of the query's concepts the item covers (:mod:`~shelfwise.search.evidence`) and
-the cosine of the query and item vectors. Its coefficients are *fitted* on judged pairs
+A logistic model maps three facts of a (query, item) pair to the probability that a person would judge
+the item relevant: the share of the query's concepts the item covers (title, last category level, brand;
+see :mod:`~shelfwise.search.evidence`), the cosine of the query and item vectors, and, for the words it
+covers, that cosine relative to the best one among the query's candidates (coverage x relative cosine: a
+one-word query has low cosines with every title, so what counts is how close an item that has the word
+comes to the best; an item with none of the words gets nothing from being the best of a poor lot). Its coefficients are *fitted* on judged pairs
 (:func:`fit_calibration`; ``benchmarks/bench_search_calibration.py`` fits them on CrowdFlower's human
 judgements and writes the figures), not set by hand; a candidate is a confident match when the probability
 reaches ``floor`` (0.5: more likely relevant than not). Weaker candidates are returned under their own
@@ -31,28 +34,44 @@ from shelfwise.search.retrieve import Candidates
 
 @dataclass(frozen=True)
 class Calibration:
-    """``P(relevant) = sigmoid(intercept + coverage * c + cosine * d)``."""
+    """``P(relevant) = sigmoid(intercept + coverage * a + cosine * b + relative * c)``."""
 
     intercept: float
     coverage: float
     cosine: float
+    relative: float = 0.0
 
-    def probability(self, coverage: float | np.ndarray, cosine: float | np.ndarray) -> np.ndarray:
+    def probability(
+        self,
+        coverage: float | np.ndarray,
+        cosine: float | np.ndarray,
+        relative: float | np.ndarray = 0.0,
+    ) -> np.ndarray:
         """The calibrated probability of relevance."""
-        z = self.intercept + self.coverage * np.asarray(coverage) + self.cosine * np.asarray(cosine)
+        z = (
+            self.intercept
+            + self.coverage * np.asarray(coverage)
+            + self.cosine * np.asarray(cosine)
+            + self.relative * np.asarray(relative)
+        )
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
 def fit_calibration(
-    coverage: Sequence[float], cosine: Sequence[float], relevant: Sequence[bool]
+    coverage: Sequence[float],
+    cosine: Sequence[float],
+    relevant: Sequence[bool],
+    relative: Sequence[float] | None = None,
 ) -> Calibration:
-    """Fit the logistic mapping on judged pairs (scikit-learn, L2, balanced as the data is)."""
+    """Fit the logistic mapping on judged pairs (scikit-learn, mild L2)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.column_stack([np.asarray(coverage, float), np.asarray(cosine, float)])
-    y = np.asarray(relevant, bool)
-    model = LogisticRegression(C=10.0).fit(x, y)
-    return Calibration(float(model.intercept_[0]), float(model.coef_[0][0]), float(model.coef_[0][1]))
+    cols = [np.asarray(coverage, float), np.asarray(cosine, float)]
+    if relative is not None:
+        cols.append(np.asarray(relative, float))
+    model = LogisticRegression(C=10.0).fit(np.column_stack(cols), np.asarray(relevant, bool))
+    coef = [float(c) for c in model.coef_[0]]
+    return Calibration(float(model.intercept_[0]), coef[0], coef[1], coef[2] if relative is not None else 0.0)
 
 
 @dataclass
@@ -114,7 +133,8 @@ def judge(
             got += best_cat
             met[pos].append("category")
         boost[pos] = got / weight
-    rel = calibration.probability(cover, np.clip(cands.dense.astype(float), -1.0, 1.0))
+    cosine = np.clip(cands.dense.astype(float), -1.0, 1.0)
+    rel = calibration.probability(cover, cosine, cover * relative_cosine(cosine))
     if not evidence.concepts:
         rel = np.ones(n)
     rank_share = np.zeros(n)
@@ -131,7 +151,15 @@ def any_confident(
     """Whether at least one candidate is a confident match (relaxation stops there)."""
     items = catalog.items
     cover = np.array([evidence.coverage(items[i])[0] if i in items else 0.0 for i in cands.ids])
-    return bool(len(cands)) and bool((calibration.probability(cover, cands.dense) >= floor).any())
+    cosine = cands.dense.astype(float)
+    p = calibration.probability(cover, cosine, cover * relative_cosine(cosine))
+    return bool(len(cands)) and bool((p >= floor).any())
+
+
+def relative_cosine(cosine: np.ndarray) -> np.ndarray:
+    """Each cosine divided by the best of the query's candidates (0 when none is positive)."""
+    best = float(cosine.max()) if len(cosine) else 0.0
+    return np.clip(cosine / best, 0.0, 1.0) if best > 0 else np.zeros(len(cosine))
 
 
 class _Neighbours:

@@ -169,6 +169,8 @@ def _chips(
     sure = {(c["field"], str(c["value"]).lower()): c for c in parsed.get("constraints", [])}
     for c in parsed_chips:
         reading = sure.get((c["field"], str(c["value"]).lower()))
+        if reading is None and c["field"] in (*PRICE_KEYS, "price"):
+            reading = next((r for r in parsed.get("constraints", []) if r["field"] == "price"), None)
         label = c["label"]
         if reading is not None:
             how = "filter" if reading["use"] == "filter" else "ranks first"
