@@ -50,13 +50,14 @@ def _answer(pipe: SearchPipeline, req: SearchRequest) -> tuple[Any, ...]:
         r.relaxed,
         r.facets,
         r.applied_filters,
+        [(h.item_id, round(float(h.score), 9)) for h in r.more_results],
     )
 
 
 def test_parallel_searches_return_the_serial_answers(pipe: SearchPipeline) -> None:
     requests = _requests(pipe)
     serial = [_answer(pipe, r) for r in requests]
-    assert sum(bool(a[0]) for a in serial) >= len(requests) - 2
+    assert sum(bool(a[0] or a[5]) for a in serial) >= len(requests) - 2  # confident or weaker matches
     suggest_serial = [pipe.suggest(p) for p in ("gor", "tap", "pip", "lip")]
 
     def walk(start: int) -> list[tuple[int, Any]]:
