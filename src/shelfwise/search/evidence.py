@@ -110,6 +110,7 @@ class QueryEvidence:
     concepts: list[Concept] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    _seen: dict[str, tuple[float, list[str]]] = field(default_factory=dict, repr=False)
 
     @property
     def soft(self) -> list[Constraint]:
@@ -120,8 +121,11 @@ class QueryEvidence:
         """Share of the concepts ``item`` covers (1.0 when the query has none) and their texts."""
         if not self.concepts:
             return 1.0, []
-        hit = [c.text for c in self.concepts if c.covered_by(item)]
-        return len(hit) / len(self.concepts), hit
+        known = self._seen.get(item.item_id)  # one request: relaxation and judging ask twice
+        if known is None:
+            hit = [c.text for c in self.concepts if c.covered_by(item)]
+            known = self._seen[item.item_id] = (len(hit) / len(self.concepts), hit)
+        return known
 
     def matched_stems(self, item: CatalogItem) -> frozenset[str]:
         """The item stems that some covered concept used (what to highlight)."""
