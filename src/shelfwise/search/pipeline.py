@@ -48,6 +48,7 @@ from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
 from shelfwise.search.constraints import LABELS, POST_KEYS, constraint_groups, describe, merge
 from shelfwise.search.evidence import read_query
+from shelfwise.search.following import catch_up
 from shelfwise.search.personal import UserAffinity, affinity_parts, personalised_order
 from shelfwise.search.query import CatalogueVocabulary, ParsedQuery, QueryParser
 from shelfwise.search.relevance import Calibration, any_confident
@@ -557,57 +558,7 @@ class SearchPipeline:
             ``{"event_seq", "catalogue_seq", "events_applied", "items_applied", "deletion_seq",
             "users_forgotten"}``.
         """
-        import json
-
-        from shelfwise.build import _ITEM_COLUMNS
-
-        with self._catch_up_lock:
-            items_applied = 0
-            changes = store.read_catalogue_changes(self._catalogue_seq)
-            if changes.num_rows:
-                ids = list(dict.fromkeys(str(i) for i in changes.column("item_id").to_pylist()))
-                for start in range(0, len(ids), 1000):  # bounded batches: each rebuilds the parser once
-                    chunk = ids[start : start + 1000]
-                    rows = store.read_items(_ITEM_COLUMNS, item_ids=chunk).to_pylist()
-                    for row in rows:
-                        if isinstance(row.get("attributes"), str):
-                            row["attributes"] = json.loads(row["attributes"])
-                    items_applied += self.upsert_items(rows)
-                    present = {str(r["item_id"]) for r in rows}
-                    items_applied += self.delete_items([i for i in chunk if i not in present])
-                self._catalogue_seq = int(max(changes.column("seq").to_pylist()))
-            table = store.read_events(
-                ["event_id", "user_id", "item_id", "type", "value", "query", "timestamp", "seq"],
-                after_seq=self._applied.cursor or 0,
-            )
-            events_applied = self.observe(table.to_pylist()) if table.num_rows else 0
-            with self._lock:
-                self._applied.advance(
-                    int(max(table.column("seq").to_pylist()))
-                    if table.num_rows
-                    else int(self._applied.cursor or 0)
-                )
-            self.rules = load_rules(store)  # synonyms / redirects another process may have changed
-            forgotten = 0
-            deletions = store.read_deletions(self._deletion_seq)
-            if deletions.num_rows:
-                wanted = set(deletions.column("user_digest").to_pylist())
-                from shelfwise.recommend.forget import digest_function
-
-                digest = digest_function(store)
-                known = list(self.profiles.states) if self.profiles is not None else []
-                for uid in known:
-                    if digest(uid) in wanted:
-                        forgotten += bool(self.forget_user(uid)["profile"])
-                self._deletion_seq = int(max(deletions.column("seq").to_pylist()))
-            return {
-                "event_seq": int(self._applied.cursor or 0),
-                "catalogue_seq": self._catalogue_seq,
-                "events_applied": events_applied,
-                "items_applied": items_applied,
-                "deletion_seq": self._deletion_seq,
-                "users_forgotten": forgotten,
-            }
+        return catch_up(self, store)
 
     def forget_user(self, user_key: str) -> dict[str, Any]:
         """Drop a shopper's personalisation state (their live profile). Autocomplete keeps only query
