@@ -30,7 +30,10 @@ class SearchRequest:
             ``brand`` / ``category`` / ``colour`` / ``size`` (a string or list, OR within a key),
             ``price_min`` / ``price_max`` (numbers), ``in_stock`` (bool), ``exclude_ids`` (list).
         personalise: use the shopper's profile (never above a strong textual match).
-        use_query_filters: turn the constraints the parser extracted from the text into filters.
+        use_query_filters: use what the parser reads from the text: an explicit price limit filters
+            (``search.pipeline.query_filters``), the other readings rank with their confidence, and the
+            calibrated relevance floor splits confident matches from weaker ones. ``False``: the plain
+            ranked list of the text (no query constraints, no floor; what the evaluation scores).
         rerank: apply the learned re-ranker when one is loaded.
         sort: ``relevance`` (default), ``price_asc``, ``price_desc``, ``rating`` or ``newest``; a sort
             orders the confident matches only (weaker ones never rise above them).
