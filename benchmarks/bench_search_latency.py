@@ -123,6 +123,7 @@ def main() -> None:
     ap.add_argument("--ce-depth", type=int, default=50, help="candidates the cross-encoder reads")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--name", default="search_latency")
+    ap.add_argument("--skip-ce", action="store_true", help="leave out the lgbm+ce configuration")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -187,22 +188,23 @@ def main() -> None:
     ranker = train_ranker(pipe, {q: judged[q] for q in queries[:150]}, use_cross_encoder=False)
     pipe.ranker = ranker
     table.append(run("lgbm", lambda q: pipe.search(req(q))))
-    ce_cfg = pipe.config.cross_encoder.model_copy(
-        update={
-            "enabled": True,  # off by default in the settings: without this the row repeated "lgbm"
-            "layers": args.ce_layers,
-            "threads": args.threads,
-            "depth": args.ce_depth,
-        }
-    )
-    ce = CrossEncoder.pretrained(ce_cfg).quantize()
-    pipe.ranker = SearchRanker(ranker.config, ce_cfg, ranker.model, [ce])
-    pipe.ranker.best_iteration = ranker.best_iteration
-    if not pipe.ranker.uses_cross_encoder:
-        raise SystemExit("the cross-encoder row would not run the cross-encoder")
-    table.append(
-        run(f"lgbm+ce (top {ce_cfg.depth}, {args.ce_layers} layers, int8)", lambda q: pipe.search(req(q)))
-    )
+    if not args.skip_ce:
+        ce_cfg = pipe.config.cross_encoder.model_copy(
+            update={
+                "enabled": True,  # off by default in the settings: without this the row repeated "lgbm"
+                "layers": args.ce_layers,
+                "threads": args.threads,
+                "depth": args.ce_depth,
+            }
+        )
+        ce = CrossEncoder.pretrained(ce_cfg).quantize()
+        pipe.ranker = SearchRanker(ranker.config, ce_cfg, ranker.model, [ce])
+        pipe.ranker.best_iteration = ranker.best_iteration
+        if not pipe.ranker.uses_cross_encoder:
+            raise SystemExit("the cross-encoder row would not run the cross-encoder")
+        table.append(
+            run(f"lgbm+ce (top {ce_cfg.depth}, {args.ce_layers} layers, int8)", lambda q: pipe.search(req(q)))
+        )
     base_median = table[0]["median_ms"]
     for row in table:
         row["median_over_encode"] = round(row["median_ms"] / base_median, 2) if base_median else None

@@ -556,6 +556,9 @@ def search(
     ] = None,
     k: Annotated[int, typer.Option("--k", help="Results to return.")] = 10,
     offset: Annotated[int, typer.Option("--offset", help="Results to skip (paging).")] = 0,
+    sort: Annotated[
+        str, typer.Option("--sort", help="relevance | price_asc | price_desc | rating | newest.")
+    ] = "relevance",
     store: StoreOpt = DEFAULT_STORE,
     artifacts: ArtifactsOpt = None,
     config: ConfigOpt = None,
@@ -563,14 +566,20 @@ def search(
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Search the catalogue: results with id, title, score and reason, plus the parsed query and facets.
+    """Search the catalogue: the confident matches (id, title, price, brand, category, score, reason), the
+    weaker ones under more_results, the parsed query with each constraint's confidence, and facets.
 
     Needs `shelfwise build` first; uses the trained search ranker when the store has one.
     """
     _setup_logging(verbose)
     from shelfwise.search import SearchPipeline, SearchRequest
+    from shelfwise.search.types import SORTS
 
     with _errors():
+        if sort not in SORTS:
+            raise CliError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        if k < 1 or offset < 0:
+            raise CliError("--k must be >= 1 and --offset >= 0")
         settings = _settings(store, config, set_)
         with open_store(store, create=False, artifacts=artifacts) as st:
             try:
@@ -579,9 +588,11 @@ def search(
                 raise CliError(str(exc)) from None
             key = Ingestor(st, settings).user_key(user) if user else None
             key = personal_key(st, key, settings.privacy.default_consent)  # none without consent
-        resp = pipe.search(SearchRequest(query=query, user_id=key, k=k, offset=offset))
+        resp = pipe.search(SearchRequest(query=query, user_id=key, k=k, offset=offset, sort=sort))
     result = {"query": query, **resp.to_dict()}
-    table = Table(title=f"{resp.total} matching; {', '.join(resp.relaxed) or 'no constraint relaxed'}")
+    table = Table(
+        title=f"{resp.total} confident matches; {', '.join(resp.relaxed) or 'no constraint relaxed'}"
+    )
     for col in ("#", "item", "title", "score", "reason"):
         table.add_column(col)
     for n, hit in enumerate(resp.results, start=offset + 1):

@@ -142,6 +142,27 @@ def test_search_and_suggest(live: Live) -> None:
     assert s.status_code == 200 and isinstance(s.json()["suggestions"], list)
 
 
+def test_search_pages_sorts_and_takes_shop_rules(live: Live) -> None:
+    first = live.admin.post("/v1/search", json={"query": "tape", "k": 4}).json()
+    second = live.admin.post("/v1/search", json={"query": "tape", "k": 4, "offset": 4}).json()
+    assert first["total"] == second["total"] > 8 and second["offset"] == 4
+    assert not {h["item_id"] for h in first["results"]} & {h["item_id"] for h in second["results"]}
+    up = live.admin.post("/v1/search", json={"query": "tape", "k": 6, "sort": "price_asc"}).json()
+    prices = [h["price"] for h in up["results"]]
+    assert up["sort"] == "price_asc" and prices == sorted(prices)
+    assert all(h["highlights"] for h in first["results"])
+    bad = live.admin.post("/v1/search", json={"query": "tape", "sort": "cheapest"})
+    assert bad.status_code == 422 and "sort" in bad.text
+    rules = {"synonyms": {"sellotape": ["tape"]}, "redirects": {"gift card": "/pages/gift"}}
+    assert live.client().put("/v1/search/rules", json=rules).status_code == 401
+    assert live.admin.put("/v1/search/rules", json=rules).status_code == 200
+    assert live.admin.post("/v1/search", json={"query": "sellotape", "k": 3}).json()["total"] > 0
+    assert live.admin.post("/v1/search", json={"query": "Gift card"}).json()["redirect"] == "/pages/gift"
+    assert live.admin.put("/v1/search/rules", json={}).json() == {"synonyms": {}, "redirects": {}}
+    products = live.admin.get("/v1/search/suggest", params={"prefix": "duct ta"}).json()["products"]
+    assert products and all("tape" in p["title"].lower() for p in products)
+
+
 def test_catalogue_changes_reach_search_without_restart(live: Live) -> None:
     item = {
         "item_id": "NEW-ZX81",

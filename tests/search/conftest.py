@@ -1,12 +1,39 @@
-"""Fixtures of the query-understanding tests: a small synthetic shop whose right answers are known."""
+"""Fixtures of the search tests: a small synthetic shop whose right answers are known (query
+understanding), and the demo shop built with real indexes and the real encoder (the pipeline)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shelfwise.config import Settings, load_settings
 from shelfwise.search.query import CatalogueVocabulary, QueryParser
+
+#: Encodings are cached across runs next to the ONNX export, so a re-run encodes nothing.
+ENCODER_CACHE = Path.home() / ".cache" / "shelfwise"
+
+
+def search_settings() -> Settings:
+    """Default settings with the shared encoder cache."""
+    return load_settings(environ={}, overrides=[f"search.encoder.cache_dir={ENCODER_CACHE}"])
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop (`shelfwise demo`) with its search indexes built (read it; copy it to change it)."""
+    from shelfwise.build import build_item_artifacts
+    from shelfwise.demo import run_demo
+    from shelfwise.storage import open_store
+
+    path = tmp_path_factory.mktemp("search") / "demo"
+    run_demo(path)
+    (path / "shelfwise.toml").write_text(f'[search.encoder]\ncache_dir = "{ENCODER_CACHE}"\n')
+    with open_store(path, create=False) as st:
+        build_item_artifacts(st, search_settings())
+    return path
+
 
 _ROWS = [  # title | brand | category path | price
     "Puma Men Black Running Sneaker | Puma | Footwear > Shoes > Sports Shoes | 60.0",

@@ -23,7 +23,14 @@ def test_all_matches_public_names(package: object) -> None:
     assert set(package.__all__) == public  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["shelfwise.search.query", *MODULES])
+#: Search modules whose docstrings carry examples (the query package's are all listed above).
+SEARCH_MODULES = [
+    f"shelfwise.search.{m}"
+    for m in ("evidence", "relevance", "reasons", "rules", "sorting", "facets", "types")
+]
+
+
+@pytest.mark.parametrize("name", ["shelfwise.search.query", *MODULES, *SEARCH_MODULES])
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

@@ -10,28 +10,17 @@ from typing import Any
 
 import pytest
 
-from shelfwise.config import Settings, load_settings
 from shelfwise.search import SearchPipeline, SearchRequest
 from shelfwise.storage import open_store
+from tests.search.conftest import search_settings
 
-ENCODER_CACHE = Path.home() / ".cache" / "shelfwise"
 THREADS = 8
 
 
-def _settings() -> Settings:
-    return load_settings(environ={}, overrides=[f"search.encoder.cache_dir={ENCODER_CACHE}"])
-
-
 @pytest.fixture(scope="module")
-def pipe(tmp_path_factory: pytest.TempPathFactory) -> SearchPipeline:
-    from shelfwise.build import build_item_artifacts
-    from shelfwise.demo import run_demo
-
-    path = tmp_path_factory.mktemp("search-conc") / "demo"
-    run_demo(path)
-    with open_store(path, create=False) as st:
-        build_item_artifacts(st, _settings())
-        return SearchPipeline.load(st, _settings())
+def pipe(demo_store: Path) -> SearchPipeline:
+    with open_store(demo_store, create=False) as st:
+        return SearchPipeline.load(st, search_settings())
 
 
 def _requests(pipe: SearchPipeline) -> list[SearchRequest]:
@@ -61,13 +50,14 @@ def _answer(pipe: SearchPipeline, req: SearchRequest) -> tuple[Any, ...]:
         r.relaxed,
         r.facets,
         r.applied_filters,
+        [(h.item_id, round(float(h.score), 9)) for h in r.more_results],
     )
 
 
 def test_parallel_searches_return_the_serial_answers(pipe: SearchPipeline) -> None:
     requests = _requests(pipe)
     serial = [_answer(pipe, r) for r in requests]
-    assert sum(bool(a[0]) for a in serial) >= len(requests) - 2
+    assert sum(bool(a[0] or a[5]) for a in serial) >= len(requests) - 2  # confident or weaker matches
     suggest_serial = [pipe.suggest(p) for p in ("gor", "tap", "pip", "lip")]
 
     def walk(start: int) -> list[tuple[int, Any]]:

@@ -11,30 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from shelfwise.cli import app
-from shelfwise.config import Settings, load_settings
 from shelfwise.search import SearchPipeline, SearchRequest
 from shelfwise.search.personal import personalised_order
 from shelfwise.storage import ArtifactNotFoundError, open_store
-
-#: Encodings are cached across runs next to the ONNX export, so a re-run encodes nothing.
-ENCODER_CACHE = Path.home() / ".cache" / "shelfwise"
-
-
-def _settings() -> Settings:
-    return load_settings(environ={}, overrides=[f"search.encoder.cache_dir={ENCODER_CACHE}"])
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from shelfwise.build import build_item_artifacts
-    from shelfwise.demo import run_demo
-
-    path = tmp_path_factory.mktemp("search") / "demo"
-    run_demo(path)
-    (path / "shelfwise.toml").write_text(f'[search.encoder]\ncache_dir = "{ENCODER_CACHE}"\n')
-    with open_store(path, create=False) as st:
-        build_item_artifacts(st, _settings())
-    return path
+from tests.search.conftest import search_settings as _settings
 
 
 @pytest.fixture()
@@ -54,17 +34,22 @@ def test_load_without_build_says_to_run_build(tmp_path: Path) -> None:
         SearchPipeline.load(st, _settings())
 
 
-def test_brand_and_price_from_the_query_become_filters(pipe: SearchPipeline) -> None:
+def test_brand_from_the_query_ranks_and_an_explicit_price_filters(pipe: SearchPipeline) -> None:
     resp = pipe.search(SearchRequest("gorilla glue under 20", k=10))
     assert resp.parsed["filters"]["brand"] == ["Gorilla"]
     assert resp.parsed["filters"]["price_max"] == 20.0
-    assert resp.results and not resp.relaxed
+    uses = {c["field"]: c["use"] for c in resp.parsed["constraints"]}
+    assert uses == {"brand": "boost", "price": "filter"}
+    assert resp.applied_filters == {"price_max": 20.0} and resp.results and not resp.relaxed
     for hit in resp.results:
         item = pipe.catalog.items[hit.item_id]
-        assert item.brand == "Gorilla" and item.price is not None and item.price <= 20.0
-        assert hit.reason and set(hit.breakdown) >= {"lexical", "dense", "fused"}
+        assert item.price is not None and item.price <= 20.0
+        assert hit.reason and set(hit.breakdown) >= {"lexical", "dense", "fused", "relevance"}
+    brands = [pipe.catalog.items[h.item_id].brand for h in resp.results]
+    assert brands[:4] == ["Gorilla"] * 4, "the brand read from the query ranks first"
+    assert any(b != "Gorilla" for b in brands), "...but is not a filter: other glues under $20 still show"
     assert "glue" in resp.results[0].title.lower()
-    assert sum(resp.facets["brand"].values()) == resp.total == resp.facets["brand"]["Gorilla"]
+    assert sum(resp.facets["brand"].values()) == resp.total
 
 
 def test_impossible_constraint_is_relaxed_and_said(pipe: SearchPipeline) -> None:
@@ -121,7 +106,7 @@ def test_a_new_brand_is_understood_and_suggested_without_a_rebuild(pipe: SearchP
     assert pipe.upsert_items(new) == 2
     resp = pipe.search(SearchRequest("Quorvane kettle under 30", k=5))
     assert resp.parsed["filters"]["brand"] == ["Quorvane"] and resp.parsed["filters"]["price_max"] == 30.0
-    assert {h.item_id for h in resp.results} == {"QV-0", "QV-1"}
+    assert {h.item_id for h in resp.results[:2]} == {"QV-0", "QV-1"}, "the new brand ranks first"
     assert "quorvane" in pipe.suggest("quorv")
     assert pipe.search(SearchRequest("quorvan kettle", k=3)).parsed["corrected"] == "quorvane kettle"
     assert pipe.suggest("gorilla t", k=3)[0] == "gorilla tape heavy duty"  # past queries kept

@@ -88,8 +88,14 @@ class SearchIn(_In):
     user_id: str | None = Field(None, min_length=1, max_length=256)
     k: StrictInt = Field(10, ge=1, le=1000, description="how many results (at most api.max_k)")
     offset: StrictInt = Field(0, ge=0, le=10_000)
-    filters: dict[str, Any] = Field(default_factory=dict, description='e.g. {"brand": "x", "price_max": 20}')
+    filters: dict[str, Any] = Field(
+        default_factory=dict,
+        description='hard filters the shopper chose (chips, facets), e.g. {"brand": "x", "price_max": 20}',
+    )
     personalise: StrictBool = True
+    sort: Literal["relevance", "price_asc", "price_desc", "rating", "newest"] = Field(
+        "relevance", description="order of the confident matches"
+    )
 
 
 class HitOut(_Out):
@@ -103,6 +109,7 @@ class HitOut(_Out):
     brand: str | None = None
     category: str | None = None
     price: float | None = None
+    highlights: list[list[int]] = Field(default_factory=list, description="[start, end) title spans matched")
 
 
 class SearchOut(_Out):
@@ -119,13 +126,31 @@ class SearchOut(_Out):
     personalised: bool = Field(False, description="whether the shopper's history and profile were used")
     personalisation_note: str | None = Field(None, description="why not, when the shopper's consent says no")
     results: list[HitOut]
+    more_results: list[HitOut] = Field(default_factory=list, description="weaker matches, their own heading")
+    more_total: int = 0
+    did_you_mean: str | None = None
+    redirect: str | None = None
+    offset: int = 0
+    sort: str = "relevance"
 
 
 class SuggestOut(_Out):
-    """Autocomplete suggestions."""
+    """Autocomplete suggestions: words / past queries, and products."""
 
     prefix: str
     suggestions: list[Any]
+    products: list[Any] = Field(default_factory=list, description="item_id, title, price, brand")
+
+
+class SearchRulesIn(_In):
+    """The shop's search rules (replaces the stored ones whole)."""
+
+    synonyms: dict[str, list[str]] = Field(
+        default_factory=dict, description='word -> alternatives it also matches, e.g. {"sellotape": ["tape"]}'
+    )
+    redirects: dict[str, str] = Field(
+        default_factory=dict, description='query -> URL, e.g. {"gift card": "/gift"}'
+    )
 
 
 # -- events and catalogue --------------------------------------------------------------------------

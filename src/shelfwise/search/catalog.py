@@ -75,6 +75,44 @@ class CatalogItem:
     attribute_values: frozenset[str]
     popularity: float = 0.0
     category_label: str = ""
+    stems: frozenset[str] = frozenset()
+    title_stems: frozenset[str] = frozenset()
+    updated: str = ""
+    added: int = 0
+    rating_sum: float = 0.0
+    rating_count: int = 0
+
+    @property
+    def leaf(self) -> str:
+        """The last two levels of the category path ("Adhesive Tapes > Duct Tape"), for reasons."""
+        return " > ".join(self.category_label.split(" > ")[-2:])
+
+    @property
+    def rating(self) -> float | None:
+        """Mean rating from ``rating`` / ``review`` events with a value, or ``None``."""
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+
+def stem(word: str) -> str:
+    """A light English plural stem ("tapes" -> "tape", "batteries" -> "battery", "glass" stays), used to
+    decide whether a query word is *in* an item (evidence and reasons, not retrieval)."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def item_stems(title: str, category_label: str, brand: str | None, values: Iterable[str]) -> frozenset[str]:
+    """Stems of what a shopper sees of an item: its title, the last level of its category, its brand and
+    attribute values (not the broad upper category levels: "Tapes, Adhesives & Sealants" does not make a
+    lubricant a tape)."""
+    leaf = category_label.rsplit(" > ", 1)[-1]
+    words = _WORD.findall(f"{title} {leaf} {brand or ''}".lower())
+    return frozenset(stem(w) for w in [*words, *values])
 
 
 class SearchCatalog:
@@ -110,21 +148,27 @@ class SearchCatalog:
             attrs = parse_attributes(row.get("attributes"))
             values = {w.lower() for v in attrs.values() for w in _WORD.findall(str(v))}
             old = items.get(item_id)
+            label = " > ".join(
+                p.strip() for p in str(row.get("category") or "").replace("/", ">").split(">") if p.strip()
+            )
+            brand = (str(row["brand"]).strip() or None) if row.get("brand") else None
             items[item_id] = CatalogItem(
                 item_id=item_id,
                 title=title,
-                brand=(str(row["brand"]).strip() or None) if row.get("brand") else None,
+                brand=brand,
                 category=normalize_category(row.get("category")),
                 price=_price(row.get("price")),
                 available=row.get("available", True) is not False,
                 words=frozenset(w.lower() for w in _WORD.findall(title)),
                 attribute_values=frozenset(values),
                 popularity=old.popularity if old else 0.0,
-                category_label=" > ".join(
-                    p.strip()
-                    for p in str(row.get("category") or "").replace("/", ">").split(">")
-                    if p.strip()
-                ),
+                category_label=label,
+                stems=item_stems(title, label, brand, values),
+                title_stems=frozenset(stem(w) for w in _WORD.findall(title.lower())),
+                updated=str(row.get("updated_at") or (old.updated if old else "")),
+                added=old.added if old else len(items),
+                rating_sum=old.rating_sum if old else 0.0,
+                rating_count=old.rating_count if old else 0,
             )
             n += 1
         self.items = items
@@ -153,6 +197,14 @@ class SearchCatalog:
             item = self.items.get(item_id)
             if item is not None:
                 item.popularity += float(value)
+
+    def add_ratings(self, ratings: Iterable[tuple[str, float]]) -> None:
+        """Fold ``(item_id, rating)`` pairs into the items' mean rating (for ``sort=rating``)."""
+        for item_id, value in ratings:
+            item = self.items.get(item_id)
+            if item is not None:
+                item.rating_sum += float(value)
+                item.rating_count += 1
 
     # -- constraints ----------------------------------------------------------------------------------
     def brand_matches(self, item_id: str, brands: Sequence[str]) -> bool:

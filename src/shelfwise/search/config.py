@@ -88,9 +88,25 @@ class SearchPipelineConfig(Section):
         description="text the indexes search: the parser's corrected text without price phrases, or the raw query",
     )
     query_filters: list[str] = Field(
-        default_factory=lambda: list(QUERY_CONSTRAINTS),
-        description="constraints extracted from the query text that become hard filters",
+        default_factory=lambda: ["price"],
+        description="constraints read from the query text that become hard filters (default: only an explicit "
+        "price limit such as 'under $10'; the others are ranking evidence with a confidence). Any of "
+        + ", ".join(QUERY_CONSTRAINTS),
     )
+    relevance_floor: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="calibrated probability of relevance from which a candidate is a confident match (the "
+        "match count and the main list hold only these; the rest go to more_results)",
+    )
+    calibration: tuple[float, float, float, float] = Field(
+        (-4.455, 4.295, 6.534, -1.546),
+        description="logistic relevance mapping (intercept, concept coverage, cosine, coverage x cosine "
+        "relative to the best candidate), fitted on CrowdFlower's judgements and half of the labelled demo-shop "
+        "queries by benchmarks/bench_search_calibration.py --demo (benchmarks/results/search_calibration.md)",
+    )
+    price_buckets: int = Field(5, ge=2, le=10, description="price facet buckets (quantiles, rounded edges)")
     relax_order: list[str] = Field(
         default_factory=lambda: ["colour", "size", "price", "category", "brand", "colour_exclude"],
         description="constraints dropped one by one, in this order, while the result would be empty",

@@ -4,9 +4,12 @@ A request goes through:
 
 1. **query understanding** (:class:`~shelfwise.search.query.QueryParser`): corrected text, extracted
    brand / category / colour / size / price constraints, intent;
-2. **constraints**: the extracted ones named in ``config.query_filters`` plus the request's explicit
-   ``filters``; category, price, stock and exclusions are applied inside both indexes, brand, colour and
-   size on the candidates (:class:`~shelfwise.search.catalog.SearchCatalog`);
+2. **constraints**: hard filters are the request's explicit ``filters`` (chips, facet clicks) and an
+   explicit price limit in the text ("under $10"; ``config.query_filters``); category, price, stock and
+   exclusions are applied inside both indexes, brand, colour and size on the candidates
+   (:class:`~shelfwise.search.catalog.SearchCatalog`). Every other reading of the text (brand, category
+   and its neighbours, colour, size) is *evidence* with a confidence (:mod:`~shelfwise.search.evidence`),
+   and the shop's synonyms (:mod:`~shelfwise.search.rules`) widen the words;
 3. **hybrid retrieval** (:class:`~shelfwise.search.retrieve.HybridRetriever`): lexical and dense top
    lists, fused (RRF or learned linear);
 4. **relaxation**: while nothing matches, the constraints are dropped one at a time in
@@ -15,7 +18,10 @@ A request goes through:
 6. **learned re-ranking** of the top candidates when a ranker is loaded
    (:class:`~shelfwise.search.ranker.SearchRanker`);
 7. **personalisation** from the shopper's profile, which never lifts a result above a strong textual
-   match (:mod:`~shelfwise.search.personal`).
+   match (:mod:`~shelfwise.search.personal`);
+8. **calibrated relevance** (:mod:`~shelfwise.search.relevance`): only confident matches are counted and
+   listed; weaker ones go to ``more_results``; then sort, page, facets and reasons
+   (:mod:`~shelfwise.search.answer`).
 
 Example:
     >>> pipe = SearchPipeline.load(store, settings)  # doctest: +SKIP
@@ -30,6 +36,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,14 +44,17 @@ import numpy as np
 from shelfwise.data.schema import EVENT_WEIGHTS
 from shelfwise.privacy.consent import drop_withheld
 from shelfwise.recommend.applied import AppliedEvents
+from shelfwise.search.answer import answer, hard_filters_from_query
 from shelfwise.search.catalog import SearchCatalog
 from shelfwise.search.config import SearchPipelineConfig
 from shelfwise.search.constraints import LABELS, POST_KEYS, constraint_groups, describe, merge
-from shelfwise.search.facets import facet_counts
+from shelfwise.search.evidence import read_query
+from shelfwise.search.following import catch_up
 from shelfwise.search.personal import UserAffinity, affinity_parts, personalised_order
 from shelfwise.search.query import CatalogueVocabulary, ParsedQuery, QueryParser
-from shelfwise.search.reasons import build_hit
+from shelfwise.search.relevance import Calibration, any_confident
 from shelfwise.search.retrieve import Candidates, HybridRetriever, LinearFusion, index_filter
+from shelfwise.search.rules import SearchRules, load_rules
 from shelfwise.search.suggest import Suggester
 from shelfwise.search.types import SearchRequest, SearchResponse
 
@@ -105,6 +115,9 @@ class SearchPipeline:
         self._applied = AppliedEvents(None)
         self._catalogue_seq = 0
         self._deletion_seq = 0
+        self.rules = SearchRules()  # the shop's synonyms and redirects (store meta, re-read on catch_up)
+        self.rules_max_age = 2.0  # seconds between re-reads of the rules by refresh_rules
+        self._rules_read = time.monotonic()
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -128,9 +141,9 @@ class SearchPipeline:
             art.lexical_index, art.vector_index, encoder, depth=cfg.depth, rrf_k=settings.search.rrf_k
         )
         catalogue_seq = art.catalogue_seq if art.catalogue_seq is not None else 0
-        rows = store.read_items(_ITEM_COLUMNS).to_pylist()
+        rows = store.read_items([*_ITEM_COLUMNS, "updated_at"]).to_pylist()
         catalog = SearchCatalog.from_items(rows)
-        events = store.read_events(["user_id", "item_id", "type", "seq"])
+        events = store.read_events(["user_id", "item_id", "type", "value", "seq"])
         event_seq = int(max(events.column("seq").to_pylist())) if events.num_rows else 0
         # popularity is an aggregate: without the shoppers who withhold training consent
         events = drop_withheld(events, store, "training", settings.privacy.default_consent)
@@ -140,6 +153,7 @@ class SearchPipeline:
                 if item is not None:
                     counts[item] += EVENT_WEIGHTS.get(kind, 0.5)
             catalog.add_popularity(counts)
+            catalog.add_ratings(_ratings(events.to_pylist()))
         ranker = None
         try:
             ranker_dir = store.artifacts.latest(SEARCH_RANKER).path
@@ -172,6 +186,7 @@ class SearchPipeline:
         pipe._applied = AppliedEvents(event_seq)  # popularity and profiles above hold every event read
         pipe._catalogue_seq = catalogue_seq  # the indexes and vocabulary hold the catalogue built
         pipe._deletion_seq = int(store.deletion_seq())  # profiles were read after the store deleted
+        pipe.rules = load_rules(store)
         if catch_up:
             report = pipe.catch_up(store)
             if report["items_applied"]:
@@ -263,10 +278,18 @@ class SearchPipeline:
         """Answer one request (see the module docstring)."""
         timings: dict[str, float] = {}
         t = time.perf_counter()
+        rules = self.rules
         parsed = self.parser.parse(request.query) if request.query.strip() else None
+        evidence = (
+            read_query(parsed, rules.synonyms, hard_price="price" in self.config.query_filters)
+            if parsed is not None and request.use_query_filters
+            else None
+        )
         timings["parse"] = (time.perf_counter() - t) * 1e3
         text = self.retrieval_text(request.query, parsed)
-        extracted = parsed.filters() if (parsed and request.use_query_filters) else {}
+        if evidence is not None and evidence.expansions:
+            text = " ".join(dict.fromkeys([*text.split(), *evidence.expansions]))
+        extracted = hard_filters_from_query(parsed) if request.use_query_filters else {}
         from_query = {g: v for g, v in constraint_groups(extracted).items() if g in self.config.query_filters}
         explicit = constraint_groups(request.filters)
         qv = None
@@ -275,26 +298,25 @@ class SearchPipeline:
             qv = self.retriever.encode([text])
             timings["encode"] = (time.perf_counter() - t) * 1e3
         t = time.perf_counter()
-        cands, applied, relaxed = self._match(text, qv, from_query, explicit)
+        enough = None
+        if evidence is not None and evidence.concepts:
+            cal = Calibration(*self.config.calibration)
+            enough = partial(any_confident, evidence, self.catalog, cal, self.config.relevance_floor)
+        cands, applied, relaxed = self._match(text, qv, from_query, explicit, enough)
         timings["retrieve"] = (time.perf_counter() - t) * 1e3
-        t = time.perf_counter()
-        facets = facet_counts(self.catalog, cands.ids, self.config.facet_limit)
-        timings["facets"] = (time.perf_counter() - t) * 1e3
         t = time.perf_counter()
         order, scores, parts = self._rank(text, parsed, cands, request, qv)
         timings["rank"] = (time.perf_counter() - t) * 1e3
-        page = order[request.offset : request.offset + request.k]
-        hits = [
-            build_hit(self.catalog, int(n), float(scores[n]), cands, parts, parsed, applied) for n in page
-        ]
-        return SearchResponse(
-            results=hits,
-            parsed=parsed.to_dict() if parsed else {},
-            facets=facets,
-            relaxed=relaxed,
-            total=len(cands),
-            applied_filters=applied,
-            timings_ms={k: round(v, 3) for k, v in timings.items()},
+        return answer(
+            self,
+            request,
+            parsed,
+            evidence if text.strip() else None,
+            (cands, order, scores, parts),
+            applied,
+            relaxed,
+            timings,
+            redirect=rules.redirect_for(request.query),
         )
 
     def _candidates(self, text: str, qv: np.ndarray | None, filters: Mapping[str, Any]) -> Candidates:
@@ -321,17 +343,25 @@ class SearchPipeline:
         qv: np.ndarray | None,
         from_query: dict[str, dict[str, Any]],
         explicit: dict[str, dict[str, Any]],
+        enough: Callable[[Candidates], bool] | None = None,
     ) -> tuple[Candidates, dict[str, Any], list[str]]:
-        """Candidates under the constraints, relaxing them in order while nothing matches."""
+        """Candidates under the constraints, relaxing them in order while nothing matches (``enough``:
+        while none is a confident match; if relaxing everything finds none either, nothing is relaxed)."""
         relaxed: list[str] = []
+        first: tuple[Candidates, dict[str, Any]] | None = None
         order = [*self.config.relax_order, *(g for g in ("in_stock",) if g not in self.config.relax_order)]
         steps = [("query", g) for g in order if g in from_query]
         steps += [("request", g) for g in order if g in explicit]
         while True:
             applied = merge([from_query, explicit])
             cands = self._candidates(text, qv, applied)
-            if len(cands) or not steps:
+            first = first or (cands, applied)
+            if enough is None and (len(cands) or not steps):
                 return cands, applied, relaxed
+            if enough is not None and enough(cands):
+                return cands, applied, relaxed
+            if not steps:
+                return (*first, []) if len(first[0]) or not len(cands) else (cands, applied, relaxed)
             source, group = steps.pop(0)
             pool = from_query if source == "query" else explicit
             values = pool.pop(group)
@@ -409,6 +439,30 @@ class SearchPipeline:
         """Completions of ``prefix`` from past queries and the catalogue vocabulary."""
         return self.suggester.suggest(prefix, k)
 
+    def refresh_rules(self, store: Store, *, force: bool = False) -> SearchRules:
+        """Re-read the shop's rules from ``store`` when the copy held is older than :attr:`rules_max_age`
+        seconds (another process may have changed them); returns the rules in force."""
+        now = time.monotonic()
+        if force or now - self._rules_read >= self.rules_max_age:
+            self.rules = load_rules(store)
+            self._rules_read = now
+        return self.rules
+
+    def suggest_products(self, prefix: str, k: int = 4) -> list[dict[str, Any]]:
+        """Products for search-as-you-type: the confident matches of ``prefix`` as a query (its last word
+        completed to the best word suggestion when it is a partial word), as ``item_id`` / ``title`` /
+        ``price`` / ``brand`` dicts."""
+        text = prefix.strip()
+        if not text or k <= 0:
+            return []
+        words = self.suggester.suggest(text, 1)
+        if words and words[0].lower().startswith(text.lower()):
+            text = words[0]
+        resp = self.search(SearchRequest(text, k=k, personalise=False, rerank=False))
+        return [
+            {"item_id": h.item_id, "title": h.title, "price": h.price, "brand": h.brand} for h in resp.results
+        ]
+
     def observe(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Feed events: ``search`` events with a ``query`` become autocomplete history; item events add to
         popularity and update the shopper's profile. Returns the number of events used.
@@ -418,6 +472,7 @@ class SearchPipeline:
         """
         n = 0
         pop: defaultdict[str, float] = defaultdict(float)
+        ratings: list[tuple[str, float]] = []
         with self._lock:
             for e in events:
                 if self._applied.is_applied(e):  # applied on write and handed over again by a follower
@@ -433,6 +488,7 @@ class SearchPipeline:
                 item = e.get("item_id")
                 if item is not None and counted and kind in EVENT_WEIGHTS:
                     pop[str(item)] += EVENT_WEIGHTS[kind]
+                ratings += _ratings([e])
                 if self.profiles is not None and user is not None and (item is not None or kind == "search"):
                     try:
                         self.profiles.apply_event(
@@ -446,6 +502,7 @@ class SearchPipeline:
                         log.debug("profile update skipped: %s", exc)
                 n += 1
             self.catalog.add_popularity(pop)
+            self.catalog.add_ratings(ratings)
         return n
 
     def upsert_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -510,56 +567,7 @@ class SearchPipeline:
             ``{"event_seq", "catalogue_seq", "events_applied", "items_applied", "deletion_seq",
             "users_forgotten"}``.
         """
-        import json
-
-        from shelfwise.build import _ITEM_COLUMNS
-
-        with self._catch_up_lock:
-            items_applied = 0
-            changes = store.read_catalogue_changes(self._catalogue_seq)
-            if changes.num_rows:
-                ids = list(dict.fromkeys(str(i) for i in changes.column("item_id").to_pylist()))
-                for start in range(0, len(ids), 1000):  # bounded batches: each rebuilds the parser once
-                    chunk = ids[start : start + 1000]
-                    rows = store.read_items(_ITEM_COLUMNS, item_ids=chunk).to_pylist()
-                    for row in rows:
-                        if isinstance(row.get("attributes"), str):
-                            row["attributes"] = json.loads(row["attributes"])
-                    items_applied += self.upsert_items(rows)
-                    present = {str(r["item_id"]) for r in rows}
-                    items_applied += self.delete_items([i for i in chunk if i not in present])
-                self._catalogue_seq = int(max(changes.column("seq").to_pylist()))
-            table = store.read_events(
-                ["event_id", "user_id", "item_id", "type", "value", "query", "timestamp", "seq"],
-                after_seq=self._applied.cursor or 0,
-            )
-            events_applied = self.observe(table.to_pylist()) if table.num_rows else 0
-            with self._lock:
-                self._applied.advance(
-                    int(max(table.column("seq").to_pylist()))
-                    if table.num_rows
-                    else int(self._applied.cursor or 0)
-                )
-            forgotten = 0
-            deletions = store.read_deletions(self._deletion_seq)
-            if deletions.num_rows:
-                wanted = set(deletions.column("user_digest").to_pylist())
-                from shelfwise.recommend.forget import digest_function
-
-                digest = digest_function(store)
-                known = list(self.profiles.states) if self.profiles is not None else []
-                for uid in known:
-                    if digest(uid) in wanted:
-                        forgotten += bool(self.forget_user(uid)["profile"])
-                self._deletion_seq = int(max(deletions.column("seq").to_pylist()))
-            return {
-                "event_seq": int(self._applied.cursor or 0),
-                "catalogue_seq": self._catalogue_seq,
-                "events_applied": events_applied,
-                "items_applied": items_applied,
-                "deletion_seq": self._deletion_seq,
-                "users_forgotten": forgotten,
-            }
+        return catch_up(self, store)
 
     def forget_user(self, user_key: str) -> dict[str, Any]:
         """Drop a shopper's personalisation state (their live profile). Autocomplete keeps only query
@@ -570,6 +578,17 @@ class SearchPipeline:
         """
         dropped = self.profiles.forget(user_key) if self.profiles is not None else False
         return {"profile": bool(dropped)}
+
+
+def _ratings(events: Iterable[Mapping[str, Any]]) -> list[tuple[str, float]]:
+    """``(item_id, value)`` of rating / review events that carry a value."""
+    return [
+        (str(e["item_id"]), float(e["value"]))
+        for e in events
+        if e.get("type") in ("rating", "review")
+        and e.get("value") is not None
+        and e.get("item_id") is not None
+    ]
 
 
 def _seconds(value: Any) -> float:

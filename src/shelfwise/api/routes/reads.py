@@ -7,10 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from shelfwise.api.auth import ReadKey
+from shelfwise.api.auth import AdminKey, ReadKey
 from shelfwise.api.errors import ApiError
 from shelfwise.api.routes.deps import call, finite_json, ready_services
-from shelfwise.api.schemas import HitOut, ItemOut, RecommendIn, RecommendOut, SearchIn, SearchOut, SuggestOut
+from shelfwise.api.schemas import (
+    HitOut,
+    ItemOut,
+    RecommendIn,
+    RecommendOut,
+    SearchIn,
+    SearchOut,
+    SearchRulesIn,
+    SuggestOut,
+)
 from shelfwise.api.services import WORKER_HEADER, WORKER_ID, Services
 
 router = APIRouter(prefix="/v1", tags=["read"])
@@ -97,23 +106,11 @@ def search(body: SearchIn, request: Request, response: Response, _key: ReadKey) 
     _check_k(svc, body.k)
     from shelfwise.search import SearchRequest
 
+    if (refresh := getattr(svc.search, "refresh_rules", None)) is not None:
+        refresh(svc.store)  # the shop's synonyms / redirects, as another worker may have changed them
     req = call(lambda: SearchRequest(**body.model_dump()))
     served = call(lambda: svc.serving.search(req))
     resp = served.response
-    facts = svc.item_facts
-    results = []
-    for h in resp.results:
-        f = _facts(svc, h.item_id) if h.item_id in facts else {}
-        f["title"] = h.title or f.get("title")
-        results.append(
-            HitOut(
-                item_id=h.item_id,
-                score=_finite(h.score),
-                reason=h.reason,
-                breakdown=finite_json(dict(h.breakdown)),
-                **f,
-            )
-        )
     return SearchOut(
         request_id=served.request_id,
         query=body.query,
@@ -125,8 +122,60 @@ def search(body: SearchIn, request: Request, response: Response, _key: ReadKey) 
         cached=served.cached,
         personalised=served.personalised,
         personalisation_note=served.note,
-        results=results,
+        results=_hits(svc, resp.results),
+        more_results=_hits(svc, getattr(resp, "more_results", [])),
+        more_total=getattr(resp, "more_total", 0),
+        did_you_mean=getattr(resp, "did_you_mean", None),
+        redirect=getattr(resp, "redirect", None),
+        offset=body.offset,
+        sort=body.sort,
     )
+
+
+def _hits(svc: Services, hits: list[Any]) -> list[HitOut]:
+    """API hits, with the served facts (title, brand, category, price) of each item."""
+    out = []
+    for h in hits:
+        f = _facts(svc, h.item_id) if h.item_id in svc.item_facts else {}
+        f["title"] = h.title or f.get("title")
+        out.append(
+            HitOut(
+                item_id=h.item_id,
+                score=_finite(h.score),
+                reason=h.reason,
+                breakdown=finite_json(dict(h.breakdown)),
+                highlights=list(getattr(h, "highlights", [])),
+                **f,
+            )
+        )
+    return out
+
+
+@router.get("/search/rules", responses=ERRORS, summary="The shop's search synonyms and redirects")
+def get_search_rules(request: Request, _key: AdminKey) -> dict[str, Any]:
+    """The stored synonyms and redirects."""
+    from shelfwise.search.rules import load_rules
+
+    return load_rules(ready_services(request).store).to_json()
+
+
+@router.put("/search/rules", responses=ERRORS, summary="Replace the shop's search synonyms and redirects")
+def put_search_rules(body: SearchRulesIn, request: Request, _key: AdminKey) -> dict[str, Any]:
+    """Applied at query time, without a rebuild: this process at once, the other workers of the store
+    within ``SearchPipeline.rules_max_age`` seconds (they re-read the store's meta)."""
+    from shelfwise.search.rules import SearchRules, save_rules
+
+    svc = ready_services(request)
+    try:
+        rules = SearchRules.from_json(body.model_dump())
+    except ValueError as exc:
+        raise ApiError(422, "invalid_rules", str(exc)) from None
+    with svc.write_lock:
+        save_rules(svc.store, rules)
+    if svc.search is not None:
+        setattr(svc.search, "rules", rules)  # noqa: B010 (SearchLike does not declare it)
+    svc.caches.invalidate_all()
+    return rules.to_json()
 
 
 @router.get("/search/suggest", response_model=SuggestOut, responses=ERRORS, summary="Autocomplete")
@@ -135,13 +184,21 @@ def suggest(
     _key: ReadKey,
     prefix: Annotated[str, Query(max_length=128, description="what the shopper typed so far")],
     k: Annotated[int, Query(ge=1, le=50)] = 8,
+    products: Annotated[int, Query(ge=0, le=10, description="products to suggest")] = 4,
 ) -> SuggestOut:
-    """Completions from past queries and the catalogue vocabulary."""
+    """Completions from past queries and the catalogue vocabulary, and up to ``products`` products that
+    confidently match what was typed (search-as-you-type)."""
     svc = ready_services(request)
     pipeline = svc.search
     if pipeline is None:
         raise ApiError(503, "not_available", "search is not loaded (run `shelfwise build --store DIR`)")
-    return SuggestOut(prefix=prefix, suggestions=call(lambda: list(pipeline.suggest(prefix, k))))
+    suggest_products = getattr(pipeline, "suggest_products", None)
+    found = call(lambda: suggest_products(prefix, products)) if products and suggest_products else []
+    return SuggestOut(
+        prefix=prefix,
+        suggestions=call(lambda: list(pipeline.suggest(prefix, k))),
+        products=finite_json(found),
+    )
 
 
 @router.get(

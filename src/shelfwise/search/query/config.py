@@ -1,7 +1,7 @@
 """Settings of query understanding: how the catalogue vocabulary is built and how queries are parsed.
 
 Example:
-    >>> QueryParserConfig().max_edits_for(4), QueryParserConfig().max_edits_for(6)
+    >>> QueryParserConfig().max_edits_for(3), QueryParserConfig().max_edits_for(4)
     (0, 1)
     >>> QueryParserConfig().max_edits_for(10)
     2
@@ -60,7 +60,13 @@ class QueryParserConfig(_Section):
     """How :class:`~shelfwise.search.query.parser.QueryParser` reads a query."""
 
     max_ngram: int = Field(5, ge=1, description="longest phrase (in tokens) matched against the vocabulary")
-    typo_min_len_1: int = Field(5, ge=1, description="shortest word corrected with one edit")
+    typo_min_len_1: int = Field(4, ge=1, description="shortest word corrected with one edit")
+    same_length_below: int = Field(
+        5,
+        ge=1,
+        description="a word shorter than this is corrected only when the catalogue never uses it, and only to "
+        "a word of its own length (a swap or a substitution: 'tpae' -> 'tape', but not 'prom' -> 'pro')",
+    )
     typo_min_len_2: int = Field(9, ge=1, description="shortest word corrected with two edits")
     known_min_count: int = Field(
         2, ge=1, description="a word seen this often in the catalogue is known and never corrected"

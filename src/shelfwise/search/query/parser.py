@@ -151,6 +151,9 @@ class QueryParser:
                 out.append(tok)
                 continue
             best = speller.correct(tok.text, self.config.max_edits_for(len(tok.text)))
+            if best is not None and len(tok.text) < self.config.same_length_below:
+                same = [c for c in speller.candidates(tok.text, 1) if len(c[0]) == len(tok.text)]
+                best = same[0] if same and not self.vocab.word_count(tok.text) else None
             seen = self.vocab.word_count(tok.text)
             if best is not None and seen and speller.words[best[0]] < self.config.min_correction_ratio * seen:
                 best = None
