@@ -488,7 +488,8 @@ class SearchPipeline:
                 item = e.get("item_id")
                 if item is not None and counted and kind in EVENT_WEIGHTS:
                     pop[str(item)] += EVENT_WEIGHTS[kind]
-                ratings += _ratings([e])
+                if counted:  # ratings are a shared aggregate too
+                    ratings += _ratings([e])
                 if self.profiles is not None and user is not None and (item is not None or kind == "search"):
                     try:
                         self.profiles.apply_event(
