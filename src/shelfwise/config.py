@@ -34,6 +34,7 @@ from shelfwise.experiments.config import ExperimentSettings
 from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
 from shelfwise.privacy.dp_config import DPSettings
+from shelfwise.privacy.dp_training import DPTrainingSettings
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.recommend.config import RecommendSettings
 from shelfwise.rerank.config import RerankConfig
@@ -90,6 +91,7 @@ class PrivacySettings(Section):
         "text (search queries, user attributes, quarantined raw rows) by typed placeholders on ingestion",
     )
     dp: DPSettings = Field(default_factory=DPSettings)
+    dp_training: DPTrainingSettings = Field(default_factory=DPTrainingSettings)
 
 
 class EvaluationSettings(Section):
