@@ -16,7 +16,7 @@ Popularity bias of the top-10 lists: share of slots taken by the 100 most popula
 share"; the exact-count popularity list is 1.0) and the Gini of position-weighted item exposure over the
 catalogue (:mod:`shelfwise.metrics.fairness`), over ``--bias-users`` seeded test users.
 
-    nohup python benchmarks/bench_dp_training.py --epsilons inf,1,8,3 --epochs 4 &
+    nohup python benchmarks/bench_dp_training.py --epsilons inf,1,8,3 --epochs 2 --max-len 10 --negatives 500 --eval-users 6000 --bias-users 3000 &
 
 Writes ``benchmarks/results/dp_training.{json,md}``; one seed per row; the machine is shared (load in the table).
 """
@@ -60,6 +60,18 @@ def bias(top: np.ndarray, head: np.ndarray, n_items: int) -> dict[str, float]:
     }
 
 
+def _sample_test(data: Any, n: int) -> Any:
+    """``data`` with a seeded sample of ``n`` test users (targets and histories kept aligned)."""
+    import dataclasses
+
+    pick = np.sort(
+        np.random.default_rng(1).choice(len(data.test_users), min(n, len(data.test_users)), replace=False)
+    )
+    return dataclasses.replace(
+        data, test_users=data.test_users[pick], test_targets=np.asarray(data.test_targets)[pick]
+    )
+
+
 def popularity_row(
     eps: float,
     train_users: np.ndarray,
@@ -77,7 +89,12 @@ def popularity_row(
         return np.tile(counts, (len(u), 1))
 
     metrics, _ = measure(
-        score, data.test_users, data.test_targets, data.train_valid, ("ndcg@10", "hr@10"), False
+        score,
+        data.test_users,
+        data.test_targets,
+        data.train_valid[data.test_users],
+        ("ndcg@10", "hr@10"),
+        False,
     )
     top = top_k_items(score, users, 10, history=data.train_valid[users])
     return {"source": "popularity (OpenDP counts)", "epsilon": eps, **metrics, **bias(top, head, n_items)}
@@ -89,6 +106,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--max-len", type=int, default=20)
+    parser.add_argument("--negatives", type=int, default=1000)
+    parser.add_argument("--eval-users", type=int, default=0, help="seeded sample of test users (0: all)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--clip", type=float, default=1.0)
     parser.add_argument("--max-contributions", type=int, default=20)
@@ -111,6 +130,8 @@ def main() -> None:
             data.test_users, min(args.bias_users, len(data.test_users)), replace=False
         )
     )
+    if args.eval_users:
+        data = _sample_test(data, args.eval_users)
     cfg = SequentialConfig.model_validate(MODEL)
     rows: list[dict[str, Any]] = []
     for eps in epsilons:
@@ -135,7 +156,12 @@ def main() -> None:
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         scorer = model.with_user_sequences(test_input)
         metrics, _ = measure(
-            scorer, data.test_users, data.test_targets, data.train_valid, ("ndcg@10", "hr@10"), False
+            scorer,
+            data.test_users,
+            data.test_targets,
+            data.train_valid[data.test_users],
+            ("ndcg@10", "hr@10"),
+            False,
         )
         top = top_k_items(scorer.score, users, 10, history=data.train_valid[users])
         rows.append(
