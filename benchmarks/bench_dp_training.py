@@ -16,7 +16,7 @@ Popularity bias of the top-10 lists: share of slots taken by the 100 most popula
 share"; the exact-count popularity list is 1.0) and the Gini of position-weighted item exposure over the
 catalogue (:mod:`shelfwise.metrics.fairness`), over ``--bias-users`` seeded test users.
 
-    nohup python benchmarks/bench_dp_training.py --epsilons inf,1,8,3 --epochs 2 --max-len 10 --negatives 500 --eval-users 6000 --bias-users 3000 &
+    nohup python benchmarks/bench_dp_training.py --epsilons inf,1,8,3 --epochs 2 --max-len 10 --negatives 500 --lr 0.01 --eval-users 6000 --bias-users 3000 &
 
 Writes ``benchmarks/results/dp_training.{json,md}``; one seed per row; the machine is shared (load in the table).
 """
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--max-len", type=int, default=20)
     parser.add_argument("--negatives", type=int, default=1000)
+    parser.add_argument("--dropout", type=float, default=0.0, help="every dropout of the network (DP: none)")
     parser.add_argument("--eval-users", type=int, default=0, help="seeded sample of test users (0: all)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--clip", type=float, default=1.0)
@@ -132,7 +133,8 @@ def main() -> None:
     )
     if args.eval_users:
         data = _sample_test(data, args.eval_users)
-    cfg = SequentialConfig.model_validate(MODEL)
+    drop = {"dropout": args.dropout, "attn_dropout": args.dropout, "emb_dropout": args.dropout}
+    cfg = SequentialConfig.model_validate({**MODEL, **drop})
     rows: list[dict[str, Any]] = []
     for eps in epsilons:
         rows.append(
@@ -203,7 +205,8 @@ def write(args: argparse.Namespace, info: dict[str, Any], rows: list[dict[str, A
         "",
         "Amazon Beauty, leave-one-out, full ranking over all items, history rankable, random ties (seed 0). "
         f"Sequential model: text item vectors + repeat bias, {args.epochs} epochs, last {args.max_len} items, "
-        f"expected batch {args.batch_size}, clip {args.clip}, Adam lr {args.lr}, no early stopping; delta = 1 / "
+        f"expected batch {args.batch_size}, clip {args.clip}, Adam lr {args.lr}, dropout {args.dropout}, "
+        f"sampled softmax with {args.negatives} uniform negatives per step, no early stopping; delta = 1 / "
         "(training shoppers). epsilon inf = the same recipe without clipping or noise. Popularity: OpenDP Laplace "
         f"counts, {args.max_contributions} interactions per shopper. Bias over a seeded sample of "
         f"{args.bias_users} test users' top-10 lists. One seed per row; shared 2-core machine (load in the table).",

@@ -186,6 +186,7 @@ class FairSelectionProblem(SelectionProblem):
     brand_merit: np.ndarray | None = None
     total_exposure: float = 0.0
     total_merit: float = 0.0
+    tail_from: int = 1 << 30
 
 
 def fair_problem(
@@ -196,6 +197,7 @@ def fair_problem(
     catalog: ItemCatalog,
     k: int,
     merit: str = "max",
+    tail: int = 0,
 ) -> SelectionProblem:
     """The fair-exposure view of ``problem``; records this request's merit in ``ledger``.
 
@@ -204,10 +206,13 @@ def fair_problem(
     size, is what the shopper may want); ``"sum"``: every candidate's relevance counts; ``"equal"``: every
     brand among the candidates earns the same (exposure by presence, whatever the relevance).
 
+    ``tail``: the last ``tail`` positions of the ``k``-list are filled at fairness 1 (the most relevant item of
+    the most under-exposed brands), the others at ``fairness``.
+
     Without a :class:`BrandLedger` (in-process :class:`FairExposureLedger` or the shared one), brands or fairness, ``problem`` is returned unchanged (relevance
     order; the selection notes say why).
     """
-    if fairness <= 0 or not isinstance(ledger, BrandLedger) or catalog.brands is None:
+    if (fairness <= 0 and tail <= 0) or not isinstance(ledger, BrandLedger) or catalog.brands is None:
         return problem
     items = np.asarray(items, dtype=np.int64)
     rel = np.asarray(problem.relevance, dtype=np.float64)
@@ -229,6 +234,7 @@ def fair_problem(
         brand_merit=view.merit,
         total_exposure=view.total_exposure,
         total_merit=view.total_merit,
+        tail_from=max(0, k - tail) if tail > 0 else 1 << 30,
     )
 
 
@@ -256,6 +262,7 @@ class _FairState(GreedyState):
         self.rel = problem.relevance.astype(np.float64)
         fair = problem if isinstance(problem, FairSelectionProblem) else None
         self.f = fair.fairness if fair is not None and fair.brand_of is not None else 0.0
+        self.tail_from = fair.tail_from if fair is not None and fair.brand_of is not None else 1 << 30
         self.missing = fair is None or fair.brand_of is None
         if fair is not None and fair.brand_of is not None:
             self.brand_of = fair.brand_of
@@ -267,7 +274,8 @@ class _FairState(GreedyState):
         self.boost = np.zeros_like(self.rel)
 
     def gains(self) -> np.ndarray:
-        if self.f <= 0:
+        f = 1.0 if self.slot >= self.tail_from else self.f
+        if f <= 0:
             return self.rel
         exp_share = self.exposure / self.total_exposure if self.total_exposure > 0 else 0 * self.exposure
         # the share of its deserved exposure a brand is missing: 1 = none received, 0 = at or above its due
@@ -279,12 +287,16 @@ class _FairState(GreedyState):
         known = self.brand_of >= 0
         self.boost = np.zeros_like(self.rel)
         self.boost[known] = missing[self.brand_of[known]]
-        return (1.0 - self.f) * self.rel + self.f * self.boost
+        if f >= 1.0:  # fairness only: the most relevant candidate of the most under-exposed brands
+            return self.boost + 1e-6 * self.rel
+        return (1.0 - f) * self.rel + f * self.boost
 
     def take(self, j: int) -> None:
         w = 1.0 / np.log2(self.slot + 2.0)
         self.slot += 1
-        if self.f > 0 and self.brand_of[j] >= 0:  # totals are over items of known brand
+        if (self.f > 0 or self.tail_from < 1 << 30) and self.brand_of[
+            j
+        ] >= 0:  # totals are over items of known brand
             self.total_exposure += w
             self.exposure[int(self.brand_of[j])] += w
             self.listed[int(self.brand_of[j])] = True

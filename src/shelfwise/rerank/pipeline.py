@@ -174,7 +174,14 @@ class RerankPipeline(Reranker):
         )
         if cfg.method == "fair_exposure":  # brand exposure vs merit across requests (shelfwise.rerank.fair)
             problem = fair_problem(
-                problem, cfg.fairness, exposure or self.exposure, items, cat, k, cfg.fairness_merit
+                problem,
+                cfg.fairness,
+                exposure or self.exposure,
+                items,
+                cat,
+                k,
+                cfg.fairness_merit,
+                cfg.fairness_tail,
             )
         diversifier = build_diversifier(cfg.method, cfg.diversity)
         plan = self._plan(cfg, diversifier, problem, ro, candidates, k, mix)
@@ -219,7 +226,7 @@ class RerankPipeline(Reranker):
         """Whether ``cfg`` reads exposure counts (method ``coverage``, or a ``coverage`` weight), with the
         knob above 0."""
         if cfg.method == "fair_exposure":
-            return cfg.fairness > 0
+            return cfg.fairness > 0 or cfg.fairness_tail > 0
         uses = cfg.method == "coverage" or (cfg.method != "none" and cfg.coverage > 0)
         return uses and cfg.diversity > 0
 
