@@ -88,6 +88,15 @@ def popularity_row(
     def score(u: np.ndarray, history: Any = None) -> np.ndarray:
         return np.tile(counts, (len(u), 1))
 
+    return {
+        "source": "popularity (OpenDP counts)",
+        "epsilon": eps,
+        **accuracy_and_bias(score, data, users, head),
+    }
+
+
+def accuracy_and_bias(score: Any, data: Any, users: np.ndarray, head: np.ndarray) -> dict[str, float]:
+    """NDCG@10 / HR@10 over the test users and the popularity bias of ``users``' top-10 lists."""
     metrics, _ = measure(
         score,
         data.test_users,
@@ -97,7 +106,7 @@ def popularity_row(
         False,
     )
     top = top_k_items(score, users, 10, history=data.train_valid[users])
-    return {"source": "popularity (OpenDP counts)", "epsilon": eps, **metrics, **bias(top, head, n_items)}
+    return {**metrics, **bias(top, head, data.train_valid.shape[1])}
 
 
 def main() -> None:
@@ -143,35 +152,19 @@ def main() -> None:
             )
         )
         log.info("%s", rows[-1])
+    recipe = {k: getattr(args, k) for k in ("epochs", "batch_size", "max_len", "lr", "negatives")}
     for eps in epsilons:
-        dp = DPTrainingSettings(
-            enabled=True,
-            epsilon=eps,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            max_len=args.max_len,
-            lr=args.lr,
-            max_grad_norm=args.clip,
-        )
+        dp = DPTrainingSettings(enabled=True, epsilon=eps, max_grad_norm=args.clip, **recipe)
         load0, wall0, cpu0 = os.getloadavg()[0], time.perf_counter(), time.process_time()
         model = dp_train_sequential(cfg, train, n_items, dp, item_vectors=vectors)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         scorer = model.with_user_sequences(test_input)
-        metrics, _ = measure(
-            scorer,
-            data.test_users,
-            data.test_targets,
-            data.train_valid[data.test_users],
-            ("ndcg@10", "hr@10"),
-            False,
-        )
-        top = top_k_items(scorer.score, users, 10, history=data.train_valid[users])
+        measured = accuracy_and_bias(scorer.score, data, users, head)
         rows.append(
             {
                 "source": f"sequential ({cfg.label}), DP-SGD",
                 "epsilon": eps,
-                **metrics,
-                **bias(top, head, n_items),
+                **measured,
                 "dp": model.report["dp"],
                 "fit_wall_s": wall,
                 "fit_cpu_s": cpu,
