@@ -16,7 +16,7 @@ Popularity bias of the top-10 lists: share of slots taken by the 100 most popula
 share"; the exact-count popularity list is 1.0) and the Gini of position-weighted item exposure over the
 catalogue (:mod:`shelfwise.metrics.fairness`), over ``--bias-users`` seeded test users.
 
-    nohup python benchmarks/bench_dp_training.py --epsilons inf,1,8,3 --epochs 2 --max-len 10 --negatives 500 --lr 0.01 --eval-users 6000 --bias-users 3000 &
+    nohup python benchmarks/bench_dp_training.py --epsilons inf,1,8,3 --epochs 6 --max-len 10 --negatives 500 --lr 0.01 --eval-users 6000 --bias-users 3000 &
 
 Writes ``benchmarks/results/dp_training.{json,md}``; one seed per row; the machine is shared (load in the table).
 """
