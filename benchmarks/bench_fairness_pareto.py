@@ -56,6 +56,12 @@ def main() -> None:
         "--merit", default="max", help="rerank.fairness_merit values to sweep, e.g. max,sum,equal"
     )
     ap.add_argument("--sum-grid", default="0.1,0.5,1.0", help="fairness levels for merit=sum / equal")
+    ap.add_argument(
+        "--tail",
+        default="",
+        help="fairness_tail settings as TAIL/MERIT/F triples, e.g. 1/equal/0,2/equal/0 (the last TAIL positions "
+        "go to the most under-exposed brands; the others use fairness F); '' = none",
+    )
     ap.add_argument("--name", default="fairness_pareto")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -77,17 +83,26 @@ def main() -> None:
     ]
     log.info("none: %s (%.0f s)", base, base_s)
     sweeps = [
-        (merit, float(x))
-        for merit in args.merit.split(",")
+        (merit, float(x), 0)
+        for merit in (args.merit.split(",") if args.merit else [])
         for x in (args.grid if merit == "max" else args.sum_grid).split(",")
     ]
-    for merit, f in sweeps:
+    for triple in filter(None, args.tail.split(",")):
+        tail, merit, f = triple.split("/")
+        sweeps.append((merit, float(f), int(tail)))
+    for merit, f, tail in sweeps:
         cfg = RerankConfig(
-            method="fair_exposure", fairness=f, fairness_merit=merit, candidates=args.candidates
+            method="fair_exposure",
+            fairness=f,
+            fairness_merit=merit,
+            fairness_tail=tail,
+            candidates=args.candidates,
         )
         m, secs = measure(cfg)
+        label = [f"merit={merit}"] if merit != "max" else []
+        label += [f"last {tail} to under-exposed brands"] if tail else []
         row = {
-            "setting": f"fair_exposure@{f:g}" + ("" if merit == "max" else f" (merit={merit})"),
+            "setting": f"fair_exposure@{f:g}" + (f" ({', '.join(label)})" if label else ""),
             **m,
             "ndcg_change_%": 100.0 * (m["ndcg@10"] / base["ndcg@10"] - 1.0),
             "brand_gini_change_%": 100.0

@@ -36,6 +36,7 @@ from shelfwise.index.lexical_fields import LexicalIndexConfig
 from shelfwise.index.vector_exact import VectorIndexConfig
 from shelfwise.privacy.consent import ConsentDefaults
 from shelfwise.privacy.dp_config import DPSettings
+from shelfwise.privacy.dp_training import DPTrainingSettings
 from shelfwise.privacy.retention import RetentionDays
 from shelfwise.profiles.config import ProfileConfig
 from shelfwise.recommend.config import RecommendSettings
@@ -105,6 +106,7 @@ class PrivacySettings(Section):
         ge=0,
         description="the service applies retention this often (0: never; `shelfwise purge` by hand)",
     )
+    dp_training: DPTrainingSettings = Field(default_factory=DPTrainingSettings)
 
 
 class EvaluationSettings(Section):

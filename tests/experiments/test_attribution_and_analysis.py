@@ -115,7 +115,14 @@ def test_metrics_the_catalogue_cannot_support_are_reported_as_such() -> None:
     imps = _imp([("r1", "u1", T0, ["i1", "i2"], "x:a"), ("r2", "u2", T0, ["i2", "i1"], "x:b")])
     events = _events([("e1", "u1", "i1", "click", None, T0 + timedelta(seconds=1), "r1")])
     result = analyse_tables(exp, imps, events, items, ExperimentSettings()).to_dict()
-    assert {c["metric"] for c in result["comparisons"]} == {"ctr", "conversion", "revenue_per_user"}
+    assert {c["metric"] for c in result["comparisons"]} == {
+        "ctr",
+        "conversion",
+        "revenue_per_user",
+        "gini_item_exposure",
+        "long_tail_share",
+    }
+    assert result["arms"]["a"]["metrics"]["gini_brand_exposure"]["value"] is None
     assert result["arms"]["a"]["metrics"]["brand_fairness"]["value"] is None
     assert any("no item has a brand" in n for n in result["notes"])
     assert "n/a" in render_markdown(result)

@@ -70,7 +70,7 @@ def test_one_user_per_arm_gets_no_verdict_on_any_metric() -> None:
         ]
     )
     result = analyse_tables(exp, imps, events, items, ExperimentSettings()).to_dict()
-    assert len(result["comparisons"]) == 5
+    assert len(result["comparisons"]) == 8  # 5 decision metrics + 3 exposure-fairness metrics
     for c in result["comparisons"]:
         assert not c["significant"], c
         assert c["verdict"].startswith("insufficient data: 1 of 100"), c

@@ -168,3 +168,23 @@ def test_config_knob_and_registry() -> None:
     with pytest.raises(ValidationError):
         RerankConfig(method="fair_exposure", fairness=1.5)
     assert isinstance(build_diversifier("fair_exposure"), FairExposure)
+
+
+def test_the_fair_tail_gives_the_last_slot_to_the_least_exposed_brand_and_keeps_the_head() -> None:
+    # three brands by relevance: brand 0 (items 0..4) > brand 1 (5..8) > brand 2 (item 9, the least relevant)
+    brands = np.array([0] * 5 + [1] * 4 + [2], dtype=np.int32)
+    scores = 1.0 - 0.01 * np.arange(10)
+    cfg = RerankConfig(method="fair_exposure", fairness=0.0, fairness_tail=1, fairness_merit="equal", k=3)
+    ledger = FairExposureLedger(10)
+    lists = rerank_top_items(
+        RerankPipeline(cfg),
+        np.tile(ITEMS, (4, 1)),
+        np.tile(scores, (4, 1)),
+        ItemCatalog(brands=brands),
+        k=3,
+        exposure=ledger,
+    )
+    assert (lists[:, :2] == [0, 1]).all()  # the head is relevance order, untouched
+    assert lists[:, 2].tolist() == [5, 9, 5, 9]  # brand 1, then brand 2 (never shown), then alternating
+    plain = RerankConfig(method="fair_exposure", fairness=0.0, k=3)
+    assert not RerankPipeline.uses_exposure(plain) and RerankPipeline.uses_exposure(cfg)

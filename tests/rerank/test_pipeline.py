@@ -37,6 +37,7 @@ def test_public_api_is_all() -> None:
         "exploration",
         "exposure",
         "fair",
+        "fair_shared",
         "greedy",
         "mmr",
         "pipeline",

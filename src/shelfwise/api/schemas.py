@@ -48,6 +48,12 @@ class RecommendIn(_In):
     method: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="a named recommender method"
     )
+    fairness: StrictFloat | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="brand fair exposure: 0 = relevance order .. 1 = exposure by merit (default rerank.fairness)",
+    )
 
 
 class ItemOut(_Out):

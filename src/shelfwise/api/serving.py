@@ -111,6 +111,8 @@ class Serving:
         pipeline = self._recommender(arm)
         if pipeline is None:
             raise NotAvailable("the recommender is not loaded (train it: `shelfwise train --store DIR`)")
+        if self.online is not None and getattr(pipeline, "online", self.online) is None:
+            pipeline.share_exposure(self.online)  # fair exposure counted across replicas
         label = arm.label if arm else None
         cache_key = ("recommend", label, _freeze(_fields(request)))
         owner = request.user_id

@@ -11,6 +11,8 @@ Definitions (unit = exposed user; an impression is one list shown under the expe
 - **brand fairness**: 1 - Gini of position-discounted exposure (1 / log2(position + 1)) over every brand
   of the catalogue; 1 = every brand equally exposed. Bootstrap over users, each resample of the smallest arm's
   size (the brands reached grow with the number of users, so arms of different sizes compare fairly).
+- **exposure fairness** (:mod:`shelfwise.experiments.exposure`): brand and item exposure Gini and the long-tail
+  share per arm, with scipy bootstrap intervals by user, compared as their own family.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ import pyarrow as pa
 from shelfwise.experiments.attribution import attribute
 from shelfwise.experiments.config import Experiment, ExperimentSettings
 from shelfwise.experiments.decision import decide
+from shelfwise.experiments.exposure import (
+    EXPOSURE_METRICS,
+    ExposureCatalogue,
+    exposure_estimates,
+    exposure_matrix,
+)
 from shelfwise.experiments.registry import ARM_SEPARATOR
 from shelfwise.experiments.stats import (
     Comparison,
@@ -59,6 +67,7 @@ class ArmData:
     revenue: np.ndarray
     diversity: np.ndarray
     brand_exposure: Any  # scipy.sparse users x brands
+    item_exposure: Any = None  # scipy.sparse users x catalogue items (shelfwise.experiments.exposure)
 
 
 @dataclass
@@ -113,8 +122,9 @@ def collect(
     events: pa.Table,
     items: pa.Table,
     settings: ExperimentSettings,
+    catalogue: ExposureCatalogue | None = None,
 ) -> tuple[dict[str, ArmData], int, list[str]]:
-    """Per-arm per-user arrays from the store tables."""
+    """Per-arm per-user arrays from the store tables (with ``catalogue``, each arm's item exposure too)."""
     from scipy import sparse
 
     prefix = experiment.name + ARM_SEPARATOR
@@ -137,9 +147,10 @@ def collect(
         if arm_of_user.setdefault(user, arm) != arm:
             switched += 1
             continue
-        st = per_user.setdefault(user, {"imp": 0, "div": [], "brand": Counter()})
+        st = per_user.setdefault(user, {"imp": 0, "div": [], "brand": Counter(), "lists": []})
         st["imp"] += 1
         ids = row["item_ids"]
+        st["lists"].append(ids)
         st["div"].append(_gini_simpson([div_of.get(i, f"?{i}") for i in ids]))
         for pos, item in enumerate(ids, start=1):
             b = brand_of.get(item)
@@ -179,6 +190,9 @@ def collect(
             revenue=np.array([revenue.get(u, 0.0) for u in users], dtype=float),
             diversity=np.array([float(np.mean(per_user[u]["div"])) for u in users], dtype=float),
             brand_exposure=matrix,
+            item_exposure=None
+            if catalogue is None
+            else exposure_matrix([per_user[u]["lists"] for u in users], catalogue),
         )
     return out, attributed.num_rows, notes
 
@@ -217,8 +231,13 @@ def analyse_tables(
     seed: int = 0,
 ) -> ExperimentResult:
     """The scorecard from impression, event and item tables."""
-    data, attributed, notes = collect(experiment, impressions, events, items, settings)
+    catalogue = ExposureCatalogue.from_tables(items, events)
+    data, attributed, notes = collect(experiment, impressions, events, items, settings, catalogue)
     unmeasurable = _unmeasurable(items, settings)
+    if "brand_fairness" in unmeasurable:
+        unmeasurable["gini_brand_exposure"] = unmeasurable["brand_fairness"]
+    if not catalogue.has_popularity:
+        unmeasurable["long_tail_share"] = "no click or purchase defines the popular head yet"
     notes += [f"{metric}: not measurable, {why}" for metric, why in unmeasurable.items()]
     a = settings.alpha
     estimates: dict[str, dict[str, Estimate]] = {}
@@ -234,6 +253,7 @@ def analyse_tables(
             "diversity": mean_estimate(d.diversity, a),
             "brand_fairness": _NAN if "brand_fairness" in unmeasurable else _fairness(d, a, seed, smallest),
         }
+        est.update(exposure_estimates(d.item_exposure, catalogue, a, seed, skip=frozenset(unmeasurable)))
         for metric in unmeasurable:
             est[metric] = _NAN
         estimates[variant.name] = est
@@ -251,6 +271,7 @@ def analyse_tables(
         }
     control = experiment.variants[0].name
     comparisons: list[Comparison] = []
+    exposure: list[Comparison] = []
     for variant in experiment.variants[1:]:
         c, t = data[control], data[variant.name]
         pair = [
@@ -265,11 +286,19 @@ def analyse_tables(
                 a,
             ),
         ]
+        fair = [
+            compare_bootstrap(m, estimates[control][m], estimates[variant.name][m], a)
+            for m in EXPOSURE_METRICS
+        ]
         pair = [cmp for cmp in pair if cmp.metric not in unmeasurable]
+        fair = [cmp for cmp in fair if cmp.metric not in unmeasurable]
         if len(experiment.variants) > 2:
             pair = [replace(cmp, metric=f"{cmp.metric} ({variant.name} vs {control})") for cmp in pair]
+            fair = [replace(cmp, metric=f"{cmp.metric} ({variant.name} vs {control})") for cmp in fair]
         comparisons += pair
-    comparisons = decide(comparisons, settings.decision())
+        exposure += fair
+    # exposure fairness is adjusted as its own family: adding it never moves the decision metrics' verdicts
+    comparisons = decide(comparisons, settings.decision()) + decide(exposure, settings.decision())
     srm = sample_ratio_check(
         {v.name: len(data[v.name].users) for v in experiment.variants},
         {v.name: v.share for v in experiment.variants},
@@ -303,8 +332,9 @@ def render_markdown(result: dict[str, Any]) -> str:
     """The scorecard as a Markdown report."""
     lines = [f"# Experiment `{result['experiment']}` ({result['surface']}, {result['status']})", ""]
     lines += [
-        "| arm | share | users | impressions | CTR | conversion | revenue/user | diversity | brand fairness |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| arm | share | users | impressions | CTR | conversion | revenue/user | diversity | brand fairness "
+        "| brand exposure Gini | item exposure Gini | long-tail share |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def fmt(m: dict[str, Any]) -> str:
@@ -317,7 +347,9 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {arm['share']:.2f} (obs {arm['observed_share']:.3f}) | {arm['users']:,} | "
             f"{arm['impressions']:,} | {fmt(m['ctr'])} | {fmt(m['conversion'])} | {fmt(m['revenue_per_user'])} | "
-            f"{fmt(m['diversity'])} | {fmt(m['brand_fairness'])} |"
+            f"{fmt(m['diversity'])} | {fmt(m['brand_fairness'])} | "
+            + " | ".join(fmt(m[k]) if k in m else "n/a" for k in EXPOSURE_METRICS)
+            + " |"
         )
     lines += [
         "",

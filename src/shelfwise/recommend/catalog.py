@@ -191,5 +191,6 @@ class ServingCatalog:
                 prices=self.price,
                 item_names=[self.name(k) for k in range(len(self.ids))],
                 category_names=cats,
+                brand_names=brands,
             )
         return self._catalog

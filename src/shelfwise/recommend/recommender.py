@@ -53,7 +53,9 @@ from shelfwise.recommend.writers import ITEM_COLUMNS, LiveWriter
 from shelfwise.rerank import CandidateList, RankedList, RerankPipeline, SourceHit
 from shelfwise.rerank import UserContext as RerankContext
 from shelfwise.rerank.explain import render
-from shelfwise.rerank.exposure import LiveExposure
+from shelfwise.rerank.exposure import ExposureCounter
+from shelfwise.rerank.fair import BrandLedger, LiveFairExposure
+from shelfwise.rerank.fair_shared import SharedFairLedger
 from shelfwise.storage import ArtifactStore, Store
 
 __all__ = ["Recommender"]
@@ -107,8 +109,11 @@ class Recommender(LiveWriter):
         self._catch_up_lock = threading.Lock()
         self._exposure_lock = threading.Lock()  # held only while one served list is counted
         self._fallback = self.pipeline.source(settings.recommend.fallback)
-        self.exposure = LiveExposure(settings.rerank.exposure_half_life)  # per slot, for method coverage
-        self.rulebook: RuleBook | None = None  # the shop's managed rules (set by load: they live in the store)
+        # per slot, for methods coverage and fair_exposure (in this process; see share_exposure)
+        self.exposure = LiveFairExposure(settings.rerank.exposure_half_life)
+        self.online: Any = None  # the service's OnlineState: fair exposure shared by every replica
+        # the shop's managed rules (set by load: they live in the store)
+        self.rulebook: RuleBook | None = None
         self.related: RelatedItems | None = None  # the product page's evidence (set by :meth:`load`)
         # one request = a few hundred rows: LightGBM's threads would only wait for each other
         self.pipeline.ranker.model.config.num_threads = 1
@@ -355,6 +360,10 @@ class Recommender(LiveWriter):
     ) -> RankedList:
         cfg = self.settings.rerank
         knobs = {k: v for k, v in (("diversity", req.diversity), ("method", req.method)) if v is not None}
+        if req.fairness is not None and req.fairness != cfg.fairness:
+            knobs["fairness"] = req.fairness
+            if req.fairness > 0 and req.method is None:
+                knobs["method"] = "fair_exposure"
         if knobs:
             cfg = cfg.with_knob(**knobs)
         managed = self.rulebook.configs(cat, req.slot) if self.rulebook is not None else []
@@ -364,14 +373,33 @@ class Recommender(LiveWriter):
         context = RerankContext(history=np.unique(base), session_shown=shown, seed=seed)
         cands = CandidateList(items, scores, cat.rerank_catalog(), context, hits)
         n_items = len(cat)
-        counter = None
+        counter: ExposureCounter | BrandLedger | None = None
+        shared = None
         if RerankPipeline.uses_exposure(cfg):
-            with self._exposure_lock:
-                counter = self.exposure.counter(req.slot, n_items)
+            shared = self._shared_ledger(cfg, req.slot, cands.catalog)
+            if shared is None:
+                with self._exposure_lock:
+                    counter = self.exposure.counter(req.slot, n_items)
+            else:
+                counter = shared
         ranked = RerankPipeline(cfg).rerank(cands, req.k, config=cfg, exposure=counter)
         with self._exposure_lock:  # counters are shared by every request: counted one list at a time
             self.exposure.record(req.slot, ranked.indices(), n_items)
+        if shared is not None:
+            shared.record(ranked.indices())
         return ranked
+
+    def share_exposure(self, online: Any) -> None:
+        """Keep fair-exposure counts in ``online`` (an :class:`~shelfwise.online.base.OnlineState`), so that
+        every process serving the shop sees the lists the others served (the service calls this)."""
+        self.online = online
+
+    def _shared_ledger(self, cfg: Any, slot: str, catalog: Any) -> SharedFairLedger | None:
+        """The slot's fair-exposure ledger in the online state (None: not fair_exposure, no online state,
+        or a catalogue without brand names: the in-process ledger is used)."""
+        if cfg.method != "fair_exposure" or self.online is None or catalog.brand_names is None:
+            return None
+        return SharedFairLedger(self.online, slot, catalog, cfg.exposure_half_life)
 
     def _item(self, cat: ServingCatalog, r: Any) -> RecommendedItem:
         bd = dict(r.breakdown)

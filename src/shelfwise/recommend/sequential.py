@@ -44,6 +44,7 @@ class SequentialSource(ScoredSource):
         )
         self.model: Any = None
         self.report: dict[str, Any] = {}
+        self.dp_training = settings.privacy.dp_training  # privacy.dp_training: DP-SGD when enabled
 
     def fit(self, data: RecommendData) -> Self:
         """Train on ``data``'s train part, stopping early on its validation items."""
@@ -57,14 +58,39 @@ class SequentialSource(ScoredSource):
             texts = item_texts(items_in_order(data.items, ids))
             encoder = EncoderConfig(cache_dir=default_cache_dir(), show_progress=False)
             vectors = item_text_vectors(texts, encoder, show_progress=False)
-        self.model = fit_on_split(self.config, data.split, data.ranking, item_vectors=vectors)
+        dp = self.dp_training
+        if dp is not None and dp.enabled:
+            self.model = self._fit_private(data, vectors)
+        else:
+            self.model = fit_on_split(self.config, data.split, data.ranking, item_vectors=vectors)
         self.report = {
             k: v
             for k, v in self.model.report.items()
-            if k in ("best_epoch", "epochs_run", "best_valid", "train_seconds")
+            if k in ("best_epoch", "epochs_run", "best_valid", "train_seconds", "dp")
         }
         self._set_items(self.model.n_items)
         return self
+
+    def _fit_private(self, data: RecommendData, vectors: np.ndarray | None) -> Any:
+        """DP-SGD on the train part (:mod:`shelfwise.privacy.dp_training`: fixed epochs, no early stopping);
+        scores from train + valid, as :func:`fit_on_split` does."""
+        from shelfwise.models.sequential import sequences_from_split
+        from shelfwise.privacy.dp_training import dp_train_sequential
+
+        split, ranking = data.split, data.ranking
+        train = sequences_from_split(split, ranking.users, ranking.items, ("train",))
+        model = dp_train_sequential(
+            self.config,
+            train,
+            len(ranking.items),
+            self.dp_training,
+            item_vectors=vectors,
+            item_ids=np.asarray(ranking.items.ids, dtype=str),
+        )
+        self.config = model.config
+        return model.with_user_sequences(
+            sequences_from_split(split, ranking.users, ranking.items, ("train", "valid"))
+        )
 
     def score_all(self, contexts: list[UserContext]) -> np.ndarray:
         """float32 ``(len(contexts), n_items)`` next-item scores from each context's history."""

@@ -10,6 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shelfwise.config import Settings
+from shelfwise.privacy.dp_training import check_training_budget, record_trained_model
+from shelfwise.privacy.releases import ledger_of
 from shelfwise.recommend.artifact import save_pipeline, store_cursors
 from shelfwise.recommend.fit import fit_pipeline, serving_data
 from shelfwise.storage import Store
@@ -36,6 +38,8 @@ def train_recommender(
     data = serving_data(store, settings.privacy.default_consent)  # without shoppers withholding training
     cursors = {**before, "event_seq": _event_seq(data.split.table, before["event_seq"])}
     load_seconds = time.perf_counter() - t0
+    ledger = ledger_of(store, settings.privacy.dp)  # DP training is charged to the shop's privacy budget
+    check_training_budget(ledger, settings.privacy.dp_training, data.n_users, "sequential")
     pipeline, report = fit_pipeline(data, settings, show_progress=show_progress, runner=runner)
     histories = data.train_valid_sequences
     art = save_pipeline(
@@ -48,6 +52,7 @@ def train_recommender(
         report,
         cursors,
     )
+    release = record_trained_model(ledger, pipeline, art.version)
     out = {
         "artifact": art.name,
         "version": art.version,
@@ -57,6 +62,7 @@ def train_recommender(
         "events": int(data.split.table.num_rows),
         **cursors,
         **report,
+        **({"privacy_release": release.release_id} if release is not None else {}),
         "load_seconds": round(load_seconds, 1),
         "total_seconds": round(time.perf_counter() - t0, 1),
     }

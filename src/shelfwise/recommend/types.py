@@ -39,6 +39,8 @@ class RecommendRequest:
         exclude: further items never to return.
         diversity: per-request override of ``rerank.diversity``.
         method: per-request override of ``rerank.method``.
+        fairness: per-request override of ``rerank.fairness`` in ``[0, 1]`` (above 0 without a ``method``:
+            ``fair_exposure``); ``None`` = the settings'.
     """
 
     user_id: str | None = None
@@ -50,12 +52,15 @@ class RecommendRequest:
     exclude: list[str] = field(default_factory=list)
     diversity: float | None = None
     method: str | None = None
+    fairness: float | None = None
 
     def __post_init__(self) -> None:
         if self.slot not in SLOTS:
             raise ValueError(f"unknown slot {self.slot!r}; expected one of {', '.join(SLOTS)}")
         if self.k < 1:
             raise ValueError("k must be >= 1")
+        if self.fairness is not None and not 0.0 <= self.fairness <= 1.0:
+            raise ValueError(f"fairness must be in [0, 1], got {self.fairness}")
         if self.slot in ("similar", "bought_together") and not self.item_id:
             raise ValueError(f"slot {self.slot!r} needs item_id")
 

@@ -33,6 +33,7 @@ class ItemCatalog:
         prices: float32 ``(n_items,)`` prices (NaN = unknown), used to check price filters.
         item_names: display name per item (for "similar to X"); ``None`` = ``"item <index>"``.
         category_names: display name per category id.
+        brand_names: name per brand id (shared exposure counters are keyed by name).
     """
 
     embeddings: np.ndarray | None = None
@@ -42,6 +43,7 @@ class ItemCatalog:
     prices: np.ndarray | None = None
     item_names: Sequence[str] | None = None
     category_names: Sequence[str] | None = None
+    brand_names: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         sizes: dict[str, int] = {}

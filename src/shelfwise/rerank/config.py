@@ -152,6 +152,12 @@ class RerankConfig(Section):
         le=1.0,
         description="method fair_exposure: 0 = relevance order, 1 = brand exposure by merit only",
     )
+    fairness_tail: int = Field(
+        0,
+        ge=0,
+        description="fair_exposure: the last N positions of each list go to the most under-exposed brands among "
+        "the candidates (fairness 1 there, the most relevant item of such a brand); the others use rerank.fairness",
+    )
     fairness_merit: Literal["max", "sum", "equal"] = Field(
         "max",
         description="fair_exposure: a brand's merit per request = its best candidate's relevance, the sum, or 1",

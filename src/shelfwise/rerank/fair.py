@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -44,12 +45,15 @@ from shelfwise.rerank.exposure import ExposureCounter, LiveExposure
 from shelfwise.rerank.greedy import Diversifier, GreedyState, SelectionProblem
 
 __all__ = [
+    "BrandLedger",
+    "BrandView",
     "FairExposure",
     "FairExposureLedger",
     "FairSelectionProblem",
     "LiveFairExposure",
     "brand_merit",
     "fair_problem",
+    "scaled_merit",
 ]
 
 
@@ -57,7 +61,41 @@ def _weights(n: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
 
 
-class FairExposureLedger(ExposureCounter):
+@dataclass(frozen=True)
+class BrandView:
+    """What one request sees of a brand ledger: cumulative exposure and merit of its candidates' brands
+    (this request's merit included) and of all brands."""
+
+    exposure: np.ndarray
+    merit: np.ndarray
+    total_exposure: float
+    total_merit: float
+
+
+class BrandLedger(abc.ABC):
+    """Where amortised brand exposure and merit are kept: in the process (:class:`FairExposureLedger`) or
+    in the service's shared online state (:class:`~shelfwise.rerank.fair_shared.SharedFairLedger`)."""
+
+    @abc.abstractmethod
+    def brand_view(
+        self, catalog: ItemCatalog, items: np.ndarray, merit: np.ndarray, k: int, brands: np.ndarray
+    ) -> BrandView:
+        """Add one request's ``merit`` (per candidate ``items``, scaled to the exposure of a ``k``-list),
+        then read the totals of ``brands`` (brand ids of ``catalog``) and of every brand."""
+
+    @abc.abstractmethod
+    def record(self, items: np.ndarray) -> None:
+        """Count one served list (``items`` in list order, ``-1`` padding ignored)."""
+
+
+def scaled_merit(relevance: np.ndarray, k: int) -> np.ndarray:
+    """``relevance`` (clipped at 0) scaled so that a request hands out the exposure of a ``k``-list."""
+    rel = np.clip(np.asarray(relevance, dtype=np.float64), 0.0, None)
+    total = rel.sum()
+    return rel * (_weights(k).sum() / total) if total > 0 else np.zeros_like(rel)
+
+
+class FairExposureLedger(ExposureCounter, BrandLedger):
     """Cumulative position-weighted exposure and merit per item (a drop-in :class:`ExposureCounter`).
 
     ``counts`` (lists an item was placed in) behave exactly as in the base class, so method ``coverage``
@@ -81,12 +119,16 @@ class FairExposureLedger(ExposureCounter):
 
     def observe_merit(self, items: np.ndarray, relevance: np.ndarray, k: int) -> None:
         """Add one request's merit: ``relevance`` of its candidates, scaled to the exposure of a ``k``-list."""
-        rel = np.clip(np.asarray(relevance, dtype=np.float64), 0.0, None)
-        total = rel.sum()
-        if total <= 0:
-            return
-        arr = np.asarray(items, dtype=np.int64)
-        np.add.at(self.merit, arr, rel * (_weights(k).sum() / total))
+        np.add.at(self.merit, np.asarray(items, dtype=np.int64), scaled_merit(relevance, k))
+
+    def brand_view(
+        self, catalog: ItemCatalog, items: np.ndarray, merit: np.ndarray, k: int, brands: np.ndarray
+    ) -> BrandView:
+        assert catalog.brands is not None
+        self.grow(int(catalog.brands.size))
+        self.observe_merit(items, merit, k)
+        e_all, r_all = self.brand_totals(np.asarray(catalog.brands, dtype=np.int64))
+        return BrandView(e_all[brands].copy(), r_all[brands].copy(), float(e_all.sum()), float(r_all.sum()))
 
     def decay(self, factor: float) -> None:
         """Multiply counts, exposure and merit by ``factor`` (recent requests weigh more)."""
@@ -144,16 +186,18 @@ class FairSelectionProblem(SelectionProblem):
     brand_merit: np.ndarray | None = None
     total_exposure: float = 0.0
     total_merit: float = 0.0
+    tail_from: int = 1 << 30
 
 
 def fair_problem(
     problem: SelectionProblem,
     fairness: float,
-    ledger: ExposureCounter | None,
+    ledger: ExposureCounter | BrandLedger | None,
     items: np.ndarray,
     catalog: ItemCatalog,
     k: int,
     merit: str = "max",
+    tail: int = 0,
 ) -> SelectionProblem:
     """The fair-exposure view of ``problem``; records this request's merit in ``ledger``.
 
@@ -162,23 +206,23 @@ def fair_problem(
     size, is what the shopper may want); ``"sum"``: every candidate's relevance counts; ``"equal"``: every
     brand among the candidates earns the same (exposure by presence, whatever the relevance).
 
-    Without a :class:`FairExposureLedger`, brands or fairness, ``problem`` is returned unchanged (relevance
+    ``tail``: the last ``tail`` positions of the ``k``-list are filled at fairness 1 (the most relevant item of
+    the most under-exposed brands), the others at ``fairness``.
+
+    Without a :class:`BrandLedger` (in-process :class:`FairExposureLedger` or the shared one), brands or fairness, ``problem`` is returned unchanged (relevance
     order; the selection notes say why).
     """
-    if fairness <= 0 or not isinstance(ledger, FairExposureLedger) or catalog.brands is None:
+    if (fairness <= 0 and tail <= 0) or not isinstance(ledger, BrandLedger) or catalog.brands is None:
         return problem
     items = np.asarray(items, dtype=np.int64)
-    ledger.grow(int(catalog.brands.size))
     rel = np.asarray(problem.relevance, dtype=np.float64)
-    brands = np.asarray(catalog.brands, dtype=np.int64)
-    cand_brand = brands[items]
+    cand_brand = np.asarray(catalog.brands, dtype=np.int64)[items]
     if merit == "max":
         rel = brand_merit(rel, cand_brand)
     elif merit == "equal":
         rel = brand_merit(np.ones_like(rel), cand_brand)
-    ledger.observe_merit(items, rel, k)
-    e_all, r_all = ledger.brand_totals(brands)
     local, inverse = np.unique(cand_brand[cand_brand >= 0], return_inverse=True)
+    view = ledger.brand_view(catalog, items, rel, k, local)
     brand_of = np.full(items.size, -1, dtype=np.int64)
     brand_of[cand_brand >= 0] = inverse
     base = {f.name: getattr(problem, f.name) for f in fields(SelectionProblem)}
@@ -186,10 +230,11 @@ def fair_problem(
         **base,
         fairness=float(fairness),
         brand_of=brand_of,
-        brand_exposure=e_all[local].copy(),
-        brand_merit=r_all[local].copy(),
-        total_exposure=float(e_all.sum()),
-        total_merit=float(r_all.sum()),
+        brand_exposure=view.exposure,
+        brand_merit=view.merit,
+        total_exposure=view.total_exposure,
+        total_merit=view.total_merit,
+        tail_from=max(0, k - tail) if tail > 0 else 1 << 30,
     )
 
 
@@ -217,6 +262,7 @@ class _FairState(GreedyState):
         self.rel = problem.relevance.astype(np.float64)
         fair = problem if isinstance(problem, FairSelectionProblem) else None
         self.f = fair.fairness if fair is not None and fair.brand_of is not None else 0.0
+        self.tail_from = fair.tail_from if fair is not None and fair.brand_of is not None else 1 << 30
         self.missing = fair is None or fair.brand_of is None
         if fair is not None and fair.brand_of is not None:
             self.brand_of = fair.brand_of
@@ -228,7 +274,8 @@ class _FairState(GreedyState):
         self.boost = np.zeros_like(self.rel)
 
     def gains(self) -> np.ndarray:
-        if self.f <= 0:
+        f = 1.0 if self.slot >= self.tail_from else self.f
+        if f <= 0:
             return self.rel
         exp_share = self.exposure / self.total_exposure if self.total_exposure > 0 else 0 * self.exposure
         # the share of its deserved exposure a brand is missing: 1 = none received, 0 = at or above its due
@@ -240,12 +287,16 @@ class _FairState(GreedyState):
         known = self.brand_of >= 0
         self.boost = np.zeros_like(self.rel)
         self.boost[known] = missing[self.brand_of[known]]
-        return (1.0 - self.f) * self.rel + self.f * self.boost
+        if f >= 1.0:  # fairness only: the most relevant candidate of the most under-exposed brands
+            return self.boost + 1e-6 * self.rel
+        return (1.0 - f) * self.rel + f * self.boost
 
     def take(self, j: int) -> None:
         w = 1.0 / np.log2(self.slot + 2.0)
         self.slot += 1
-        if self.f > 0 and self.brand_of[j] >= 0:  # totals are over items of known brand
+        if (self.f > 0 or self.tail_from < 1 << 30) and self.brand_of[
+            j
+        ] >= 0:  # totals are over items of known brand
             self.total_exposure += w
             self.exposure[int(self.brand_of[j])] += w
             self.listed[int(self.brand_of[j])] = True

@@ -45,7 +45,7 @@ from shelfwise.rerank.config import RerankConfig
 from shelfwise.rerank.explain import claims_for, render
 from shelfwise.rerank.exploration import ExplorationPick, Explorer
 from shelfwise.rerank.exposure import ExposureCounter
-from shelfwise.rerank.fair import fair_problem
+from shelfwise.rerank.fair import BrandLedger, fair_problem
 from shelfwise.rerank.greedy import RelevanceOrder, Selection, SelectionProblem
 from shelfwise.rerank.quotas import SlotConstraints
 from shelfwise.rerank.registry import build_diversifier
@@ -107,7 +107,9 @@ class RerankPipeline(Reranker):
 
     name = "rerank"
 
-    def __init__(self, config: RerankConfig | None = None, exposure: ExposureCounter | None = None) -> None:
+    def __init__(
+        self, config: RerankConfig | None = None, exposure: ExposureCounter | BrandLedger | None = None
+    ) -> None:
         self.config = config or RerankConfig()
         self.exposure = exposure
 
@@ -118,7 +120,7 @@ class RerankPipeline(Reranker):
         *,
         explain: bool = True,
         config: RerankConfig | None = None,
-        exposure: ExposureCounter | None = None,
+        exposure: ExposureCounter | BrandLedger | None = None,
     ) -> RankedList:
         """Re-rank one candidate list.
 
@@ -172,7 +174,14 @@ class RerankPipeline(Reranker):
         )
         if cfg.method == "fair_exposure":  # brand exposure vs merit across requests (shelfwise.rerank.fair)
             problem = fair_problem(
-                problem, cfg.fairness, exposure or self.exposure, items, cat, k, cfg.fairness_merit
+                problem,
+                cfg.fairness,
+                exposure or self.exposure,
+                items,
+                cat,
+                k,
+                cfg.fairness_merit,
+                cfg.fairness_tail,
             )
         diversifier = build_diversifier(cfg.method, cfg.diversity)
         plan = self._plan(cfg, diversifier, problem, ro, candidates, k, mix)
@@ -217,16 +226,16 @@ class RerankPipeline(Reranker):
         """Whether ``cfg`` reads exposure counts (method ``coverage``, or a ``coverage`` weight), with the
         knob above 0."""
         if cfg.method == "fair_exposure":
-            return cfg.fairness > 0
+            return cfg.fairness > 0 or cfg.fairness_tail > 0
         uses = cfg.method == "coverage" or (cfg.method != "none" and cfg.coverage > 0)
         return uses and cfg.diversity > 0
 
     @staticmethod
     def _exposure_terms(
-        cfg: RerankConfig, counter: ExposureCounter | None, items: np.ndarray
+        cfg: RerankConfig, counter: ExposureCounter | BrandLedger | None, items: np.ndarray
     ) -> dict[str, Any]:
         """The exposure fields of the selection problem (none unless a method uses them)."""
-        if counter is None or not RerankPipeline.uses_exposure(cfg):
+        if not isinstance(counter, ExposureCounter) or not RerankPipeline.uses_exposure(cfg):
             return {}
         weight = 0.0 if cfg.method == "coverage" else cfg.diversity * cfg.coverage
         return {"exposure_bonus": counter.bonus(items), "exposure_weight": weight}

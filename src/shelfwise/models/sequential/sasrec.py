@@ -150,17 +150,31 @@ class SASRec(nn.Module):
             table = table + mask[:, None] * self.item_emb.weight
         return table
 
+    def item_rows(self, items: torch.Tensor) -> torch.Tensor:
+        """``item_table()[items]`` computed for those rows only (``items`` in ``[0, n_items)``; no ID dropout):
+        what a per-sample gradient needs without touching the whole catalogue."""
+        mode = self.config.item_embedding
+        if mode == "id":
+            return self.item_emb.weight[items]
+        rows = self.proj(self.text[items])
+        if mode == "text+id":
+            rows = rows + self.id_mask[items][..., None] * self.item_emb.weight[items]
+        return rows
+
     def encode(self, inputs: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         """Hidden states ``(B, L, hidden)`` of left-padded inputs ``(B, L)`` (``L <= max_len``)."""
-        _b, length = inputs.shape
         full = torch.cat([table, self.special.weight], dim=0)
-        x = full[inputs]
+        return self.encode_vectors(full[inputs], inputs != self.n_items)
+
+    def encode_vectors(self, x: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Hidden states ``(B, L, hidden)`` of input vectors ``x`` ``(B, L, hidden)``; ``real`` ``(B, L)`` is
+        False at padding."""
+        length = x.shape[1]
         x = x + self.pos.weight[self.config.max_len - length :][None]
         x = self.emb_drop(self.emb_norm(x))
-        real = inputs != self.n_items
-        causal = torch.ones(length, length, dtype=torch.bool, device=inputs.device).tril()
+        causal = torch.ones(length, length, dtype=torch.bool, device=x.device).tril()
         allowed = causal[None] & real[:, None, :]
-        allowed = allowed | torch.eye(length, dtype=torch.bool, device=inputs.device)[None]
+        allowed = allowed | torch.eye(length, dtype=torch.bool, device=x.device)[None]
         allowed = allowed[:, None]  # (B, 1, L, L): broadcast over heads
         for block in self.blocks:
             x = block(x, allowed)

@@ -154,6 +154,25 @@ def train_sequential(
         torch.set_num_threads(old_threads)
 
 
+def init_network(
+    config: SequentialConfig, sequences: Sequence[np.ndarray], n_items: int, item_vectors: np.ndarray | None
+) -> tuple[Any, np.ndarray]:
+    """A freshly initialised (seeded) SASRec and the item counts of ``sequences``; the ID residual applies to
+    the items seen in training only."""
+    import torch
+
+    from shelfwise.models.sequential.sasrec import SASRec
+
+    torch.manual_seed(config.seed)
+    counts = np.zeros(n_items, dtype=np.int64)
+    for s in sequences:
+        np.add.at(counts, np.asarray(s, dtype=np.int64), 1)
+    text = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32)) if config.uses_text else None
+    network = SASRec(config, n_items, text)
+    network.id_mask.copy_(torch.from_numpy((counts > 0).astype(np.float32)))
+    return network, counts
+
+
 def _train(
     config: SequentialConfig,
     sequences: Sequence[np.ndarray],
@@ -164,15 +183,7 @@ def _train(
     show_progress: bool,
     torch: Any,
 ) -> SequentialRecommender:
-    from shelfwise.models.sequential.sasrec import SASRec
-
-    torch.manual_seed(config.seed)
-    counts = np.zeros(n_items, dtype=np.int64)
-    for s in sequences:
-        np.add.at(counts, np.asarray(s, dtype=np.int64), 1)
-    text = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32)) if config.uses_text else None
-    network = SASRec(config, n_items, text)
-    network.id_mask.copy_(torch.from_numpy((counts > 0).astype(np.float32)))
+    network, counts = init_network(config, sequences, n_items, item_vectors)
     decay: list[Any] = []
     no_decay: list[Any] = []
     for name, p in network.named_parameters():
