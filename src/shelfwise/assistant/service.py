@@ -253,8 +253,13 @@ class Assistant:
             use_query_filters=not like,  # the need's category: a constraint search relaxes first
         )
         response, request_id = self.search(request)
-        ranked = [h.item_id for h in response.results]
-        reasons = {h.item_id: h.reason for h in response.results}
+        hits = list(response.results)
+        # search keeps weaker items out of its confident list; with nothing confident, offer them as such
+        weaker = not hits and bool(getattr(response, "more_results", None))
+        if weaker:
+            hits = list(response.more_results)
+        ranked = [h.item_id for h in hits]
+        reasons = {h.item_id: h.reason for h in hits}
         if like and self.similar is not None:  # the recommender's similar items that meet the constraints first
             similar, rec_id = self.similar(exclude[0], self.settings.search_depth, exclude)
             fits = [i for i in similar if satisfies(self.catalog, i, session.constraints)]
@@ -266,8 +271,11 @@ class Assistant:
         items = [self._item(i, reason or reasons.get(i, "")) for i in picked_ids]
         session.items = picked_ids
         label = f"something {reason}" if like else session.need
+        phrased = compose.suggestions_reply(label, session.constraints, items, response.relaxed)
+        if weaker and items:
+            phrased = "Nothing matches that closely; these are the nearest I found. " + phrased
         out = Reply(
-            compose.suggestions_reply(label, session.constraints, items, response.relaxed),
+            phrased,
             items=items,
             request_id=request_id,
         )
