@@ -80,6 +80,26 @@ class WriteResult:
     unknown_items: int = 0  # distinct item ids referenced by new events but absent from the catalogue
 
 
+#: Tables whose upserts append their new and changed rows to a change log: table -> (log table, key column,
+#: extra condition). ``catalogue_log``: what derived indexes must catch up with; ``consent_log``: what serving
+#: processes must re-read (a change of consent).
+CHANGE_LOGS: dict[str, tuple[str, str, str]] = {
+    "items": ("catalogue_log", "item_id", ""),
+    "users": ("consent_log", "user_id", " AND (consent IS NOT NULL OR _state = 'changed')"),
+}
+
+
+def change_log_insert(table: str, base: int, now_sql: str) -> str:
+    """The INSERT appending an upsert's rows of ``table`` (a key of :data:`CHANGE_LOGS`) to its change log,
+    run by both stores against their ``_classified`` staging table (``_state`` new / changed / same, ``_ord``
+    the input order); ``base`` is the log's highest ``seq``, ``now_sql`` the dialect's current time."""
+    log_table, key, extra = CHANGE_LOGS[table]
+    return (
+        f"INSERT INTO {log_table} SELECT {base} + row_number() OVER (ORDER BY _ord), {key}, {now_sql} "
+        f"FROM _classified WHERE _state <> 'same'{extra}"
+    )
+
+
 def run_record(batch: ValidatedBatch, result: WriteResult) -> list[Any]:
     """The ``ingest_runs`` row of a written batch after its timestamp: run id, kind, source, read, accepted,
     inserted, updated, quarantined, duplicates (the store's and the batch's own)."""

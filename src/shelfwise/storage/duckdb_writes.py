@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from shelfwise.data.schema import EVENT_SCHEMA, ITEM_SCHEMA, USER_SCHEMA
-from shelfwise.storage.base import WriteResult
+from shelfwise.storage.base import CHANGE_LOGS, WriteResult, change_log_insert
 
 SCHEMA_VERSION = 1
 DB_FILE = "shop.duckdb"
@@ -150,18 +150,9 @@ def upsert_keyed(
     target_cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
     select = ", ".join(f'"{c}"' for c in target_cols)
     con.execute(f"INSERT INTO {table} SELECT {select} FROM _classified WHERE _state <> 'same'")
-    if table == "items":  # the catalogue change log: what derived indexes must catch up with
-        base = scalar(con, "SELECT coalesce(max(seq), 0) FROM catalogue_log")
-        con.execute(
-            f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, now() "
-            "FROM _classified WHERE _state <> 'same'"
-        )
-    if table == "users":  # the consent log: what serving processes must re-read (a change of consent)
-        base = scalar(con, "SELECT coalesce(max(seq), 0) FROM consent_log")
-        con.execute(
-            f"INSERT INTO consent_log SELECT {base} + row_number() OVER (ORDER BY _ord), user_id, now() "
-            "FROM _classified WHERE _state <> 'same' AND (consent IS NOT NULL OR _state = 'changed')"
-        )
+    if table in CHANGE_LOGS:
+        base = scalar(con, f"SELECT coalesce(max(seq), 0) FROM {CHANGE_LOGS[table][0]}")
+        con.execute(change_log_insert(table, base, "now()"))
     con.execute("DROP TABLE _classified")
     return int(counts.get("new", 0)), int(counts.get("changed", 0)), int(counts.get("same", 0))
 

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from shelfwise.data.schema import ITEM_SCHEMA, USER_SCHEMA
 from shelfwise.storage import postgres_io as pio
-from shelfwise.storage.base import WriteResult
+from shelfwise.storage.base import CHANGE_LOGS, WriteResult, change_log_insert
 from shelfwise.storage.postgres_schema import EVENT_MICROS
 
 if TYPE_CHECKING:
@@ -157,17 +157,8 @@ def upsert_keyed(
     conn.execute(
         f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _classified WHERE _state <> 'same' ORDER BY _ord"
     )
-    if table == "items":  # the catalogue change log: what derived indexes must catch up with
-        base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM catalogue_log")
-        conn.execute(
-            f"INSERT INTO catalogue_log SELECT {base} + row_number() OVER (ORDER BY _ord), item_id, "
-            "clock_timestamp() FROM _classified WHERE _state <> 'same'"
-        )
-    if table == "users":  # the consent log: what serving processes must re-read (a change of consent)
-        base = _scalar(conn, "SELECT coalesce(max(seq), 0) FROM consent_log")
-        conn.execute(
-            f"INSERT INTO consent_log SELECT {base} + row_number() OVER (ORDER BY _ord), user_id, "
-            "clock_timestamp() FROM _classified WHERE _state <> 'same' AND (consent IS NOT NULL OR _state = 'changed')"
-        )
+    if table in CHANGE_LOGS:
+        base = _scalar(conn, f"SELECT coalesce(max(seq), 0) FROM {CHANGE_LOGS[table][0]}")
+        conn.execute(change_log_insert(table, base, "clock_timestamp()"))
     conn.execute("DROP TABLE _classified")
     return int(counts.get("new", 0)), int(counts.get("changed", 0)), int(counts.get("same", 0))
