@@ -47,6 +47,7 @@ from shelfwise.retrieval.cf import ALSSource
 from shelfwise.retrieval.item2item import CoOccurrenceSource
 from shelfwise.retrieval.popular import PopularSource
 from shelfwise.storage import Artifact, ArtifactStore
+from shelfwise.storage.artifacts import file_sha256
 
 __all__ = [
     "digest_function",
@@ -59,14 +60,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ARTIFACT_NAME = "recommender"  # = artifact.ARTIFACT_NAME (not imported: artifact imports the sources)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -92,7 +85,7 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 def _write_manifest(art: Artifact, update: dict[str, Any]) -> None:
     manifest = dict(art.manifest)
-    files = {rel: _sha256(art.path / rel) for rel in manifest.get("files", {}) if (art.path / rel).exists()}
+    files = {rel: file_sha256(art.path / rel) for rel in manifest.get("files", {}) if (art.path / rel).exists()}
     manifest.update(update, files=files)
     text = json.dumps(manifest, indent=2, default=str)
 

@@ -74,7 +74,8 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read in 1 MiB chunks (the manifests' per-file checksums)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -146,7 +147,7 @@ class ArtifactStore:
             yield tmp
             existing = self.versions(name)
             version = (existing[-1] + 1) if existing else 1
-            files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+            files = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             manifest = {
                 "name": name,
                 "version": version,
@@ -217,7 +218,7 @@ class ArtifactStore:
         bad = []
         for rel, digest in artifact.manifest.get("files", {}).items():
             path = artifact.path / rel
-            if not path.exists() or _sha256(path) != digest:
+            if not path.exists() or file_sha256(path) != digest:
                 bad.append(rel)
         return bad
 
