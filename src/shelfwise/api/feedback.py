@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from shelfwise.api.cache import ResponseCaches
+from shelfwise.api.follower import apply_to_profiles
 from shelfwise.api.impressions import ImpressionLog
 from shelfwise.data.ingest import Ingestor
 from shelfwise.data.schema import EVENT_COLUMNS, ITEM_COLUMNS
@@ -156,16 +157,8 @@ class FeedbackLoop:
     def _apply(self, rows: list[dict[str, Any]]) -> int:
         rows = [{**r, "timestamp": _epoch(r["timestamp"])} for r in rows]  # Unix seconds for every consumer
         rows.sort(key=lambda r: (r["timestamp"], r.pop("_ord", 0)))
-        for r in rows:
-            if self.profiles is not None:
-                self.profiles.apply_event(
-                    r["user_id"],
-                    r["item_id"],
-                    r["type"],
-                    r["timestamp"],
-                    value=r.get("value"),
-                    session_id=r.get("session_id"),
-                )
+        if self.profiles is not None:
+            apply_to_profiles(self.profiles, rows)
         if rows:
             for pipeline in self.pipelines():
                 observe = getattr(pipeline, "observe", None)
